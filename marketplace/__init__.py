@@ -1,0 +1,73 @@
+"""The short-breaks marketplace and ISF billing platform."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from marketplace.config import load_config
+from marketplace.core.db import db
+
+migrate = Migrate()
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    register_extensions(app)
+    register_models()
+    register_templates(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace.core.auth import register_auth
+    from marketplace.core.csrf import register_csrf
+    from marketplace.core.errors import register_error_handlers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+    register_auth(app)
+    register_csrf(app)
+    register_error_handlers(app)
+
+
+def register_models() -> None:
+    """Import every domain's models so the metadata (and Alembic) sees every table."""
+    import marketplace.core.audit  # noqa: F401
+    from marketplace.domains import domain_modules
+
+    list(domain_modules("models"))
+
+
+def register_templates(app: Flask) -> None:
+    from marketplace.core.templating import register_filters
+
+    register_filters(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.core.api import build_api
+    from marketplace.core.views import bp as core_views
+    from marketplace.domains import domain_modules
+
+    app.register_blueprint(core_views)
+    for views in domain_modules("views"):
+        app.register_blueprint(views.bp)
+        if hasattr(views, "register"):
+            views.register(app)
+    app.register_blueprint(build_api([api.bp for api in domain_modules("api")]))
+
+
+def register_cli(app: Flask) -> None:
+    from marketplace.core.demo import demo_command
+    from marketplace.domains import domain_modules
+
+    app.cli.add_command(demo_command)
+    for cli in domain_modules("cli"):
+        for command in cli.commands:
+            app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Users, organisations, memberships, families, sign-in and API tokens."""

@@ -1,0 +1,1 @@
+"""Shared plumbing: database, money, allocation, errors, audit, authorisation helpers."""

@@ -1,0 +1,72 @@
+"""marshmallow helpers: parse input or raise ValidationFailed naming each field."""
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import MAX_PENCE
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                out.update(_flatten(value, name))
+            else:
+                out[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    else:
+        out[prefix or "_schema"] = [str(m) for m in messages]
+    return out
+
+
+def parse(schema: Schema, data: Any, message: str = "Check the highlighted fields") -> dict:
+    """Load `data` with `schema`; bad input becomes a 422 naming the fields."""
+    if data is None:
+        raise ValidationFailed("Send a JSON object", fields={"_schema": ["Expected a JSON object"]})
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise ValidationFailed(message, fields=_flatten(err.messages)) from None
+
+
+class Pence(fields.Integer):
+    """An amount of money in integer pence (JSON), refusing floats, booleans and absurd sizes."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        super().__init__(strict=True, **kwargs)
+        self.allow_zero = allow_zero
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Must be a whole number of pence")
+        pence = super()._deserialize(value, attr, data, **kwargs)
+        if pence < 0 or (pence == 0 and not self.allow_zero):
+            raise ValidationError(
+                "Must be more than zero pence" if not self.allow_zero else "Must not be negative"
+            )
+        if pence >= MAX_PENCE:
+            raise ValidationError("Amount is too large")
+        return pence
+
+
+class Id(fields.String):
+    """An id: a string in JSON, an int inside."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if not text.isdigit() or len(text) > 18:
+            raise ValidationError("Not a valid id")
+        return int(text)
+
+
+class FormSchema(Schema):
+    """A schema for an HTML form: extra fields (csrf_token, buttons) are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE

@@ -1,0 +1,191 @@
+"""Test fixtures: one app per run, a clean database per test through a rolled-back transaction.
+
+DATABASE_URL chooses the database (SQLite in a temporary file by default). Tests marked
+`postgres` run only on PostgreSQL; tests marked `real_commits` commit for real (several
+connections, threads) and every table is emptied after them.
+"""
+
+import os
+from datetime import date
+
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import delete
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from marketplace import create_app
+from marketplace.accounts import operations as accounts_ops
+from marketplace.core.db import db
+
+PASSWORD = "Correct-horse-42"
+
+# Strong hashing is for production; tests create hundreds of users.
+accounts_ops.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_commits: commits for real; tables are emptied afterwards")
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql+psycopg://...")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    app = create_app(
+        {
+            "ENV": "testing",
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_every_table():
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(delete(table))
+
+
+@pytest.fixture(autouse=True)
+def _database(request, app):
+    """Each test runs inside a transaction that is rolled back; code under test may commit."""
+    with app.app_context():
+        if request.node.get_closest_marker("real_commits"):
+            yield db.session
+            db.session.remove()
+            _empty_every_table()
+            return
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def session(_database):
+    return _database
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ---- factories -----------------------------------------------------------------------------
+
+
+class Factory:
+    def __init__(self, session):
+        self.session = session
+        self.n = 0
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    def org(self, kind="provider", slug=None, name=None):
+        n = self._next()
+        return accounts_ops.create_organisation(
+            self.session, slug=slug or f"{kind}-{n}", name=name or f"{kind.title()} {n}", kind=kind
+        )
+
+    def family(self, slug=None, children=("Child",)):
+        n = self._next()
+        fam = accounts_ops.create_family(self.session, slug=slug or f"family-{n}", name=f"Family {n}")
+        for child in children:
+            accounts_ops.add_child(self.session, fam, name=child, date_of_birth=date(2015, 1, 1))
+        return fam
+
+    def user(self, role="family", org=None, family=None, email=None):
+        n = self._next()
+        if role in ("provider", "commissioner") and org is None:
+            org = self.org(role)
+        if role == "admin" and org is None:
+            org = self.org("platform")
+        if role == "family" and family is None:
+            family = self.family()
+        return accounts_ops.create_user(
+            self.session,
+            email=email or f"{role}{n}@example.org",
+            name=f"{role} {n}",
+            password=PASSWORD,
+            role=role,
+            organisation=org,
+            family=family,
+        )
+
+
+@pytest.fixture
+def make(session):
+    return Factory(session)
+
+
+@pytest.fixture
+def sign_in(client):
+    def _sign_in(user, password=PASSWORD, follow=False):
+        from flask import session as flask_session  # noqa: F401
+
+        client.get("/sign-in")
+        with client.session_transaction() as sess:
+            token = sess.get("_csrf")
+        return client.post(
+            "/sign-in",
+            data={"email": user.email, "password": password, "csrf_token": token},
+            follow_redirects=follow,
+        )
+
+    return _sign_in
+
+
+@pytest.fixture
+def csrf(client):
+    """The CSRF token of the client's session (after it has fetched any page)."""
+
+    def _token():
+        client.get("/sign-in")
+        with client.session_transaction() as sess:
+            return sess["_csrf"]
+
+    return _token
+
+
+@pytest.fixture
+def bearer(session):
+    """Authorization headers carrying a fresh API token for `user`."""
+
+    def _headers(user):
+        secret = accounts_ops.create_api_token(session, user)
+        return {"Authorization": f"Bearer {secret}"}
+
+    return _headers
