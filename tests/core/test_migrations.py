@@ -18,13 +18,15 @@ def empty_database_url(tmp_path):
     if not url.startswith("postgres"):
         yield "sqlite:///" + str(tmp_path / "migrations.db")
         return
+    base, name = url.rsplit("/", 1)
+    check = f"{name}_migrations_check"  # beside the test database, so parallel runs do not collide
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS marketplace_migrations_check"))
-        conn.execute(text("CREATE DATABASE marketplace_migrations_check"))
-    yield url.rsplit("/", 1)[0] + "/marketplace_migrations_check"
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{check}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{check}"'))
+    yield f"{base}/{check}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS marketplace_migrations_check WITH (FORCE)"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{check}" WITH (FORCE)'))
     admin.dispose()
 
 
