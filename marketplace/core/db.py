@@ -1,26 +1,10 @@
-"""The database handle, the declarative base and the metadata naming convention.
-
-The ledger builds on `Base` (plain SQLAlchemy) so that it imports nothing from Flask;
-`db.Model` is the same base seen through Flask-SQLAlchemy.
-"""
+"""The Flask-SQLAlchemy handle over `core.base.Base`, and SQLite connection settings."""
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
+from marketplace.core.base import NAMING_CONVENTION, Base  # noqa: F401
 
 db = SQLAlchemy(model_class=Base)
 

@@ -9,6 +9,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from marketplace.ledger.errors import LedgerError
+
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +95,13 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(LedgerError)
+    def _ledger_error(err: LedgerError):
+        from marketplace.core.db import db
+
+        db.session.rollback()
+        return error_response(409, err.code, err.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
