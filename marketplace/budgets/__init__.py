@@ -1,0 +1,1 @@
+"""Personal budgets: funding streams from several funders, live balances from the ledger."""
