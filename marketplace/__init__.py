@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
 def register_models() -> None:
     """Import every domain's models so the metadata (and Alembic) sees every table."""
     import marketplace.core.audit  # noqa: F401
+    import marketplace.core.notifications  # noqa: F401
     from marketplace.domains import domain_modules
 
     list(domain_modules("models"))

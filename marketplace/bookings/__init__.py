@@ -1,0 +1,1 @@
+"""Bookings: a family's claim on slot capacity, paid from a budget through ledger holds."""

@@ -1,0 +1,301 @@
+"""Booking verbs: the only code that changes bookings. Operations flush; the caller commits.
+
+Locks, always in this order so two transactions cannot deadlock: the family row (rules that
+count a family's bookings), the booking, the slot (capacity), then the stream accounts (money,
+ledger.lock_accounts orders them by id).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Family, Membership, User
+from marketplace.bookings import rules
+from marketplace.bookings.funding import cover_cost
+from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
+from marketplace.budgets.models import Budget, FundingStream, ManagementOption
+from marketplace.budgets.operations import stream_account
+from marketplace.catalog.models import Slot
+from marketplace.catalog.terms import OfferTerms, price_snapshot
+from marketplace.core import audit
+from marketplace.core.allocation import allocate
+from marketplace.core.clock import business_date, utcnow
+from marketplace.core.errors import Conflict
+from marketplace.core.money import format_pence
+from marketplace.core.notifications import notify
+from marketplace.ledger import operations as ledger
+
+S = BookingStatus
+PROVIDER_ACCOUNT_KIND = "care_delivered"  # care delivered from budgets, not yet invoiced
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a booking would cost and who would pay: shares per stream and any family top-up."""
+
+    cost: int
+    terms: OfferTerms
+    streams: list[FundingStream]
+    shares: list[int]
+    top_up: int
+
+    def left_after(self, session: Session) -> list[tuple[FundingStream, int, int]]:
+        """(stream, share, available after) for the confirmation page."""
+        return [
+            (s, share, ledger.balance(stream_account(session, s)).available - share)
+            for s, share in zip(self.streams, self.shares, strict=True)
+        ]
+
+
+def provider_account(session: Session, organisation_id: int):
+    return ledger.open_account(
+        session,
+        "organisation",
+        organisation_id,
+        PROVIDER_ACCOUNT_KIND,
+        name="Care delivered, not yet invoiced",
+    )
+
+
+def eligible_streams(budget: Budget, category: str) -> list[FundingStream]:
+    """Streams that may pay: they accept the category and their money is not held in an ISF."""
+    return [s for s in budget.streams if s.accepts(category) and s.management is not ManagementOption.ISF]
+
+
+def quote(session: Session, *, slot: Slot, budget: Budget, units: int) -> Quote:
+    """Price `units` of the slot's offer now and split the cost across the budget's streams."""
+    terms = price_snapshot(slot.offer)
+    cost = terms.cost(units)
+    streams = eligible_streams(budget, slot.offer.category.value)
+    available = [ledger.balance(stream_account(session, s)).available for s in streams]
+    shares, top_up = cover_cost(cost, [s.amount for s in streams], available)
+    return Quote(cost=cost, terms=terms, streams=streams, shares=shares, top_up=top_up)
+
+
+def _lock(session: Session, model, id_):
+    return session.scalar(
+        select(model).where(model.id == id_).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def book(
+    session: Session,
+    *,
+    actor: User,
+    slot: Slot,
+    budget: Budget,
+    units: int,
+    outcome_id: int | None = None,
+    emergency: bool = False,
+    now: datetime | None = None,
+) -> Booking:
+    """Book one place on `slot` for `units` units, paid from `budget`.
+
+    Capacity and money are checked and reserved in one transaction under row locks: exactly the
+    bookings that fit succeed; the rest get a 409 and leave nothing behind.
+    """
+    now = now or utcnow()
+    _lock(session, Family, budget.family_id)
+    slot = _lock(session, Slot, slot.id)
+    rules.check_bookable(
+        session, offer=slot.offer, slot=slot, budget=budget, units=units, now=now, emergency=emergency
+    )
+    streams = eligible_streams(budget, slot.offer.category.value)
+    ledger.lock_accounts(session, *[stream_account(session, s) for s in streams])
+    priced = quote(session, slot=slot, budget=budget, units=units)
+    if priced.top_up:
+        raise Conflict(
+            f"The budget is {format_pence(priced.top_up)} short for this booking of {format_pence(priced.cost)}. "
+            "Paying a top-up by card is not available yet: choose fewer units or another date.",
+            code="budget_short",
+            fields={"units": [f"{format_pence(priced.top_up)} more than the budget has left"]},
+        )
+    booking = Booking(
+        family_id=budget.family_id,
+        child_id=budget.child_id,
+        budget=budget,
+        offer=slot.offer,
+        slot=slot,
+        provider_id=slot.offer.organisation_id,
+        booked_by_id=actor.id,
+        outcome_id=outcome_id,
+        units=units,
+        cost=priced.cost,
+        charge=0,
+        terms=priced.terms.as_dict(),
+        emergency=emergency,
+        status=S.CONFIRMED if slot.offer.instant_booking else S.REQUESTED,
+    )
+    session.add(booking)
+    session.flush()
+    care = provider_account(session, booking.provider_id)
+    for stream, share in zip(priced.streams, priced.shares, strict=True):
+        if share:
+            hold = ledger.place_hold(
+                session,
+                stream_account(session, stream),
+                care,
+                share,
+                "booking_hold",
+                reference=("booking", booking.id),
+                idempotency_key=f"booking:{booking.id}:hold:{stream.id}",
+            )
+            session.add(BookingPayment(booking=booking, stream=stream, hold_id=hold.id, amount=share))
+    slot.booked += 1
+    _record(session, booking, None, actor, "Booked")
+    _tell(session, booking, f"Booking {_label(booking)}: {booking.status.value}")
+    return booking
+
+
+def confirm(session: Session, booking: Booking, actor: User) -> Booking:
+    """The provider accepts a requested booking."""
+    booking = _lock(session, Booking, booking.id)
+    _move(session, booking, S.CONFIRMED, actor)
+    _tell(session, booking, f"Your booking {_label(booking)} is confirmed")
+    return booking
+
+
+def decline(session: Session, booking: Booking, actor: User, reason: str | None = None) -> Booking:
+    """The provider turns down a request: the place and every hold are released."""
+    booking = _lock(session, Booking, booking.id)
+    _move(session, booking, S.DECLINED, actor, reason)
+    _release(session, booking, charge=0)
+    _tell(session, booking, f"Your booking request {_label(booking)} was declined", reason or "")
+    return booking
+
+
+def deliver(session: Session, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
+    """The provider confirms the care took place: every hold is posted (delivery before invoice)."""
+    now = now or utcnow()
+    booking = _lock(session, Booking, booking.id)
+    rules.check_transition(booking, S.DELIVERED)
+    if booking.slot.starts_at > now:
+        raise Conflict("Care can be marked delivered only once it has started.", code="not_started")
+    _move(session, booking, S.DELIVERED, actor)
+    ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in booking.payments])
+    for payment in booking.payments:
+        ledger.post_hold(session, payment.hold, code="care_delivered")
+    _tell(session, booking, f"Care delivered: {_label(booking)}")
+    return booking
+
+
+def cancellation_charge(booking: Booking, now: datetime | None = None) -> int:
+    """What the family would be charged to cancel now: the offer's policy as it stood at booking
+    time, applied to confirmed bookings (an unconfirmed request is cancelled free)."""
+    if booking.status is not S.CONFIRMED:
+        return 0
+    now = now or utcnow()
+    notice_hours = int((booking.slot.starts_at - now).total_seconds()) // 3600
+    return OfferTerms.from_dict(booking.terms).cancellation_charge(booking.cost, notice_hours)
+
+
+def cancel(
+    session: Session,
+    booking: Booking,
+    actor: User,
+    *,
+    by: CancelledBy,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel. By the family: the late-cancellation charge is posted and the rest released. By the
+    provider, or a bump for end-of-life care: everything is released and the family told at once."""
+    booking = _lock(session, Booking, booking.id)
+    rules.check_transition(booking, S.CANCELLED)
+    charge = cancellation_charge(booking, now) if by is CancelledBy.FAMILY else 0
+    booking.cancelled_by = by
+    _move(session, booking, S.CANCELLED, actor, reason, charge=charge)
+    _release(session, booking, charge=charge)
+    if by is CancelledBy.BUMP:
+        _tell(
+            session,
+            booking,
+            f"We are very sorry: your short break {_label(booking)} has been cancelled",
+            "The hospice needs the bed for a child at the end of life. Nothing is charged and your budget "
+            "has been released. The provider will contact you to rebook.",
+        )
+    elif by is CancelledBy.PROVIDER:
+        _tell(session, booking, f"The provider cancelled {_label(booking)}", reason or "Nothing is charged.")
+    else:
+        _tell(
+            session,
+            booking,
+            f"Booking {_label(booking)} cancelled",
+            f"Cancellation charge {format_pence(charge)}." if charge else "No charge.",
+        )
+    return booking
+
+
+def mark_no_show(session: Session, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
+    """The child did not come: the offer's no-show charge is posted and the rest released."""
+    booking = _lock(session, Booking, booking.id)
+    rules.check_transition(booking, S.NO_SHOW)
+    if booking.slot.starts_at > (now or utcnow()):
+        raise Conflict("A no-show can be recorded only once the booking has started.", code="not_started")
+    charge = OfferTerms.from_dict(booking.terms).no_show_charge(booking.cost)
+    _move(session, booking, S.NO_SHOW, actor, charge=charge)
+    _release(session, booking, charge=charge, give_back_place=False)
+    _tell(session, booking, f"Recorded as a no-show: {_label(booking)}", f"Charge {format_pence(charge)}.")
+    return booking
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _move(session, booking: Booking, to: BookingStatus, actor, note=None, charge: int = 0) -> None:
+    rules.check_transition(booking, to)
+    before = booking.status
+    booking.status = to
+    booking.charge = charge
+    booking.updated_at = utcnow()
+    if note:
+        booking.reason = note
+    _record(session, booking, before, actor, note, charge)
+
+
+def _record(session, booking, before, actor, note=None, charge=0) -> None:
+    session.add(
+        BookingEvent(
+            booking=booking,
+            from_status=before.value if before else None,
+            to_status=booking.status.value,
+            actor_id=getattr(actor, "id", None),
+            note=note,
+            charge=charge,
+        )
+    )
+    audit.record(session, actor, f"booking.{booking.status.value}", booking, charge=charge)
+    session.flush()
+
+
+def _release(session, booking: Booking, *, charge: int, give_back_place: bool = True) -> None:
+    """Post `charge` across the booking's holds (largest remainder over their amounts) and release
+    the rest; give the place back on the slot."""
+    slot = _lock(session, Slot, booking.slot_id)
+    payments = booking.payments
+    ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in payments])
+    parts = allocate(charge, [p.amount for p in payments]) if payments else []
+    for payment, part in zip(payments, parts, strict=True):
+        if part:
+            ledger.post_hold(session, payment.hold, part, code="cancellation_charge")
+        else:
+            ledger.void_hold(session, payment.hold)
+    if give_back_place:
+        slot.booked -= 1
+    session.flush()
+
+
+def _label(booking: Booking) -> str:
+    return f"of {booking.offer.title} for {booking.child.name} on {business_date(booking.slot.starts_at):%-d %B %Y}"
+
+
+def _tell(session, booking: Booking, subject: str, body: str = "") -> None:
+    family = list(session.scalars(select(User).where(User.family_id == booking.family_id)))
+    staff = list(
+        session.scalars(
+            select(User).join(Membership).where(Membership.organisation_id == booking.provider_id)
+        )
+    )
+    notify(session, family + staff, subject, body, link=f"/bookings/{booking.id}")

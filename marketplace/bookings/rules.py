@@ -1,0 +1,126 @@
+"""The offer's booking rules and the lifecycle's legal transitions."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.bookings.models import Booking, BookingStatus
+from marketplace.budgets.models import Budget, BudgetStatus
+from marketplace.catalog.models import Offer, OfferStatus, Slot
+from marketplace.core.clock import business_date, financial_year, london_midnight
+from marketplace.core.errors import Conflict, ValidationFailed
+
+S = BookingStatus
+# from-status -> {to-status: who may make that move}
+TRANSITIONS: dict[BookingStatus, dict[BookingStatus, set[str]]] = {
+    S.REQUESTED: {S.CONFIRMED: {"provider"}, S.DECLINED: {"provider"}, S.CANCELLED: {"family", "provider"}},
+    S.CONFIRMED: {S.DELIVERED: {"provider"}, S.NO_SHOW: {"provider"}, S.CANCELLED: {"family", "provider"}},
+    S.DELIVERED: {},
+    S.DECLINED: {},
+    S.CANCELLED: {},
+    S.NO_SHOW: {},
+}
+COUNTS_TOWARDS_CAP = (S.REQUESTED, S.CONFIRMED, S.DELIVERED, S.NO_SHOW)
+
+
+def check_transition(booking: Booking, to: BookingStatus) -> None:
+    """Refuse an illegal move with a clear 409 naming both states."""
+    if to not in TRANSITIONS[booking.status]:
+        raise Conflict(
+            f"A {booking.status.value.replace('_', ' ')} booking cannot be {to.value.replace('_', ' ')}.",
+            code="illegal_transition",
+        )
+
+
+def check_bookable(
+    session: Session, *, offer: Offer, slot: Slot, budget: Budget, units: int, now: datetime, emergency: bool
+) -> None:
+    """The offer's rules: published, open slot in the future and inside the booking window, units
+    per booking, the budget active for the slot's date, the yearly cap per child, bookings open at
+    once per family, and capacity (the emergency reserve only for providers)."""
+    if offer.status is not OfferStatus.PUBLISHED:
+        raise Conflict("This short break is not open for booking.", code="offer_not_published")
+    if slot.closed:
+        raise Conflict("That date is closed for booking.", code="slot_closed")
+    if slot.starts_at <= now:
+        raise Conflict("That date has already started.", code="slot_in_past")
+    if offer.booking_window_days is not None and slot.starts_at > now + timedelta(
+        days=offer.booking_window_days
+    ):
+        opens = slot.starts_at - timedelta(days=offer.booking_window_days)
+        raise Conflict(
+            f"Booking for that date opens on {business_date(opens):%-d %B %Y}.", code="outside_window"
+        )
+    _check_units(offer, units)
+    day = business_date(slot.starts_at)
+    if budget.status is not BudgetStatus.ACTIVE or not budget.period_start <= day <= budget.period_end:
+        raise Conflict(
+            "That budget cannot pay for care on that date (it is not active for that period).",
+            code="budget_not_active",
+        )
+    _check_yearly_cap(session, offer, budget, slot, units)
+    _check_open_bookings(session, offer, budget, now)
+    reserve = 0 if emergency else offer.emergency_reserve
+    if slot.capacity_left - reserve < 1:
+        raise Conflict("Sorry, that date is fully booked. Choose another date.", code="fully_booked")
+
+
+def _check_units(offer: Offer, units: int) -> None:
+    low, high = offer.min_units_per_booking, offer.max_units_per_booking
+    unit = offer.unit.value
+    if units < low:
+        raise ValidationFailed(
+            f"Book at least {low} {unit}{'s' if low > 1 else ''}",
+            fields={"units": [f"Book at least {low} {unit}{'s' if low > 1 else ''}"]},
+        )
+    if high is not None and units > high:
+        raise ValidationFailed(
+            f"Book at most {high} {unit}{'s' if high > 1 else ''}",
+            fields={"units": [f"Book at most {high} {unit}{'s' if high > 1 else ''}"]},
+        )
+
+
+def _check_yearly_cap(session, offer, budget, slot, units) -> None:
+    if offer.yearly_cap_per_child is None:
+        return
+    start, end = financial_year(business_date(slot.starts_at))
+    used = session.scalar(
+        select(func.coalesce(func.sum(Booking.units), 0))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.child_id == budget.child_id,
+            Booking.offer_id == offer.id,
+            Booking.status.in_(COUNTS_TOWARDS_CAP),
+            Slot.starts_at >= london_midnight(start),
+            Slot.starts_at < london_midnight(end) + timedelta(days=1),
+        )
+    )
+    if used + units > offer.yearly_cap_per_child:
+        left = max(0, offer.yearly_cap_per_child - used)
+        raise Conflict(
+            f"This would pass the yearly limit of {offer.yearly_cap_per_child} {offer.unit.value}s "
+            f"for {budget.child.name}; {left} left this year.",
+            code="yearly_cap",
+        )
+
+
+def _check_open_bookings(session, offer, budget, now) -> None:
+    if offer.max_open_bookings_per_family is None:
+        return
+    open_now = session.scalar(
+        select(func.count(Booking.id))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.family_id == budget.family_id,
+            Booking.offer_id == offer.id,
+            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+            Slot.starts_at > now,
+        )
+    )
+    if open_now >= offer.max_open_bookings_per_family:
+        raise Conflict(
+            f"You already have {open_now} upcoming bookings of this short break, the most allowed "
+            "at once. Book again after one has taken place.",
+            code="too_many_open",
+        )

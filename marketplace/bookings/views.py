@@ -1,0 +1,197 @@
+"""Booking pages: the family's booking flow (one question per page), bookings lists, the
+provider's inbox actions and every user's notifications."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.permissions import acts_for_family, allowed, visible
+from marketplace.bookings import operations
+from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
+from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
+from marketplace.bookings.schemas import BudgetChoiceForm, ReasonForm, UnitsForm
+from marketplace.budgets.models import Budget, BudgetStatus
+from marketplace.catalog.models import OfferStatus, Slot
+from marketplace.core.auth import roles_required, signed_in
+from marketplace.core.dashboard import register_panel
+from marketplace.core.db import db
+from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.notifications import inbox, mark_read
+from marketplace.core.schemas import parse
+from marketplace.core.templating import register_nav
+
+bp = Blueprint("bookings", __name__)
+
+
+def register(app) -> None:
+    register_nav("bookings.my_bookings", "Bookings")
+    register_panel("family", _upcoming_panel)
+    register_panel("provider", _inbox_panel)
+
+
+def _upcoming_panel(user):
+    rows = db.session.scalars(visible_bookings(user).where(Booking.status.in_(
+        (BookingStatus.REQUESTED, BookingStatus.CONFIRMED))).order_by(Booking.id.desc()).limit(5)).all()
+    return "bookings/_panel.html", {"title": "Upcoming bookings", "bookings": rows}
+
+
+def _inbox_panel(user):
+    rows = db.session.scalars(visible_bookings(user).where(Booking.status == BookingStatus.REQUESTED)
+                              .order_by(Booking.id).limit(10)).all()
+    return "bookings/_panel.html", {"title": "Booking requests waiting for you", "bookings": rows}
+
+
+# ---- the booking flow ---------------------------------------------------------------------
+
+
+def _family_budgets():
+    return db.session.scalars(select(Budget).where(Budget.family_id == current_user.family_id,
+                                                   Budget.status == BudgetStatus.ACTIVE).order_by(Budget.id)).all()
+
+
+def _bookable_slot(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    return visible(slot, slot is not None and slot.offer.status is OfferStatus.PUBLISHED, "date")
+
+
+def _own_budget(budget_id) -> Budget:
+    budget = db.session.get(Budget, budget_id) if budget_id else None
+    return visible(budget, budget is not None and acts_for_family(current_user, budget.family_id), "budget")
+
+
+@bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
+@roles_required("family")
+def choose_budget(slot_id):
+    slot = _bookable_slot(slot_id)
+    budgets = _family_budgets()
+    if len(budgets) == 1 and request.method == "GET":
+        return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=budgets[0].id))
+    errors = {}
+    if request.method == "POST":
+        try:
+            data = parse(BudgetChoiceForm(), request.form.to_dict())
+            return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=_own_budget(data["budget_id"]).id))
+        except ValidationFailed as err:
+            errors = err.fields
+    return render_template("bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors), (
+        422 if errors else 200)
+
+
+@bp.route("/book/<int:slot_id>/units", methods=["GET", "POST"])
+@roles_required("family")
+def choose_units(slot_id):
+    slot = _bookable_slot(slot_id)
+    budget = _own_budget(request.values.get("budget_id", type=int))
+    errors, form = {}, {"units": str(slot.offer.min_units_per_booking)}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            data = parse(UnitsForm(), form)
+            return redirect(url_for(".check_booking", slot_id=slot.id, budget_id=budget.id, units=data["units"]))
+        except ValidationFailed as err:
+            errors = err.fields
+    return render_template("bookings/units.html", slot=slot, budget=budget, errors=errors, form=form), (
+        422 if errors else 200)
+
+
+@bp.route("/book/<int:slot_id>/check", methods=["GET", "POST"])
+@roles_required("family")
+def check_booking(slot_id):
+    slot = _bookable_slot(slot_id)
+    budget = _own_budget(request.values.get("budget_id", type=int))
+    data = parse(UnitsForm(), {"units": request.values.get("units", "")})
+    if request.method == "POST":
+        try:
+            booking = operations.book(db.session, actor=current_user, slot=slot, budget=budget, units=data["units"])
+        except DomainError as err:
+            db.session.rollback()
+            priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
+            return render_template("bookings/check.html", slot=slot, budget=budget, units=data["units"],
+                                   quote=priced, rows=priced.left_after(db.session),
+                                   errors=err.fields or {"units": [err.message]}), err.status
+        db.session.commit()
+        flash(f"Booking sent: {booking.status.value}. We have told the provider.", "success")
+        return redirect(url_for(".booking_detail", booking_id=booking.id))
+    priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
+    return render_template("bookings/check.html", slot=slot, budget=budget, units=data["units"], quote=priced,
+                           rows=priced.left_after(db.session), errors={})
+
+
+# ---- lists and detail ---------------------------------------------------------------------
+
+
+@bp.get("/bookings")
+@signed_in
+def my_bookings():
+    rows = db.session.scalars(visible_bookings(current_user).order_by(Booking.id.desc()).limit(200)).all()
+    return render_template("bookings/list.html", bookings=rows,
+                           provider_view=current_user.role is Role.PROVIDER)
+
+
+def _booking(booking_id) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    return visible(booking, booking is not None and can_see(current_user, booking), "booking")
+
+
+@bp.get("/bookings/<int:booking_id>")
+@signed_in
+def booking_detail(booking_id):
+    booking = _booking(booking_id)
+    return render_template("bookings/detail.html", booking=booking, sides=acts_as(current_user, booking),
+                           charge=operations.cancellation_charge(booking), errors={})
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@signed_in
+def cancel_booking(booking_id):
+    booking = _booking(booking_id)
+    sides = acts_as(current_user, booking)
+    allowed(bool(sides), "Only the family or the provider can cancel this booking.")
+    by = CancelledBy.FAMILY if "family" in sides else CancelledBy.PROVIDER
+    charge = operations.cancellation_charge(booking) if by is CancelledBy.FAMILY else 0
+    if request.method == "POST":
+        reason = parse(ReasonForm(), request.form.to_dict())["reason"] or None
+        operations.cancel(db.session, booking, current_user, by=by, reason=reason)
+        db.session.commit()
+        flash("The booking is cancelled.", "success")
+        return redirect(url_for(".booking_detail", booking_id=booking.id))
+    return render_template("bookings/cancel.html", booking=booking, charge=charge, by=by)
+
+
+PROVIDER_ACTIONS = {
+    "confirm": lambda b, r: operations.confirm(db.session, b, current_user),
+    "decline": lambda b, r: operations.decline(db.session, b, current_user, r),
+    "deliver": lambda b, r: operations.deliver(db.session, b, current_user),
+    "no-show": lambda b, r: operations.mark_no_show(db.session, b, current_user),
+    "bump": lambda b, r: operations.cancel(db.session, b, current_user, by=CancelledBy.BUMP, reason=r),
+}
+
+
+@bp.post("/bookings/<int:booking_id>/<any(confirm, decline, deliver, 'no-show', bump):action>")
+@signed_in
+def provider_action(booking_id, action):
+    booking = _booking(booking_id)
+    allowed("provider" in acts_as(current_user, booking), "Only the provider can do that.")
+    reason = parse(ReasonForm(), request.form.to_dict())["reason"] or None
+    try:
+        PROVIDER_ACTIONS[action](booking, reason)
+    except DomainError as err:
+        db.session.rollback()
+        booking = _booking(booking_id)
+        return render_template("bookings/detail.html", booking=booking, sides=acts_as(current_user, booking),
+                               charge=operations.cancellation_charge(booking),
+                               errors={"action": [err.message]}), err.status
+    db.session.commit()
+    flash(f"Booking {booking.status.value.replace('_', ' ')}.", "success")
+    return redirect(url_for(".booking_detail", booking_id=booking.id))
+
+
+@bp.get("/inbox")
+@signed_in
+def notifications():
+    notes = inbox(db.session, current_user)
+    page = render_template("bookings/inbox.html", notes=notes)
+    mark_read(db.session, current_user)
+    db.session.commit()
+    return page
