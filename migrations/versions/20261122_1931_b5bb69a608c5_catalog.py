@@ -1,7 +1,7 @@
 """catalog
 
 Revision ID: b5bb69a608c5
-Revises: 15f54a8e43a2
+Revises: d329aff2fa27
 Create Date: 2026-11-22 19:31:51.611869
 
 """
@@ -13,7 +13,7 @@ import marketplace.core.types
 
 # revision identifiers, used by Alembic.
 revision = 'b5bb69a608c5'
-down_revision = '15f54a8e43a2'
+down_revision = 'd329aff2fa27'
 branch_labels = None
 depends_on = None
 
