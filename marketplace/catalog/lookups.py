@@ -1,0 +1,32 @@
+"""Finding catalogue objects by id, and who may see them (shared by the HTML and JSON layers)."""
+
+from sqlalchemy import select
+
+from marketplace.accounts.permissions import acts_for_organisation
+from marketplace.catalog.models import Offer, OfferStatus, ProviderProfile, Slot
+from marketplace.core.db import db
+
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer column cannot exist; never send them to the database
+
+
+def get_offer(offer_id: int) -> Offer | None:
+    return db.session.get(Offer, offer_id) if 0 < offer_id <= MAX_ID else None
+
+
+def get_slot(slot_id: int) -> Slot | None:
+    return db.session.get(Slot, slot_id) if 0 < slot_id <= MAX_ID else None
+
+
+def profile_for_org(organisation_id: int) -> ProviderProfile | None:
+    return db.session.scalar(
+        select(ProviderProfile).where(ProviderProfile.organisation_id == organisation_id)
+    )
+
+
+def offer_visible_to(offer: Offer | None, user) -> bool:
+    """Everyone sees a published offer of a verified provider; its own staff (and admins) see any."""
+    if offer is None:
+        return False
+    if offer.status is OfferStatus.PUBLISHED and offer.provider.is_verified:
+        return True
+    return acts_for_organisation(user, offer.organisation_id)

@@ -1,0 +1,339 @@
+"""Catalogue pages: search and offer pages for everyone; offers, slots and profile for providers;
+provider verification for platform admins. The Open Referral feed is registered beside them."""
+
+from datetime import timedelta
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.accounts.models import Organisation, OrgKind
+from marketplace.accounts.permissions import acts_for_organisation, allowed, visible
+from marketplace.catalog import operations
+from marketplace.catalog.lookups import get_offer, get_slot, offer_visible_to
+from marketplace.catalog.models import (
+    CATEGORY_LABELS,
+    Category,
+    FundingStream,
+    Offer,
+    OfferStatus,
+    Setting,
+    Unit,
+    VatTreatment,
+)
+from marketplace.catalog.openreferral import bp as openreferral_bp
+from marketplace.catalog.openreferral import register as register_openreferral
+from marketplace.catalog.schemas import OfferForm, PatternForm, ProfileForm, SearchForm, SlotForm, VerifyForm
+from marketplace.catalog.search import OfferFilters, offer_slots, search_offers
+from marketplace.core.auth import roles_required
+from marketplace.core.clock import london_midnight, utcnow
+from marketplace.core.dashboard import register_panel
+from marketplace.core.db import db
+from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.money import format_bp
+from marketplace.core.schemas import parse
+from marketplace.core.templating import register_nav
+
+bp = Blueprint("catalog", __name__)
+CHOICES = {
+    "categories": [(c.value, CATEGORY_LABELS[c]) for c in Category],
+    "settings": [(s.value, s.value.replace("_", " ").capitalize()) for s in Setting],
+    "units": [(u.value, u.per) for u in Unit],
+    "vat": [(v.value, v.value.replace("_", " ").capitalize()) for v in VatTreatment],
+    "streams": [(s.value, s.value.replace("_", " ").capitalize()) for s in FundingStream],
+    "weekdays": list(
+        enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+    ),
+}
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(openreferral_bp)
+    register_openreferral(app)
+    register_nav("catalog.search_page", "Find short breaks")
+    register_panel("provider", provider_panel)
+    register_panel("admin", admin_panel)
+
+
+def form_data(*lists: str) -> dict:
+    data = request.form.to_dict()
+    for name in lists:
+        data[name] = request.form.getlist(name)
+    return data
+
+
+# ---- everyone -------------------------------------------------------------------------------
+
+
+@bp.get("/offers")
+def search_page():
+    form = request.args.to_dict()
+    try:
+        result = search_offers(
+            db.session, OfferFilters.from_args(parse(SearchForm(), form, "Check your search"))
+        )
+    except ValidationFailed as err:
+        return render_template(
+            "catalog/search.html", form=form, errors=err.fields, result=None, **CHOICES
+        ), 422
+    return render_template("catalog/search.html", form=form, errors={}, result=result, **CHOICES)
+
+
+@bp.get("/offers/<int:offer_id>")
+def offer_page(offer_id: int):
+    offer = get_offer(offer_id)
+    visible(offer, offer_visible_to(offer, current_user), "offer")
+    now = utcnow()
+    slots = offer_slots(db.session, offer, now, now + timedelta(days=90))
+    return render_template("catalog/offer.html", offer=offer, slots=slots)
+
+
+# ---- providers ------------------------------------------------------------------------------
+
+
+def my_profile():
+    """The signed-in provider's profile (403 for an account with no provider organisation)."""
+    org = current_user.organisation
+    allowed(org is not None and org.kind is OrgKind.PROVIDER, "Your account does not belong to a provider.")
+    return operations.provider_profile(db.session, org)
+
+
+def my_offer(offer_id: int) -> Offer:
+    """An offer of the caller's organisation, or a 404 (another provider's offers do not exist for us)."""
+    offer = get_offer(offer_id)
+    return visible(
+        offer, offer is not None and acts_for_organisation(current_user, offer.organisation_id), "offer"
+    )
+
+
+@bp.get("/provider/offers")
+@roles_required("provider")
+def my_offers():
+    profile = my_profile()
+    db.session.commit()  # the profile may just have been created
+    offers = db.session.scalars(
+        select(Offer).where(Offer.provider_id == profile.id).order_by(Offer.status, Offer.title)
+    )
+    return render_template("catalog/my_offers.html", profile=profile, offers=list(offers))
+
+
+@bp.route("/provider/profile", methods=["GET", "POST"])
+@roles_required("provider")
+def edit_profile():
+    profile = my_profile()
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            operations.update_profile(db.session, profile, parse(ProfileForm(), form), current_user)
+        except ValidationFailed as err:
+            return render_template(
+                "catalog/profile_form.html", profile=profile, form=form, errors=err.fields
+            ), 422
+        db.session.commit()
+        flash("Your organisation's details are saved.", "success")
+        return redirect(url_for("catalog.my_offers"))
+    db.session.commit()
+    return render_template(
+        "catalog/profile_form.html", profile=profile, form=profile_as_form(profile), errors={}
+    )
+
+
+@bp.route("/provider/offers/new", methods=["GET", "POST"])
+@roles_required("provider")
+def new_offer():
+    profile = my_profile()
+    if request.method == "GET":
+        db.session.commit()
+        return render_offer_form(
+            None, {"vat_treatment": "exempt", "free_cancellation_hours": "48", "no_show_percent": "100"}
+        )
+    form = form_data("funding_streams")
+    try:
+        offer = operations.create_offer(db.session, profile, parse(OfferForm(), form), current_user)
+    except ValidationFailed as err:
+        return render_offer_form(None, form, err.fields), 422
+    db.session.commit()
+    flash(f"'{offer.title}' is saved as a draft.", "success")
+    return redirect(url_for("catalog.my_offers"))
+
+
+@bp.route("/provider/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@roles_required("provider")
+def edit_offer(offer_id: int):
+    offer = my_offer(offer_id)
+    if request.method == "GET":
+        return render_offer_form(offer, offer_as_form(offer))
+    form = form_data("funding_streams")
+    try:
+        operations.update_offer(db.session, offer, parse(OfferForm(), form), current_user)
+    except ValidationFailed as err:
+        return render_offer_form(offer, form, err.fields), 422
+    db.session.commit()
+    flash(f"'{offer.title}' is saved.", "success")
+    return redirect(url_for("catalog.my_offers"))
+
+
+@bp.post("/provider/offers/<int:offer_id>/publish")
+@roles_required("provider")
+def publish_offer(offer_id: int):
+    offer = operations.publish_offer(db.session, my_offer(offer_id), current_user)
+    db.session.commit()
+    flash(f"'{offer.title}' is published.", "success")
+    return redirect(url_for("catalog.my_offers"))
+
+
+@bp.post("/provider/offers/<int:offer_id>/archive")
+@roles_required("provider")
+def archive_offer(offer_id: int):
+    offer = operations.archive_offer(db.session, my_offer(offer_id), current_user)
+    db.session.commit()
+    flash(f"'{offer.title}' is archived.", "success")
+    return redirect(url_for("catalog.my_offers"))
+
+
+@bp.get("/provider/offers/<int:offer_id>/slots")
+@roles_required("provider")
+def manage_slots(offer_id: int):
+    return render_slots(my_offer(offer_id), {}, {})
+
+
+@bp.post("/provider/offers/<int:offer_id>/slots")
+@roles_required("provider")
+def add_slot(offer_id: int):
+    offer = my_offer(offer_id)
+    form = request.form.to_dict()
+    try:
+        data = parse(SlotForm(), form, "Check the slot")
+        starts, ends = operations.local_times(data["day"], data["start_time"], data["end_time"])
+        operations.add_slot(db.session, offer, starts, ends, data["capacity"], current_user)
+    except DomainError as err:
+        db.session.rollback()
+        return render_slots(offer, form, err.fields or {"day": [err.message]}), err.status
+    db.session.commit()
+    flash("The slot is added.", "success")
+    return redirect(url_for("catalog.manage_slots", offer_id=offer.id))
+
+
+@bp.post("/provider/offers/<int:offer_id>/slots/pattern")
+@roles_required("provider")
+def add_pattern(offer_id: int):
+    offer = my_offer(offer_id)
+    form = form_data("weekdays")
+    try:
+        data = parse(PatternForm(), form, "Check the weekly pattern")
+        slots = operations.generate_weekly_slots(
+            db.session, offer, first=data["day"], last=data["until"], weekdays=data["weekdays"],
+            start=data["start_time"], end=data["end_time"], capacity=data["capacity"], actor=current_user,
+        )  # fmt: skip
+    except DomainError as err:
+        db.session.rollback()
+        return render_slots(
+            offer, {f"p_{k}": v for k, v in form.items()}, {f"p_{k}": v for k, v in err.fields.items()}
+        ), err.status
+    db.session.commit()
+    flash(f"{len(slots)} slots added.", "success")
+    return redirect(url_for("catalog.manage_slots", offer_id=offer.id))
+
+
+@bp.post("/provider/slots/<int:slot_id>/close")
+@roles_required("provider")
+def close_slot(slot_id: int):
+    slot = get_slot(slot_id)
+    visible(
+        slot, slot is not None and acts_for_organisation(current_user, slot.offer.organisation_id), "slot"
+    )
+    operations.close_slot(db.session, slot, current_user)
+    db.session.commit()
+    flash("The slot is closed to new bookings.", "success")
+    return redirect(url_for("catalog.manage_slots", offer_id=slot.offer_id))
+
+
+def render_offer_form(offer, form, errors=None):
+    return render_template("catalog/offer_form.html", offer=offer, form=form, errors=errors or {}, **CHOICES)
+
+
+def render_slots(offer, form, errors):
+    now = utcnow()
+    slots = offer_slots(db.session, offer, london_midnight(now.date()), None, include_closed=True)
+    status = 422 if errors else 200
+    return render_template(
+        "catalog/slots.html", offer=offer, slots=slots, form=form, errors=errors, **CHOICES
+    ), status
+
+
+def offer_as_form(offer: Offer) -> dict:
+    pounds, pence = divmod(offer.price, 100)
+    form = {name: getattr(offer, name) for name in operations.OFFER_FIELDS}
+    form.update(
+        category=offer.category.value, setting=offer.setting.value, unit=offer.unit.value,
+        vat_treatment=offer.vat_treatment.value, price=f"{pounds}.{pence:02d}", needs=", ".join(offer.needs),
+        late_cancellation_percent=format_bp(offer.late_cancellation_bp).rstrip("%"),
+        no_show_percent=format_bp(offer.no_show_bp).rstrip("%"),
+        funding_streams=[s.value for s in offer.funding_streams],
+        instant_booking=["yes"] if offer.instant_booking else [],
+    )  # fmt: skip
+    return {k: ("" if v is None else v) for k, v in form.items()}
+
+
+def profile_as_form(profile) -> dict:
+    form = {name: getattr(profile, name) or "" for name in operations.PROFILE_FIELDS}
+    form["councils"] = ", ".join(a.name for a in profile.areas if a.kind.value == "council")
+    form["postcode_districts"] = ", ".join(
+        a.code for a in profile.areas if a.kind.value == "postcode_district"
+    )
+    return form
+
+
+# ---- platform admins ------------------------------------------------------------------------
+
+
+@bp.get("/admin/providers")
+@roles_required("admin")
+def admin_providers():
+    orgs = db.session.scalars(
+        select(Organisation).where(Organisation.kind == OrgKind.PROVIDER).order_by(Organisation.name)
+    )
+    profiles = [operations.provider_profile(db.session, org) for org in orgs]
+    db.session.commit()
+    return render_template("catalog/admin_providers.html", profiles=profiles, errors={})
+
+
+@bp.post("/admin/providers/<int:org_id>/verification")
+@roles_required("admin")
+def verify_provider(org_id: int):
+    org = db.session.get(Organisation, org_id) if org_id < 2**31 else None
+    visible(org, org is not None and org.kind is OrgKind.PROVIDER, "provider")
+    profile = operations.provider_profile(db.session, org)
+    data = parse(VerifyForm(), request.form.to_dict(), "Choose verify or decline")
+    if data["decision"] == "verify":
+        operations.verify_provider(db.session, profile, current_user, data["note"])
+    else:
+        operations.decline_provider(db.session, profile, current_user, data["note"])
+    db.session.commit()
+    flash(f"{org.name} is {'verified' if profile.is_verified else 'not verified'}.", "success")
+    return redirect(url_for("catalog.admin_providers"))
+
+
+# ---- dashboard panels -----------------------------------------------------------------------
+
+
+def provider_panel(user):
+    org = user.organisation
+    if org is None or org.kind is not OrgKind.PROVIDER:
+        return None
+    profile = operations.provider_profile(db.session, org)
+    counts = {s: 0 for s in OfferStatus}
+    for status in db.session.scalars(select(Offer.status).where(Offer.provider_id == profile.id)):
+        counts[status] += 1
+    return "catalog/panel_provider.html", {"profile": profile, "counts": counts}
+
+
+def admin_panel(user):
+    from marketplace.catalog.models import ProviderProfile
+
+    waiting = db.session.scalars(
+        select(Organisation.name)
+        .outerjoin(ProviderProfile, ProviderProfile.organisation_id == Organisation.id)
+        .where(Organisation.kind == OrgKind.PROVIDER, ProviderProfile.verified_at.is_(None))
+    ).all()
+    return "catalog/panel_admin.html", {"waiting": waiting}
