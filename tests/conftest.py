@@ -9,6 +9,7 @@ import os
 from datetime import date
 
 import pytest
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import delete
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -45,6 +46,8 @@ def app(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "SESSION_COOKIE_SECURE": False,
+            # concurrency tests run up to ~32 threads, each with its own connection
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 32, "max_overflow": 8},
         }
     )
     with app.app_context():
@@ -92,8 +95,18 @@ def session(_database):
     return _database
 
 
+class CommittingClient(FlaskClient):
+    """Commits what the test set up before each request, as a real request would find it; the
+    test's outer transaction still rolls everything back at the end."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = CommittingClient
     return app.test_client()
 
 

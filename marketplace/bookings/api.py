@@ -170,4 +170,3 @@ def cancel_booking(booking_id):
     _cancel(booking, reason)
     db.session.commit()
     return BookingOut().dump(booking)
-

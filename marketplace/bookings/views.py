@@ -31,14 +31,19 @@ def register(app) -> None:
 
 
 def _upcoming_panel(user):
-    rows = db.session.scalars(visible_bookings(user).where(Booking.status.in_(
-        (BookingStatus.REQUESTED, BookingStatus.CONFIRMED))).order_by(Booking.id.desc()).limit(5)).all()
+    rows = db.session.scalars(
+        visible_bookings(user)
+        .where(Booking.status.in_((BookingStatus.REQUESTED, BookingStatus.CONFIRMED)))
+        .order_by(Booking.id.desc())
+        .limit(5)
+    ).all()
     return "bookings/_panel.html", {"title": "Upcoming bookings", "bookings": rows}
 
 
 def _inbox_panel(user):
-    rows = db.session.scalars(visible_bookings(user).where(Booking.status == BookingStatus.REQUESTED)
-                              .order_by(Booking.id).limit(10)).all()
+    rows = db.session.scalars(
+        visible_bookings(user).where(Booking.status == BookingStatus.REQUESTED).order_by(Booking.id).limit(10)
+    ).all()
     return "bookings/_panel.html", {"title": "Booking requests waiting for you", "bookings": rows}
 
 
@@ -46,8 +51,11 @@ def _inbox_panel(user):
 
 
 def _family_budgets():
-    return db.session.scalars(select(Budget).where(Budget.family_id == current_user.family_id,
-                                                   Budget.status == BudgetStatus.ACTIVE).order_by(Budget.id)).all()
+    return db.session.scalars(
+        select(Budget)
+        .where(Budget.family_id == current_user.family_id, Budget.status == BudgetStatus.ACTIVE)
+        .order_by(Budget.id)
+    ).all()
 
 
 def _bookable_slot(slot_id: int) -> Slot:
@@ -71,11 +79,14 @@ def choose_budget(slot_id):
     if request.method == "POST":
         try:
             data = parse(BudgetChoiceForm(), request.form.to_dict())
-            return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=_own_budget(data["budget_id"]).id))
+            return redirect(
+                url_for(".choose_units", slot_id=slot.id, budget_id=_own_budget(data["budget_id"]).id)
+            )
         except ValidationFailed as err:
             errors = err.fields
     return render_template("bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors), (
-        422 if errors else 200)
+        422 if errors else 200
+    )
 
 
 @bp.route("/book/<int:slot_id>/units", methods=["GET", "POST"])
@@ -88,11 +99,14 @@ def choose_units(slot_id):
         form = request.form.to_dict()
         try:
             data = parse(UnitsForm(), form)
-            return redirect(url_for(".check_booking", slot_id=slot.id, budget_id=budget.id, units=data["units"]))
+            return redirect(
+                url_for(".check_booking", slot_id=slot.id, budget_id=budget.id, units=data["units"])
+            )
         except ValidationFailed as err:
             errors = err.fields
     return render_template("bookings/units.html", slot=slot, budget=budget, errors=errors, form=form), (
-        422 if errors else 200)
+        422 if errors else 200
+    )
 
 
 @bp.route("/book/<int:slot_id>/check", methods=["GET", "POST"])
@@ -103,19 +117,34 @@ def check_booking(slot_id):
     data = parse(UnitsForm(), {"units": request.values.get("units", "")})
     if request.method == "POST":
         try:
-            booking = operations.book(db.session, actor=current_user, slot=slot, budget=budget, units=data["units"])
+            booking = operations.book(
+                db.session, actor=current_user, slot=slot, budget=budget, units=data["units"]
+            )
         except DomainError as err:
             db.session.rollback()
             priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
-            return render_template("bookings/check.html", slot=slot, budget=budget, units=data["units"],
-                                   quote=priced, rows=priced.left_after(db.session),
-                                   errors=err.fields or {"units": [err.message]}), err.status
+            return render_template(
+                "bookings/check.html",
+                slot=slot,
+                budget=budget,
+                units=data["units"],
+                quote=priced,
+                rows=priced.left_after(db.session),
+                errors=err.fields or {"units": [err.message]},
+            ), err.status
         db.session.commit()
         flash(f"Booking sent: {booking.status.value}. We have told the provider.", "success")
         return redirect(url_for(".booking_detail", booking_id=booking.id))
     priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
-    return render_template("bookings/check.html", slot=slot, budget=budget, units=data["units"], quote=priced,
-                           rows=priced.left_after(db.session), errors={})
+    return render_template(
+        "bookings/check.html",
+        slot=slot,
+        budget=budget,
+        units=data["units"],
+        quote=priced,
+        rows=priced.left_after(db.session),
+        errors={},
+    )
 
 
 # ---- lists and detail ---------------------------------------------------------------------
@@ -125,8 +154,9 @@ def check_booking(slot_id):
 @signed_in
 def my_bookings():
     rows = db.session.scalars(visible_bookings(current_user).order_by(Booking.id.desc()).limit(200)).all()
-    return render_template("bookings/list.html", bookings=rows,
-                           provider_view=current_user.role is Role.PROVIDER)
+    return render_template(
+        "bookings/list.html", bookings=rows, provider_view=current_user.role is Role.PROVIDER
+    )
 
 
 def _booking(booking_id) -> Booking:
@@ -138,8 +168,13 @@ def _booking(booking_id) -> Booking:
 @signed_in
 def booking_detail(booking_id):
     booking = _booking(booking_id)
-    return render_template("bookings/detail.html", booking=booking, sides=acts_as(current_user, booking),
-                           charge=operations.cancellation_charge(booking), errors={})
+    return render_template(
+        "bookings/detail.html",
+        booking=booking,
+        sides=acts_as(current_user, booking),
+        charge=operations.cancellation_charge(booking),
+        errors={},
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -179,9 +214,13 @@ def provider_action(booking_id, action):
     except DomainError as err:
         db.session.rollback()
         booking = _booking(booking_id)
-        return render_template("bookings/detail.html", booking=booking, sides=acts_as(current_user, booking),
-                               charge=operations.cancellation_charge(booking),
-                               errors={"action": [err.message]}), err.status
+        return render_template(
+            "bookings/detail.html",
+            booking=booking,
+            sides=acts_as(current_user, booking),
+            charge=operations.cancellation_charge(booking),
+            errors={"action": [err.message]},
+        ), err.status
     db.session.commit()
     flash(f"Booking {booking.status.value.replace('_', ' ')}.", "success")
     return redirect(url_for(".booking_detail", booking_id=booking.id))

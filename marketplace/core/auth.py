@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from marketplace.core.db import db
@@ -32,6 +32,12 @@ def register_auth(app: Flask) -> None:
         if not req.path.startswith("/api/") or not header.startswith("Bearer "):
             return None
         return user_for_token(db.session, header[len("Bearer ") :].strip())
+
+    @app.before_request
+    def _who_is_asking_is_decided_per_request():
+        # Flask-Login caches the user on `g`, which lives as long as the app context; tests (and any
+        # code) that reuse one app context across requests must not inherit the last caller.
+        g.pop("_login_user", None)
 
     @login_manager.unauthorized_handler
     def _unauthorised():
