@@ -4,6 +4,7 @@ The server shares the test database; tests that use it are marked `real_commits`
 committed so the server's connections see it, and every table is emptied afterwards).
 """
 
+import os
 import shutil
 import threading
 from types import SimpleNamespace
@@ -37,6 +38,8 @@ def live_server(app):
 def browser():
     executable = shutil.which("chromium")
     if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI must run the browser tests")
         pytest.skip("chromium is not installed (apt-get install chromium); browser tests skipped")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with sync_api.sync_playwright() as playwright:
