@@ -5,6 +5,9 @@ throwaway database holding `make_people(scale)`. Client threads send requests ov
 (one connection per request, as gunicorn's sync workers close each one) for a fixed time per
 endpoint. The baseline is /healthz: the same app, the same server, a `SELECT 1` and no template.
 
+The anonymous home page renders a template but asks the database nothing, while /healthz runs
+`SELECT 1`: a home ratio below 1.0 is real, not an error.
+
 Sign-in is slow by design: each POST checks a scrypt password hash (tens of milliseconds of CPU
 and 32 MiB of memory), which is what makes stolen hashes expensive to crack.
 """
