@@ -117,8 +117,10 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """Check a sign-in. After 5 failures in a row the account is locked for 15 minutes.
 
     Returns the user, or None for a wrong e-mail or password; raises Conflict while locked.
+    The user's row is locked for the check, so parallel guesses are counted one after another
+    and cannot outrun the lock-out.
     """
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = session.scalar(select(User).where(User.email == normalise_email(email)).with_for_update())
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
