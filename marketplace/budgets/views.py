@@ -280,7 +280,11 @@ def amend(budget_id: str, stream_id: str):
         operations.amend_stream(db.session, stream, actor=current_user, reason=reason, **data)
     except (ValidationFailed, Conflict) as err:
         db.session.rollback()
-        return _render_amend(budget, stream, err.fields or {"reason": [err.message]}, form, err.status)
+        # a refusal (409) is shown against the fields it names, in full
+        errors = (
+            {name: [err.message] for name in err.fields or ["reason"]} if err.status == 409 else err.fields
+        )
+        return _render_amend(budget, stream, errors, form, err.status)
     db.session.commit()
     flash(f"The {stream.kind.value.replace('_', ' ')} stream was amended.", "success")
     return redirect(url_for("budgets.detail", budget_id=budget.id))
