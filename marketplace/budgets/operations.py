@@ -229,6 +229,14 @@ def amend_stream(
     errors = _check_amendment(reason, changes)
     if errors:
         raise ValidationFailed("Check the amendment", fields=errors)
+    # Serialise amendments of one stream: the old values and the delta moved through the ledger
+    # must be read under the same lock that the write happens under.
+    session.execute(
+        select(FundingStream)
+        .where(FundingStream.id == stream.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if budget.is_closed:
         raise Conflict("This budget is closed; it cannot be amended", code="budget_closed")
     if changes.get("categories") is not None:

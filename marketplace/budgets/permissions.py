@@ -115,6 +115,23 @@ def assessable_children(user: User) -> list[Child]:
     return []
 
 
+def assessment_visibility(user: User) -> ColumnElement:
+    """A SQL condition on RasAssessment: the assessments `user` may see."""
+    if not user.is_authenticated:
+        return false()
+    if is_admin(user):
+        return true()
+    conditions = []
+    if _is(user, Role.FAMILY) and user.family_id is not None:
+        conditions.append(RasAssessment.family_id == user.family_id)
+    if _is(user, Role.COMMISSIONER) and user.organisation_ids:
+        owned = select(ResourceAllocationSystem.id).where(
+            ResourceAllocationSystem.commissioner_id.in_(user.organisation_ids)
+        )
+        conditions.append(RasAssessment.ras_id.in_(owned))
+    return or_(*conditions) if conditions else false()
+
+
 def can_see_assessment(user: User, assessment: RasAssessment | None) -> bool:
     if assessment is None or not user.is_authenticated:
         return False

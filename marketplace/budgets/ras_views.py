@@ -11,6 +11,7 @@ from marketplace.budgets import operations
 from marketplace.budgets.models import RasAssessment, ResourceAllocationSystem
 from marketplace.budgets.permissions import (
     assessable_children,
+    assessment_visibility,
     can_manage_ras,
     can_see_assessment,
     can_see_ras,
@@ -53,11 +54,12 @@ def ras_index():
         select(ResourceAllocationSystem).where(ResourceAllocationSystem.live.is_(True))
     ).all()
     published = [r for r in published if can_see_ras(current_user, r)]
-    assessments = [
-        a
-        for a in db.session.scalars(select(RasAssessment).order_by(RasAssessment.id.desc()).limit(200))
-        if can_see_assessment(current_user, a)
-    ]
+    assessments = db.session.scalars(
+        select(RasAssessment)
+        .where(assessment_visibility(current_user))
+        .order_by(RasAssessment.id.desc())
+        .limit(100)
+    ).all()
     return render_template(
         "budgets/ras_index.html",
         mine=mine,
