@@ -1,7 +1,7 @@
 """budgets rules ras plans
 
 Revision ID: 17e4aef6bdf3
-Revises: d329aff2fa27
+Revises: d796f51cada5
 Create Date: 2026-11-22 19:35:24.471155
 
 """
@@ -13,7 +13,7 @@ import marketplace.core.types
 
 # revision identifiers, used by Alembic.
 revision = '17e4aef6bdf3'
-down_revision = 'd329aff2fa27'
+down_revision = 'd796f51cada5'
 branch_labels = None
 depends_on = None
 
