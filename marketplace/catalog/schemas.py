@@ -199,7 +199,7 @@ class OfferForm(BlankIsMissing):
             data["needs"] = [n.strip() for n in data["needs"].split(",") if n.strip()]
         return data
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data, **kwargs):
         if data.get("min_age", 0) > data.get("max_age", MAX_AGE):
             raise ValidationError("Must be at least the youngest age", field_name="max_age")

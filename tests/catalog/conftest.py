@@ -34,15 +34,23 @@ class CatalogFactory:
         operations.update_profile(
             self.session,
             profile,
-            dict(description=f"{org.name} cares", councils=list(councils), postcode_districts=list(districts), **details),
+            dict(
+                description=f"{org.name} cares",
+                councils=list(councils),
+                postcode_districts=list(districts),
+                **details,
+            ),
             None,
         )
         if verified:
             operations.verify_provider(self.session, profile, None)
+        self.session.commit()  # a savepoint: an error response's rollback must not undo the set-up
         return profile
 
     def staff(self, profile, role="provider"):
-        return self.make.user(role, org=profile.organisation)
+        user = self.make.user(role, org=profile.organisation)
+        self.session.commit()
+        return user
 
     def offer(self, provider=None, publish=True, **fields):
         provider = provider or self.provider()
@@ -50,14 +58,19 @@ class CatalogFactory:
         offer = operations.create_offer(self.session, provider, data, None)
         if publish:
             operations.publish_offer(self.session, offer, None)
+        self.session.commit()
         return offer
 
     def slot(self, offer, starts_at=None, hours=17, capacity=4, booked=0, closed=False, days_ahead=7):
-        starts_at = starts_at or (utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=days_ahead))
-        slot = operations.add_slot(self.session, offer, starts_at, starts_at + timedelta(hours=hours), capacity, None)
+        starts_at = starts_at or (
+            utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=days_ahead)
+        )
+        slot = operations.add_slot(
+            self.session, offer, starts_at, starts_at + timedelta(hours=hours), capacity, None
+        )
         slot.booked = booked
         slot.closed = closed
-        self.session.flush()
+        self.session.commit()
         return slot
 
 

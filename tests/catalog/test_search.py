@@ -20,7 +20,9 @@ def search(client, **params):
 @pytest.fixture
 def world(catalog, make_offer, make_slot):
     """Three providers and four published offers with distinct traits, plus hidden ones."""
-    hilltop = catalog.provider("Hilltop Children's Hospice", councils=["Brightwater"], districts=["BW1", "BW2"])
+    hilltop = catalog.provider(
+        "Hilltop Children's Hospice", councils=["Brightwater"], districts=["BW1", "BW2"]
+    )
     seaside = catalog.provider("Seaside Hospice", councils=["Eastshire"], districts=["ES1"])
     clubs = catalog.provider("Splash Club", councils=["Brightwater", "Eastshire"], districts=["BW3"])
     overnight = make_offer(hilltop, title="Overnight short break", price=29500, min_age=0, max_age=19)
@@ -64,7 +66,12 @@ def world(catalog, make_offer, make_slot):
 
 def test_only_published_offers_of_verified_providers(client, world):
     titles = ids(search(client))
-    assert sorted(titles) == ["Overnight short break", "Saturday swimming", "Seaside residential break", "Sibling day"]
+    assert sorted(titles) == [
+        "Overnight short break",
+        "Saturday swimming",
+        "Seaside residential break",
+        "Sibling day",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -122,7 +129,12 @@ def test_area(client, world, area, expected):
 
 @pytest.mark.parametrize(
     "max_price, expected",
-    [(0, []), (1500, ["Sibling day"]), (3500, ["Saturday swimming", "Sibling day"]), (29499, ["Saturday swimming", "Sibling day"])],
+    [
+        (0, []),
+        (1500, ["Sibling day"]),
+        (3500, ["Saturday swimming", "Sibling day"]),
+        (29499, ["Saturday swimming", "Sibling day"]),
+    ],
 )
 def test_max_price(client, world, max_price, expected):
     assert sorted(ids(search(client, max_price=max_price))) == expected
@@ -172,9 +184,9 @@ def test_availability_ignores_full_closed_reserved_and_past_slots(client, catalo
 def test_filters_combine(client, world):
     assert ids(search(client, area="Brightwater", funding_stream="charity", age=5)) == ["Saturday swimming"]
     assert ids(search(client, area="Brightwater", funding_stream="charity", age=5, max_price=3000)) == []
-    assert ids(search(client, q="break", category="overnight_short_break", funding_stream="health", age=2)) == [
-        "Overnight short break"
-    ]
+    assert ids(
+        search(client, q="break", category="overnight_short_break", funding_stream="health", age=2)
+    ) == ["Overnight short break"]
     assert ids(search(client, q="break", area="ES1", available_to=london_day(5).isoformat())) == [
         "Seaside residential break"
     ]
@@ -209,7 +221,11 @@ def test_result_shape(client, world):
     assert item["price"] == 29500 and isinstance(item["price"], int)
     assert item["unit"] == "night"
     assert item["funding_streams"] == ["social_care", "health"]
-    assert item["cancellation"] == {"free_notice_hours": 48, "late_charge_bp": 5000, "no_show_charge_bp": 10000}
+    assert item["cancellation"] == {
+        "free_notice_hours": 48,
+        "late_charge_bp": 5000,
+        "no_show_charge_bp": 10000,
+    }
     assert item["provider"]["name"] == "Hilltop Children's Hospice"
     assert item["next_available"] is not None
 
@@ -252,7 +268,9 @@ def test_bad_filters_are_422_naming_the_field(client, params, field):
 
 
 def test_html_search_page(client, world):
-    page = client.get("/offers", query_string={"q": "", "area": "Brightwater", "max_price": "100.00", "category": ""})
+    page = client.get(
+        "/offers", query_string={"q": "", "area": "Brightwater", "max_price": "100.00", "category": ""}
+    )
     assert page.status_code == 200
     assert b">Saturday swimming</a>" in page.data and b">Overnight short break</a>" not in page.data
     assert b"2 offers found" in page.data
