@@ -24,6 +24,9 @@ HILLTOP_OVERNIGHT = dict(
 
 
 class CatalogFactory:
+    """Objects are flushed, not committed: a test that sends a request which fails (the app then
+    rolls back) calls `session.commit()` first so its set-up survives (a savepoint, undone at the end)."""
+
     def __init__(self, session, make):
         self.session = session
         self.make = make
@@ -44,13 +47,11 @@ class CatalogFactory:
         )
         if verified:
             operations.verify_provider(self.session, profile, None)
-        self.session.commit()  # a savepoint: an error response's rollback must not undo the set-up
+        self.session.flush()
         return profile
 
     def staff(self, profile, role="provider"):
-        user = self.make.user(role, org=profile.organisation)
-        self.session.commit()
-        return user
+        return self.make.user(role, org=profile.organisation)
 
     def offer(self, provider=None, publish=True, **fields):
         provider = provider or self.provider()
@@ -58,7 +59,6 @@ class CatalogFactory:
         offer = operations.create_offer(self.session, provider, data, None)
         if publish:
             operations.publish_offer(self.session, offer, None)
-        self.session.commit()
         return offer
 
     def slot(self, offer, starts_at=None, hours=17, capacity=4, booked=0, closed=False, days_ahead=7):
@@ -70,7 +70,7 @@ class CatalogFactory:
         )
         slot.booked = booked
         slot.closed = closed
-        self.session.commit()
+        self.session.flush()
         return slot
 
 

@@ -16,14 +16,18 @@ OFFER_FORM = dict(
 def mine(catalog, make_offer, make_slot):
     provider = catalog.provider("Mine")
     offer = make_offer(provider)
-    return dict(provider=provider, offer=offer, slot=make_slot(offer), staff=catalog.staff(provider))
+    mine = dict(provider=provider, offer=offer, slot=make_slot(offer), staff=catalog.staff(provider))
+    catalog.session.commit()
+    return mine
 
 
 @pytest.fixture
 def theirs(catalog, make_offer, make_slot):
     provider = catalog.provider("Theirs")
     offer = make_offer(provider, publish=False)
-    return dict(provider=provider, offer=offer, slot=make_slot(offer))
+    theirs = dict(provider=provider, offer=offer, slot=make_slot(offer))
+    catalog.session.commit()
+    return theirs
 
 
 def post(client, csrf, url, **data):
@@ -76,6 +80,7 @@ def test_unverified_provider_sees_why(client, sign_in, csrf, catalog, make_offer
     provider.verification_note = "Please add your CQC location id."
     offer = make_offer(provider, publish=False)
     sign_in(catalog.staff(provider))
+    catalog.session.commit()
     page = client.get("/provider/offers")
     assert b"not verified yet" in page.data and b"CQC location id" in page.data
     refused = post(client, csrf, f"/provider/offers/{offer.id}/publish")
