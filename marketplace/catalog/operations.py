@@ -9,6 +9,7 @@ from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import (
     AreaKind,
+    Category,
     FundingStream,
     Offer,
     OfferFunding,
@@ -16,7 +17,10 @@ from marketplace.catalog.models import (
     OfferStatus,
     ProviderArea,
     ProviderProfile,
+    Setting,
     Slot,
+    Unit,
+    VatTreatment,
     oruk_uuid,
 )
 from marketplace.core import audit
@@ -111,10 +115,14 @@ def _refresh_search_text(offer: Offer) -> None:
     offer.search_text = " ".join(" ".join(parts).lower().split())
 
 
+ENUM_FIELDS = {"category": Category, "setting": Setting, "unit": Unit, "vat_treatment": VatTreatment}
+
+
 def _apply(offer: Offer, data: dict) -> None:
     for name in OFFER_FIELDS:
         if name in data:
-            setattr(offer, name, data[name])
+            value = data[name]
+            setattr(offer, name, ENUM_FIELDS[name](value) if name in ENUM_FIELDS else value)
     if "funding_streams" in data:
         wanted = {FundingStream(s) for s in data["funding_streams"]}
         offer.funding = [f for f in offer.funding if f.stream in wanted]

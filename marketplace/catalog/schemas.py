@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import Category, FundingStream, Setting, Unit, VatTreatment
-from marketplace.core.money import parse_pounds
+from marketplace.core.money import MAX_PENCE, parse_pounds
 from marketplace.core.schemas import FormSchema, Id, Pence
 
 MAX_AGE = 25
@@ -40,6 +40,17 @@ def _choice(enum_cls, **kwargs) -> fields.Enum:
     messages = {"unknown": "Must be one of: " + ", ".join(m.value for m in enum_cls)}
     messages.update(kwargs.pop("error_messages", {}))
     return fields.Enum(enum_cls, by_value=True, error_messages=messages, **kwargs)
+
+
+class PenceArg(fields.Integer):
+    """An amount in pence given as a query parameter (a string of digits)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=validate.Range(0, MAX_PENCE - 1, error="Must be a whole number of pence, 0 or more"),
+            error_messages={"invalid": "Must be a whole number of pence"},
+            **kwargs,
+        )
 
 
 class Area(fields.String):
@@ -95,7 +106,7 @@ class SearchArgs(BlankIsMissing):
     category = _choice(Category)
     age = _int(0, MAX_AGE)
     area = Area()
-    max_price = Pence(allow_zero=True)
+    max_price = PenceArg()
     funding_stream = _choice(FundingStream)
     available_from = fields.Date(error_messages={"invalid": "Must be a date like 2026-05-01"})
     available_to = fields.Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
@@ -188,7 +199,7 @@ class OfferForm(BlankIsMissing):
             data["needs"] = [n.strip() for n in data["needs"].split(",") if n.strip()]
         return data
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data, **kwargs):
         if data.get("min_age", 0) > data.get("max_age", MAX_AGE):
             raise ValidationError("Must be at least the youngest age", field_name="max_age")

@@ -208,7 +208,7 @@ def add_slot(offer_id: int):
         operations.add_slot(db.session, offer, starts, ends, data["capacity"], current_user)
     except DomainError as err:
         db.session.rollback()
-        return render_slots(offer, form, err.fields or {"day": [err.message]}), err.status
+        return render_slots(offer, form, err.fields or {"day": [err.message]}, err.status)
     db.session.commit()
     flash("The slot is added.", "success")
     return redirect(url_for("catalog.manage_slots", offer_id=offer.id))
@@ -227,9 +227,8 @@ def add_pattern(offer_id: int):
         )  # fmt: skip
     except DomainError as err:
         db.session.rollback()
-        return render_slots(
-            offer, {f"p_{k}": v for k, v in form.items()}, {f"p_{k}": v for k, v in err.fields.items()}
-        ), err.status
+        errors = {f"p_{k}": v for k, v in (err.fields or {"day": [err.message]}).items()}
+        return render_slots(offer, {f"p_{k}": v for k, v in form.items()}, errors, err.status)
     db.session.commit()
     flash(f"{len(slots)} slots added.", "success")
     return redirect(url_for("catalog.manage_slots", offer_id=offer.id))
@@ -252,10 +251,9 @@ def render_offer_form(offer, form, errors=None):
     return render_template("catalog/offer_form.html", offer=offer, form=form, errors=errors or {}, **CHOICES)
 
 
-def render_slots(offer, form, errors):
+def render_slots(offer, form, errors, status=200):
     now = utcnow()
     slots = offer_slots(db.session, offer, london_midnight(now.date()), None, include_closed=True)
-    status = 422 if errors else 200
     return render_template(
         "catalog/slots.html", offer=offer, slots=slots, form=form, errors=errors, **CHOICES
     ), status
