@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Child, Family, Organisation, User
-from marketplace.budgets.models import Budget, FundingStream
+from marketplace.budgets.models import Budget, FundingStream, SupportOutcome
 from marketplace.catalog.models import Offer, Slot
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
@@ -71,7 +71,7 @@ class Booking(db.Model):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    outcome_id: Mapped[int | None] = mapped_column(Integer)
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("support_outcome.id"))
     units: Mapped[int] = mapped_column(Integer)
     cost: Mapped[int] = mapped_column(BigInteger)
     charge: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -90,6 +90,7 @@ class Booking(db.Model):
     slot: Mapped[Slot] = relationship()
     provider: Mapped[Organisation] = relationship()
     booked_by: Mapped[User | None] = relationship()
+    outcome: Mapped[SupportOutcome | None] = relationship()
     payments: Mapped[list["BookingPayment"]] = relationship(
         back_populates="booking", order_by="BookingPayment.id"
     )

@@ -16,13 +16,13 @@ from marketplace.bookings import rules
 from marketplace.bookings.funding import cover_cost
 from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.operations import outcome_for_budget, stream_account
 from marketplace.catalog.models import Slot
 from marketplace.catalog.terms import OfferTerms, price_snapshot
 from marketplace.core import audit
 from marketplace.core.allocation import allocate
 from marketplace.core.clock import business_date, utcnow
-from marketplace.core.errors import Conflict
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
 from marketplace.ledger import operations as ledger
@@ -97,6 +97,11 @@ def book(
     bookings that fit succeed; the rest get a 409 and leave nothing behind.
     """
     now = now or utcnow()
+    if outcome_id is not None and outcome_for_budget(session, budget.id, outcome_id) is None:
+        raise ValidationFailed(
+            "Choose an outcome from this budget's support plan",
+            fields={"outcome_id": ["Not an outcome of this budget's support plan"]},
+        )
     _lock(session, Family, budget.family_id)
     slot = _lock(session, Slot, slot.id)
     rules.check_bookable(

@@ -54,6 +54,7 @@ class BookingOut(Schema):
 
 
 class UnitsForm(FormSchema):
+    outcome_id = Id(load_default=None, allow_none=True)
     units = fields.Integer(
         required=True,
         validate=validate.Range(min=1, max=366),

@@ -96,11 +96,17 @@ def choose_units(slot_id):
     budget = _own_budget(request.values.get("budget_id", type=int))
     errors, form = {}, {"units": str(slot.offer.min_units_per_booking)}
     if request.method == "POST":
-        form = request.form.to_dict()
+        form = {k: v for k, v in request.form.to_dict().items() if v != ""}
         try:
             data = parse(UnitsForm(), form)
             return redirect(
-                url_for(".check_booking", slot_id=slot.id, budget_id=budget.id, units=data["units"])
+                url_for(
+                    ".check_booking",
+                    slot_id=slot.id,
+                    budget_id=budget.id,
+                    units=data["units"],
+                    outcome_id=data["outcome_id"],
+                )
             )
         except ValidationFailed as err:
             errors = err.fields
@@ -114,11 +120,20 @@ def choose_units(slot_id):
 def check_booking(slot_id):
     slot = _bookable_slot(slot_id)
     budget = _own_budget(request.values.get("budget_id", type=int))
-    data = parse(UnitsForm(), {"units": request.values.get("units", "")})
+    wanted = {
+        "units": request.values.get("units", ""),
+        "outcome_id": request.values.get("outcome_id") or None,
+    }
+    data = parse(UnitsForm(), wanted)
     if request.method == "POST":
         try:
             booking = operations.book(
-                db.session, actor=current_user, slot=slot, budget=budget, units=data["units"]
+                db.session,
+                actor=current_user,
+                slot=slot,
+                budget=budget,
+                units=data["units"],
+                outcome_id=data["outcome_id"],
             )
         except DomainError as err:
             db.session.rollback()
@@ -128,6 +143,7 @@ def check_booking(slot_id):
                 slot=slot,
                 budget=budget,
                 units=data["units"],
+                outcome_id=data["outcome_id"],
                 quote=priced,
                 rows=priced.left_after(db.session),
                 errors=err.fields or {"units": [err.message]},
@@ -141,6 +157,7 @@ def check_booking(slot_id):
         slot=slot,
         budget=budget,
         units=data["units"],
+        outcome_id=data["outcome_id"],
         quote=priced,
         rows=priced.left_after(db.session),
         errors={},

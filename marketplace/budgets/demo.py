@@ -10,7 +10,7 @@ from marketplace.budgets import operations
 from marketplace.budgets.models import Budget, ResourceAllocationSystem
 
 PERIOD = (date(2026, 4, 1), date(2027, 3, 31))
-BEN_CATEGORIES = ["overnight_short_break", "day_session", "activity_break", "sibling_support"]
+BEN_CATEGORIES = ["overnight_short_break", "day_session", "activity_group_break", "sibling_support"]
 BEN_OUTCOMES = [
     (
         "Ben enjoys regular overnight stays with friends, and his parents get a full night's sleep",

@@ -1,6 +1,5 @@
 """Everything that changes budgets, streams, support plans and RAS. Operations flush; callers commit."""
 
-import re
 from datetime import date
 
 from sqlalchemy import select, update
@@ -22,6 +21,7 @@ from marketplace.budgets.models import (
     SupportOutcome,
     TimeFrame,
 )
+from marketplace.catalog.models import Category
 from marketplace.core import audit
 from marketplace.core.clock import financial_year, today, utcnow
 from marketplace.core.errors import Conflict, ValidationFailed
@@ -31,7 +31,7 @@ from marketplace.ledger.models import Account
 
 STREAM_OWNER = "funding_stream"
 FUNDER_OWNER = "organisation"
-CATEGORY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+CATEGORIES = frozenset(c.value for c in Category)  # the catalogue's taxonomy
 MAX_TERMS_DAYS = 365
 
 # Which status may follow which. A budget may be withdrawn (closed) before it is active; a
@@ -154,9 +154,9 @@ def _check_streams(streams: list[dict]) -> dict[str, list[str]]:
         terms = spec.get("payment_terms_days", 30)
         if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= MAX_TERMS_DAYS:
             errors[f"streams.{i}.payment_terms_days"] = [f"Enter a number of days from 0 to {MAX_TERMS_DAYS}"]
-        bad = [c for c in spec.get("categories", []) if not isinstance(c, str) or not CATEGORY.match(c)]
+        bad = [c for c in spec.get("categories", []) if c not in CATEGORIES]
         if bad:
-            errors[f"streams.{i}.categories"] = ["Categories are lower-case names like overnight_short_break"]
+            errors[f"streams.{i}.categories"] = ["Use the catalogue's categories, like overnight_short_break"]
         if spec.get("management", "managed") not in {m.value for m in ManagementOption}:
             errors[f"streams.{i}.management"] = ["Choose managed, isf, direct_payment or third_party"]
     return errors
@@ -290,8 +290,8 @@ def _check_amendment(reason, changes) -> dict[str, list[str]]:
     if po is not None and (not isinstance(po, str) or len(po) > 60):
         errors["po_number"] = ["A purchase-order number is at most 60 characters"]
     categories = changes.get("categories")
-    if categories is not None and any(not isinstance(c, str) or not CATEGORY.match(c) for c in categories):
-        errors["categories"] = ["Categories are lower-case names like overnight_short_break"]
+    if categories is not None and any(c not in CATEGORIES for c in categories):
+        errors["categories"] = ["Use the catalogue's categories, like overnight_short_break"]
     return errors
 
 

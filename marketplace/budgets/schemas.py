@@ -5,17 +5,11 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace.budgets.models import BudgetStatus, ManagementOption, OutcomeStatus, StreamKind, TimeFrame
+from marketplace.catalog.models import Category
 from marketplace.core.money import parse_pounds
 from marketplace.core.schemas import FormSchema, Id, Pence
 
-KNOWN_CATEGORIES = [
-    "overnight_short_break",
-    "day_session",
-    "in_home_care",
-    "befriending",
-    "activity_break",
-    "sibling_support",
-]
+KNOWN_CATEGORIES = [c.value for c in Category]
 
 
 def _values(enum_cls) -> list[str]:

@@ -166,3 +166,46 @@ def test_refusal_leaves_nothing_behind(session, world):
         bookings.book(session, actor=user, slot=slot, budget=budget, units=1)
     assert slot.booked == 0
     assert [ledger.balance(stream_account(session, s)).pending for s in budget.streams] == [0, 0]
+
+
+def test_a_booking_names_an_outcome_of_its_own_budget_only(session, world):
+    from datetime import date
+
+    from marketplace.budgets import operations as budget_ops
+
+    mine = budget_ops.add_outcome(
+        session,
+        world.budget,
+        actor=world.parent,
+        description="Ben sleeps over with friends",
+        time_frame="short",
+        review_date=date(2027, 1, 1),
+    )
+    _, _, other_budget = world.another_family()
+    theirs = budget_ops.add_outcome(
+        session,
+        other_budget,
+        actor=None,
+        description="Zoe swims",
+        time_frame="short",
+        review_date=date(2027, 1, 1),
+    )
+    with pytest.raises(ValidationFailed) as err:
+        bookings.book(
+            session,
+            actor=world.parent,
+            slot=world.make_slot(),
+            budget=world.budget,
+            units=1,
+            outcome_id=theirs.id,
+        )
+    assert "outcome_id" in err.value.fields
+    booking = bookings.book(
+        session,
+        actor=world.parent,
+        slot=world.make_slot(days_ahead=11),
+        budget=world.budget,
+        units=1,
+        outcome_id=mine.id,
+    )
+    assert booking.outcome.description == "Ben sleeps over with friends"
