@@ -387,9 +387,9 @@ def post_due_drawdowns(
     """
     if not isfs:
         return []
-    last = _last_drawdowns(session, [i.id for i in isfs])
     accounts = {i.id: _drawdown_accounts(session, i) for i in isfs}
     ledger.lock_accounts(session, *[a for trio in accounts.values() for a in trio])
+    last = _last_drawdowns(session, [i.id for i in isfs])  # read under the locks
     outcomes = [_post_fund(session, i, through, last.get(i.id), accounts[i.id], catch_up_limit) for i in isfs]
     session.flush()
     return outcomes
