@@ -46,15 +46,32 @@ class DrawdownSummary:
     parked: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
 
-    def add(self, outcome: operations.FundOutcome) -> None:
+    def add(self, outcome: "FundFigures") -> None:
         if outcome.parked:
             self.parked.append(outcome.isf_id)
-        for row in outcome.rows:
+        for drawn, top_slice, delivery, shortfall in outcome.weeks:
             self.weeks_posted += 1
-            self.total_drawn += row.drawn
-            self.top_slice += row.top_slice
-            self.delivery += row.delivery
-            self.shortfall_weeks += 1 if row.shortfall else 0
+            self.total_drawn += drawn
+            self.top_slice += top_slice
+            self.delivery += delivery
+            self.shortfall_weeks += 1 if shortfall else 0
+
+
+@dataclass(frozen=True)
+class FundFigures:
+    """What one fund's posting did, read before the commit (so nothing is reloaded after it)."""
+
+    isf_id: int
+    parked: bool
+    weeks: tuple[tuple[int, int, int, int], ...]
+
+    @classmethod
+    def of(cls, outcome: operations.FundOutcome) -> "FundFigures":
+        return cls(
+            outcome.isf_id,
+            outcome.parked,
+            tuple((r.drawn, r.top_slice, r.delivery, r.shortfall) for r in outcome.rows),
+        )
 
 
 @contextmanager
@@ -97,11 +114,12 @@ def candidate_ids(session: Session, through: date) -> list[int]:
     return list(session.scalars(query))
 
 
-def _post(session: Session, ids: list[int], through: date, limit: int | None) -> list:
+def _post(session: Session, ids: list[int], through: date, limit: int | None) -> list[FundFigures]:
     isfs = list(session.scalars(select(Isf).where(Isf.id.in_(ids)).order_by(Isf.id)))
     outcomes = operations.post_due_drawdowns(session, isfs, through, catch_up_limit=limit)
+    figures = [FundFigures.of(o) for o in outcomes]
     session.commit()
-    return outcomes
+    return figures
 
 
 def run_weekly_drawdowns(
