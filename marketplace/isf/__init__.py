@@ -1,0 +1,1 @@
+"""Individual Service Funds: agreements, receipts, contingency, and the weekly drawdown."""

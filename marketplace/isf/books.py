@@ -1,0 +1,72 @@
+"""The ISF's ledger accounts, opened on first use.
+
+Per ISF: `available` (protected, never below zero) and `contingency` (protected, ring-fenced).
+Per provider organisation: ISF delivery income and ISF overhead (the top-slice).
+Per funder organisation (and per family): the source receipts are paid from; these go negative
+by what has been paid in, so the ledger always sums to zero.
+"""
+
+from sqlalchemy.orm import Session
+
+from marketplace.isf.models import Isf
+from marketplace.ledger import operations as ledger
+from marketplace.ledger.models import Account
+
+ISF_OWNER = "isf"
+ORG_OWNER = "organisation"
+FAMILY_OWNER = "family"
+
+
+def available_account(session: Session, isf: Isf) -> Account:
+    """Money the ISF may draw down: protected, it never goes below zero (rule 4)."""
+    return ledger.open_account(
+        session, ISF_OWNER, isf.id, "available", non_negative=True, name=f"ISF {isf.id} available"
+    )
+
+
+def contingency_account(session: Session, isf: Isf) -> Account:
+    """The ring-fenced share of every receipt, spent only through an approved release."""
+    return ledger.open_account(
+        session, ISF_OWNER, isf.id, "contingency", non_negative=True, name=f"ISF {isf.id} contingency"
+    )
+
+
+def delivery_income_account(session: Session, provider_id: int) -> Account:
+    return ledger.open_account(
+        session, ORG_OWNER, provider_id, "isf_delivery_income", name=f"Provider {provider_id} ISF delivery"
+    )
+
+
+def overhead_account(session: Session, provider_id: int) -> Account:
+    return ledger.open_account(
+        session, ORG_OWNER, provider_id, "isf_overhead", name=f"Provider {provider_id} ISF overhead"
+    )
+
+
+def funder_source_account(session: Session, funder_id: int) -> Account:
+    """Where a funder's ISF payments come from (negative by what it has paid in)."""
+    return ledger.open_account(
+        session, ORG_OWNER, funder_id, "isf_payments", name=f"Funder {funder_id} ISF payments"
+    )
+
+
+def family_source_account(session: Session, family_id: int) -> Account:
+    return ledger.open_account(
+        session, FAMILY_OWNER, family_id, "isf_contributions", name=f"Family {family_id} contributions"
+    )
+
+
+def find_isf_accounts(session: Session, isf: Isf) -> tuple[Account | None, Account | None]:
+    """(available, contingency) without creating them — for read-only pages."""
+    return (
+        ledger.find_account(session, ISF_OWNER, isf.id, "available"),
+        ledger.find_account(session, ISF_OWNER, isf.id, "contingency"),
+    )
+
+
+def balances(session: Session, isf: Isf) -> dict[str, int]:
+    available, contingency = find_isf_accounts(session, isf)
+    return {
+        "available": ledger.balance(available).available if available else 0,
+        "contingency": ledger.balance(contingency).available if contingency else 0,
+    }

@@ -1,0 +1,216 @@
+"""ISF JSON in and out (amounts in pence, dates ISO, ids strings) and the HTML forms."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from marketplace.core.money import parse_pounds
+from marketplace.core.schemas import FormSchema, Id, Pence
+
+
+class OrgRef(Schema):
+    id = Id()
+    slug = fields.String()
+    name = fields.String()
+
+
+class ChildRef(Schema):
+    id = Id()
+    name = fields.String()
+
+
+class BalancesOut(Schema):
+    available = fields.Integer()
+    contingency = fields.Integer()
+
+
+class FunderOut(Schema):
+    stream_id = Id(attribute="stream.id")
+    kind = fields.Function(lambda c: c.stream.kind.value)
+    funder = fields.Function(lambda c: OrgRef().dump(c.stream.funder))
+    annual_amount = fields.Integer(attribute="stream.amount")
+    po_number = fields.String(attribute="stream.po_number")
+    cycle = fields.Function(lambda c: c.cycle.value)
+    timing = fields.Function(lambda c: c.timing.value)
+
+
+class AgreementOut(Schema):
+    party = fields.Function(lambda a: a.party.value)
+    organisation = fields.Function(lambda a: OrgRef().dump(a.organisation))
+    agreed_at = fields.DateTime()
+
+
+class InstalmentOut(Schema):
+    stream_id = Id()
+    funder = fields.String()
+    kind = fields.String()
+    po_number = fields.String()
+    number = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    due_on = fields.Date()
+    amount = fields.Integer()
+
+
+class ReleaseOut(Schema):
+    id = Id()
+    amount = fields.Integer()
+    reason = fields.String()
+    status = fields.Function(lambda r: r.status.value)
+    requested_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decided_by = fields.Function(lambda r: r.decided_by_org.name if r.decided_by_org else None)
+    decision_note = fields.String(allow_none=True)
+    released_on = fields.Date(allow_none=True)
+
+
+class DrawdownOut(Schema):
+    week_start = fields.Date()
+    drawdown_date = fields.Date()
+    planned = fields.Integer()
+    arrears = fields.Integer()
+    due = fields.Integer()
+    drawn = fields.Integer()
+    top_slice = fields.Integer()
+    delivery = fields.Integer()
+    shortfall = fields.Integer()
+
+
+class ReceiptOut(Schema):
+    id = Id()
+    stream_id = Id(allow_none=True)
+    funder = fields.Function(lambda r: r.funder.name if r.funder else "Family contribution")
+    amount = fields.Integer()
+    contingency = fields.Integer()
+    available = fields.Integer()
+    received_on = fields.Date()
+    reference = fields.String()
+
+
+class IsfOut(Schema):
+    id = Id()
+    budget_id = Id()
+    provider = fields.Function(lambda i: OrgRef().dump(i.provider))
+    child = fields.Function(lambda i: ChildRef().dump(i.budget.child))
+    start_date = fields.Date()
+    end_date = fields.Date()
+    weekly_amount = fields.Integer()
+    drawdown_weekday = fields.Integer()
+    contingency_bp = fields.Integer()
+    top_slice_bp = fields.Integer()
+    surplus_threshold_weeks = fields.Integer()
+    family_contribution_first = fields.Boolean()
+    annual_amount = fields.Integer()
+    agreed = fields.Boolean(attribute="is_agreed")
+    parked = fields.Boolean(attribute="is_parked")
+    parked_reason = fields.String(allow_none=True)
+    balances = fields.Nested(BalancesOut)
+    funders = fields.Nested(FunderOut, many=True, attribute="cycles")
+    agreements = fields.Nested(AgreementOut, many=True)
+
+
+class IsfDetailOut(IsfOut):
+    funding_schedule = fields.Nested(InstalmentOut, many=True)
+    receipts = fields.Nested(ReceiptOut, many=True)
+    drawdowns = fields.Nested(DrawdownOut, many=True)
+    releases = fields.Nested(ReleaseOut, many=True)
+
+
+class StatementLineOut(Schema):
+    date = fields.Date()
+    type = fields.String()
+    description = fields.String()
+    funder = fields.String(allow_none=True)
+    amount = fields.Integer()
+    available_change = fields.Integer()
+    contingency_change = fields.Integer()
+    top_slice = fields.Integer()
+    delivery = fields.Integer()
+    shortfall = fields.Integer()
+
+
+class FunderShareOut(Schema):
+    funder_id = Id(allow_none=True)
+    funder = fields.String()
+    stream = fields.String()
+    receipts = fields.Integer()
+    contingency_set_aside = fields.Integer()
+    contributed = fields.Integer()
+    share_of_drawn = fields.Integer()
+
+
+class StatementOut(Schema):
+    isf_id = Id()
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    opening = fields.Nested(BalancesOut)
+    receipts = fields.Integer()
+    contingency_set_aside = fields.Integer()
+    drawn = fields.Integer()
+    top_slice = fields.Integer()
+    delivery = fields.Integer()
+    contingency_released = fields.Integer()
+    shortfall = fields.Integer()
+    closing = fields.Nested(BalancesOut)
+    funders = fields.Nested(FunderShareOut, many=True)
+    lines = fields.Nested(StatementLineOut, many=True)
+
+
+class PeriodIn(FormSchema):
+    """?from=&to= (both ISO dates, to on or after from)."""
+
+    from_ = fields.Date(data_key="from", required=True, error_messages={"required": "Enter the start date"})
+    to = fields.Date(required=True, error_messages={"required": "Enter the end date"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if "from_" in data and "to" in data and data["to"] < data["from_"]:
+            raise ValidationError("The period must end on or after it starts", field_name="to")
+
+
+class ReceiptIn(Schema):
+    stream_id = fields.String(required=True, metadata={"description": "a funding stream id, or 'family'"})
+    amount = Pence(required=True)
+    received_on = fields.Date(required=True)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class ReleaseIn(Schema):
+    amount = Pence(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class DecisionIn(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class Pounds(fields.String):
+    """An amount typed in pounds on a form ('250', '£1,234.50') loaded as pence."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
+
+
+class ReleaseForm(FormSchema):
+    amount = Pounds(required=True, error_messages={"required": "Enter an amount"})
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000, error="Say what the contingency is needed for"),
+        error_messages={"required": "Say what the contingency is needed for"},
+    )
+
+
+class ReceiptForm(FormSchema):
+    stream_id = fields.String(required=True, error_messages={"required": "Choose who paid"})
+    amount = Pounds(required=True, error_messages={"required": "Enter an amount"})
+    received_on = fields.Date(required=True, error_messages={"invalid": "Enter a date like 2026-04-06"})
+    reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=120, error="Enter the payment's reference"),
+        error_messages={"required": "Enter the payment's reference"},
+    )
+
+
+class DecisionForm(FormSchema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))

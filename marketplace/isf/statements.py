@@ -1,0 +1,281 @@
+"""ISF statements, balance history and the quarterly review pack (read-only).
+
+Statement rules: balances at the period's ends come from the ledger (posted, end of the business
+day before `start` and of `end`); the period's totals and lines come from the ISF's receipts,
+drawdowns and spent releases dated inside it, so opening + receipts − contingency set aside −
+drawn = closing available, and opening + set aside − released = closing contingency.
+`shortfall` is what is still owed to the provider at the end of the period. Each funder's share
+of what was drawn is apportioned by largest remainder over its net contributions to date (the
+family's contribution counts first when the ISF spends it first).
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.core.allocation import allocate
+from marketplace.core.clock import today, week_start
+from marketplace.core.money import apply_bp
+from marketplace.isf import books, schedule
+from marketplace.isf.models import ContingencyRelease, Isf, IsfDrawdown, IsfReceipt, ReleaseStatus
+from marketplace.ledger import operations as ledger
+
+QUARTER_WEEKS = 13
+
+
+def _balances_as_of(session: Session, isf: Isf, day: date) -> dict[str, int]:
+    available, contingency = books.find_isf_accounts(session, isf)
+    return {
+        "available": ledger.balance_as_of(session, available, day) if available else 0,
+        "contingency": ledger.balance_as_of(session, contingency, day) if contingency else 0,
+    }
+
+
+def _payer(receipt: IsfReceipt) -> tuple[str, str]:
+    if receipt.stream is None:
+        return "family", "Family contribution"
+    return (
+        f"stream:{receipt.stream_id}",
+        f"{receipt.funder.name} ({receipt.stream.kind.value.replace('_', ' ')})",
+    )
+
+
+def statement(session: Session, isf: Isf, start: date, end: date) -> dict:
+    """Totals over [start, end] and balances at its ends, with one line per receipt, drawdown and
+    spent release (see the module docstring for the rules)."""
+    receipts = session.scalars(
+        select(IsfReceipt)
+        .where(IsfReceipt.isf_id == isf.id, IsfReceipt.received_on.between(start, end))
+        .order_by(IsfReceipt.received_on, IsfReceipt.id)
+    ).all()
+    drawdowns = session.scalars(
+        select(IsfDrawdown)
+        .where(IsfDrawdown.isf_id == isf.id, IsfDrawdown.drawdown_date.between(start, end))
+        .order_by(IsfDrawdown.week_start)
+    ).all()
+    releases = session.scalars(
+        select(ContingencyRelease)
+        .where(
+            ContingencyRelease.isf_id == isf.id,
+            ContingencyRelease.status == ReleaseStatus.APPROVED,
+            ContingencyRelease.released_on.between(start, end),
+        )
+        .order_by(ContingencyRelease.released_on, ContingencyRelease.id)
+    ).all()
+    lines = sorted(
+        [_receipt_line(r) for r in receipts]
+        + [_drawdown_line(d) for d in drawdowns]
+        + [_release_line(r) for r in releases],
+        key=lambda line: line["date"],
+    )
+    drawn = sum(d.drawn for d in drawdowns)
+    return {
+        "isf_id": isf.id,
+        "from": start,
+        "to": end,
+        "opening": _balances_as_of(session, isf, start - timedelta(days=1)),
+        "receipts": sum(r.amount for r in receipts),
+        "contingency_set_aside": sum(r.contingency for r in receipts),
+        "drawn": drawn,
+        "top_slice": sum(d.top_slice for d in drawdowns),
+        "delivery": sum(d.delivery for d in drawdowns),
+        "contingency_released": sum(r.amount for r in releases),
+        "shortfall": _outstanding_shortfall(session, isf, end),
+        "closing": _balances_as_of(session, isf, end),
+        "funders": _funder_shares(session, isf, receipts, drawn, end),
+        "lines": lines,
+    }
+
+
+def _receipt_line(r: IsfReceipt) -> dict:
+    _, payer = _payer(r)
+    return _line(
+        r.received_on,
+        "receipt",
+        f"Received from {payer}, reference {r.reference}",
+        funder=payer,
+        amount=r.amount,
+        available_change=r.available,
+        contingency_change=r.contingency,
+    )
+
+
+def _drawdown_line(d: IsfDrawdown) -> dict:
+    text = f"Drawdown for the week of {d.week_start.isoformat()}"
+    if d.arrears:
+        text += f" (including arrears {d.arrears} pence)"
+    return _line(
+        d.drawdown_date,
+        "drawdown",
+        text,
+        amount=d.drawn,
+        available_change=-d.drawn,
+        top_slice=d.top_slice,
+        delivery=d.delivery,
+        shortfall=d.shortfall,
+    )
+
+
+def _release_line(r: ContingencyRelease) -> dict:
+    return _line(
+        r.released_on,
+        "contingency_release",
+        f"Contingency released: {r.reason}",
+        amount=r.amount,
+        contingency_change=-r.amount,
+        delivery=r.amount,
+    )
+
+
+def _line(day, kind, description, *, funder=None, amount=0, available_change=0, contingency_change=0,
+          top_slice=0, delivery=0, shortfall=0) -> dict:  # fmt: skip
+    return {
+        "date": day,
+        "type": kind,
+        "description": description,
+        "funder": funder,
+        "amount": amount,
+        "available_change": available_change,
+        "contingency_change": contingency_change,
+        "top_slice": top_slice,
+        "delivery": delivery,
+        "shortfall": shortfall,
+    }
+
+
+def _outstanding_shortfall(session: Session, isf: Isf, end: date) -> int:
+    last = session.scalar(
+        select(IsfDrawdown.shortfall)
+        .where(IsfDrawdown.isf_id == isf.id, IsfDrawdown.drawdown_date <= end)
+        .order_by(IsfDrawdown.week_start.desc())
+        .limit(1)
+    )
+    return last or 0
+
+
+def _funder_shares(session, isf, period_receipts, drawn, end) -> list[dict]:
+    """Per payer: receipts and contingency in the period, and its share of what was drawn."""
+    to_date = session.scalars(
+        select(IsfReceipt).where(IsfReceipt.isf_id == isf.id, IsfReceipt.received_on <= end)
+    ).all()
+    payers: dict[str, dict] = {}
+    for stream in isf.streams:
+        payers[f"stream:{stream.id}"] = _payer_row(stream.funder_id, stream.funder.name, stream.kind.value)
+    for receipt in to_date:
+        key, _ = _payer(receipt)
+        if key == "family":
+            payers.setdefault(key, _payer_row(None, "Family contribution", "family"))
+        payers[key]["contributed"] += receipt.available
+    for receipt in period_receipts:
+        key, _ = _payer(receipt)
+        payers[key]["receipts"] += receipt.amount
+        payers[key]["contingency_set_aside"] += receipt.contingency
+    rows = list(payers.values())
+    remaining = drawn
+    family = payers.get("family")
+    if family is not None and isf.family_contribution_first:
+        family["share_of_drawn"] = min(remaining, family["contributed"])
+        remaining -= family["share_of_drawn"]
+    others = [r for r in rows if r is not family or not isf.family_contribution_first]
+    weights = [r["contributed"] for r in others]
+    if remaining and others and sum(weights):
+        for row, part in zip(others, allocate(remaining, weights), strict=True):
+            row["share_of_drawn"] += part
+    return rows
+
+
+def _payer_row(funder_id, name, kind) -> dict:
+    return {
+        "funder_id": funder_id,
+        "funder": name,
+        "stream": kind,
+        "receipts": 0,
+        "contingency_set_aside": 0,
+        "contributed": 0,
+        "share_of_drawn": 0,
+    }
+
+
+# ---- balance history (the chart) --------------------------------------------------------------
+
+
+def balance_history(session: Session, isf: Isf, through: date | None = None, weeks: int = 26) -> list[dict]:
+    """Available and contingency at the end of each of the last `weeks` weeks (one ledger read)."""
+    through = through or today()
+    available, contingency = books.find_isf_accounts(session, isf)
+    points = []
+    first = max(schedule.first_week(isf), week_start(through) - schedule.WEEK * (weeks - 1))
+    moves = {
+        "available": _signed_moves(session, available),
+        "contingency": _signed_moves(session, contingency),
+    }
+    day = first + timedelta(days=6)
+    while day - timedelta(days=6) <= through:
+        points.append(
+            {
+                "date": day,
+                "available": sum(a for d, a in moves["available"] if d <= day),
+                "contingency": sum(a for d, a in moves["contingency"] if d <= day),
+            }
+        )
+        day += schedule.WEEK
+    return points
+
+
+def _signed_moves(session: Session, account) -> list[tuple[date, int]]:
+    if account is None:
+        return []
+    return [
+        (t.effective_date, t.amount if t.credit_account_id == account.id else -t.amount)
+        for t in ledger.transfers_for(session, account)
+    ]
+
+
+# ---- the quarterly review pack ----------------------------------------------------------------
+
+
+def review_pack(session: Session, isf: Isf, start: date, end: date) -> dict:
+    """Spend against plan, drawdowns, top-slice, contingency used and why, surplus in weeks of
+    budget, and a warning when the projected surplus (receipts due minus planned drawdowns over
+    the next 13 weeks) heads past the council's clawback threshold."""
+    stmt = statement(session, isf, start, end)
+    weeks_due = len(schedule.due_weeks(isf, end)) - len(schedule.due_weeks(isf, start - timedelta(days=1)))
+    planned = weeks_due * isf.weekly_amount
+    releases = session.scalars(
+        select(ContingencyRelease)
+        .where(ContingencyRelease.isf_id == isf.id)
+        .order_by(ContingencyRelease.requested_at, ContingencyRelease.id)
+    ).all()
+    available = stmt["closing"]["available"]
+    projection = _projection(isf, end, available, stmt["shortfall"])
+    return {
+        "statement": stmt,
+        "planned": planned,
+        "drawn": stmt["drawn"],
+        "variance": stmt["drawn"] - planned,
+        "weeks_planned": weeks_due,
+        "releases": releases,
+        "outcomes": [],  # the support-plan model is not part of budgets yet: "none recorded"
+        "surplus_tenths_of_weeks": available * 10 // isf.weekly_amount,
+        "threshold_weeks": isf.surplus_threshold_weeks,
+        **projection,
+    }
+
+
+def _projection(isf: Isf, end: date, available: int, shortfall: int) -> dict:
+    horizon = end + timedelta(weeks=QUARTER_WEEKS)
+    due = schedule.funding_due(isf, end + timedelta(days=1), horizon)
+    net_in = sum(i.amount - apply_bp(i.amount, isf.contingency_bp) for i in due)
+    weeks_out = len(schedule.due_weeks(isf, horizon)) - len(schedule.due_weeks(isf, end))
+    out = min(weeks_out * isf.weekly_amount + shortfall, available + net_in)
+    projected = available + net_in - out
+    tenths = projected * 10 // isf.weekly_amount
+    threshold = isf.surplus_threshold_weeks * 10
+    return {
+        "projected_receipts": net_in,
+        "projected_drawdowns": out,
+        "projected_available": projected,
+        "projected_tenths_of_weeks": tenths,
+        "clawback_warning": tenths > threshold or available * 10 // isf.weekly_amount > threshold,
+    }

@@ -1,0 +1,233 @@
+"""ISF pages: lists and detail for providers, families and commissioners; forms for receipts,
+releases and decisions; statements (page, CSV, PDF) and the quarterly review pack."""
+
+import csv
+import io
+from datetime import timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marketplace.accounts.models import Role
+from marketplace.core.auth import signed_in
+from marketplace.core.clock import today
+from marketplace.core.dashboard import register_panel
+from marketplace.core.db import db
+from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.schemas import parse
+from marketplace.core.templating import register_nav
+from marketplace.isf import access, operations, pdf, reading, statements
+from marketplace.isf.api import stream_or_family
+from marketplace.isf.models import ContingencyRelease, Isf
+from marketplace.isf.schemas import DecisionForm, PeriodIn, ReceiptForm, ReleaseForm
+
+bp = Blueprint("isf", __name__)
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def register(app) -> None:
+    register_nav("isf.list_isfs", "ISFs")
+    for role in ("provider", "commissioner", "admin", "family"):
+        register_panel(role, isf_panel)
+
+
+def isf_panel(user):
+    """Dashboard panel: the ISFs the user may see, with balances, parked funds and pending releases."""
+    if not user.is_authenticated or (user.role is Role.FAMILY and user.family_id is None):
+        return None
+    isfs = db.session.scalars(access.visible_isfs(user).limit(50)).all()
+    if not isfs:
+        return None
+    rows = [reading.summary(db.session, i) for i in isfs]
+    pending = {i.id: len(reading.pending_releases(db.session, i)) for i in isfs}
+    return "isf/_panel.html", {"isfs": rows, "pending": pending, "role": user.role.value}
+
+
+@bp.get("/isfs")
+@signed_in
+def list_isfs():
+    isfs = db.session.scalars(access.visible_isfs(current_user)).all()
+    rows = [reading.summary(db.session, i) for i in isfs]
+    return render_template("isf/list.html", isfs=rows)
+
+
+def _detail(isf: Isf, errors=None, form=None, status=200):
+    view = reading.detail(db.session, isf)
+    return render_template(
+        "isf/detail.html",
+        isf=view,
+        history=statements.balance_history(db.session, isf),
+        weekday=WEEKDAYS[isf.drawdown_weekday],
+        is_holder=current_user.role is Role.PROVIDER and isf.provider_id in current_user.organisation_ids,
+        is_funder=current_user.role is Role.COMMISSIONER
+        and bool(current_user.organisation_ids & isf.funder_ids),
+        errors=errors or {},
+        form=form or {},
+        today=today(),
+    ), status
+
+
+@bp.get("/isfs/<int:isf_id>")
+@signed_in
+def isf_detail(isf_id: int):
+    return _detail(access.get_visible(current_user, isf_id))
+
+
+def _form_action(isf: Isf, action, message: str):
+    """Run `action()` for a form post; on bad input or a refusal show the page with the errors."""
+    try:
+        action()
+    except (ValidationFailed, Conflict) as err:
+        db.session.rollback()
+        return _detail(isf, err.fields or {"_form": [err.message]}, request.form.to_dict(), err.status)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+
+
+@bp.post("/isfs/<int:isf_id>/receipts")
+@signed_in
+def record_receipt(isf_id: int):
+    isf = access.get_visible(current_user, isf_id)
+    access.require_holder(current_user, isf)
+
+    def action():
+        data = parse(ReceiptForm(), request.form.to_dict(), "Check the receipt")
+        operations.record_receipt(
+            db.session,
+            isf,
+            stream=stream_or_family(isf, data["stream_id"]),
+            amount=data["amount"],
+            received_on=data["received_on"],
+            reference=data["reference"],
+            actor=current_user,
+        )
+
+    return _form_action(isf, action, "Receipt recorded.")
+
+
+@bp.post("/isfs/<int:isf_id>/releases")
+@signed_in
+def request_release(isf_id: int):
+    isf = access.get_visible(current_user, isf_id)
+    access.require_holder(current_user, isf)
+
+    def action():
+        data = parse(ReleaseForm(), request.form.to_dict(), "Check the release request")
+        operations.request_release(
+            db.session, isf, amount=data["amount"], reason=data["reason"], actor=current_user
+        )
+
+    return _form_action(isf, action, "Contingency release requested. The commissioner will decide it.")
+
+
+@bp.post("/isfs/<int:isf_id>/releases/<int:release_id>/<any(approve, refuse):decision>")
+@signed_in
+def decide_release(isf_id: int, release_id: int, decision: str):
+    isf = access.get_visible(current_user, isf_id)
+    release = db.session.get(ContingencyRelease, release_id)
+    access.visible(release, release is not None and release.isf_id == isf.id, "release")
+    organisation = access.funding_organisation(current_user, isf)
+    operation = operations.approve_release if decision == "approve" else operations.refuse_release
+
+    def action():
+        data = parse(DecisionForm(), request.form.to_dict(), "Check the decision")
+        operation(db.session, release, organisation=organisation, actor=current_user, note=data["note"])
+
+    return _form_action(
+        isf, action, f"Release {'approved and paid' if decision == 'approve' else 'refused'}."
+    )
+
+
+@bp.post("/isfs/<int:isf_id>/unpark")
+@signed_in
+def unpark(isf_id: int):
+    isf = access.get_visible(current_user, isf_id)
+    access.require_holder(current_user, isf)
+    return _form_action(
+        isf, lambda: operations.unpark_isf(db.session, isf, actor=current_user), "Un-parked and caught up."
+    )
+
+
+@bp.post("/isfs/<int:isf_id>/agree")
+@signed_in
+def agree(isf_id: int):
+    isf = access.get_visible(current_user, isf_id)
+    organisation = access.agreeing_organisation(current_user, isf)
+    return _form_action(
+        isf, lambda: operations.agree_isf(db.session, isf, organisation, current_user), "Agreement recorded."
+    )
+
+
+# ---- statements and review pack -----------------------------------------------------------------
+
+
+def _period(isf: Isf, default_weeks: int) -> tuple:
+    args = request.args.to_dict()
+    if not args.get("from") and not args.get("to"):
+        end = today()
+        return max(isf.start_date, end - timedelta(weeks=default_weeks) + timedelta(days=1)), end
+    data = parse(PeriodIn(), args, "Check the period")
+    return data["from_"], data["to"]
+
+
+@bp.get("/isfs/<int:isf_id>/statement")
+@bp.get("/isfs/<int:isf_id>/statement.<any(csv, pdf):fmt>")
+@signed_in
+def statement(isf_id: int, fmt: str = "html"):
+    isf = access.get_visible(current_user, isf_id)
+    start, end = _period(isf, 13)
+    stmt = statements.statement(db.session, isf, start, end)
+    name = f"isf-{isf.id}-statement-{start.isoformat()}-{end.isoformat()}"
+    if fmt == "csv":
+        return Response(
+            _statement_csv(stmt),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "pdf":
+        return Response(
+            pdf.statement_pdf(isf, stmt),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    return render_template("isf/statement.html", isf=isf, s=stmt)
+
+
+def _statement_csv(stmt: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = ["date", "type", "description", "funder", "amount", "available_change", "contingency_change",
+               "top_slice", "delivery", "shortfall"]  # fmt: skip
+    writer.writerow(columns)
+    for line in stmt["lines"]:
+        writer.writerow([line[c].isoformat() if c == "date" else line[c] for c in columns])
+    writer.writerow([])
+    for key in ("receipts", "contingency_set_aside", "drawn", "top_slice", "delivery", "contingency_released",
+                "shortfall"):  # fmt: skip
+        writer.writerow(["total", key, "", "", stmt[key]])
+    for when in ("opening", "closing"):
+        writer.writerow([when, "available", "", "", stmt[when]["available"]])
+        writer.writerow([when, "contingency", "", "", stmt[when]["contingency"]])
+    for f in stmt["funders"]:
+        writer.writerow(["funder", f["stream"], "", f["funder"], f["receipts"], "", f["contingency_set_aside"], "",
+                         f["share_of_drawn"]])  # fmt: skip
+    return out.getvalue()
+
+
+@bp.get("/isfs/<int:isf_id>/review")
+@bp.get("/isfs/<int:isf_id>/review.<any(pdf):fmt>")
+@signed_in
+def review(isf_id: int, fmt: str = "html"):
+    isf = access.get_visible(current_user, isf_id)
+    start, end = _period(isf, 13)
+    pack = statements.review_pack(db.session, isf, start, end)
+    if fmt == "pdf":
+        return Response(
+            pdf.review_pdf(isf, pack),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="isf-{isf.id}-review-{end.isoformat()}.pdf"'
+            },
+        )
+    return render_template("isf/review.html", isf=isf, r=pack)

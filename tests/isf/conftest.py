@@ -1,0 +1,108 @@
+"""ISF factories: example A's parties, budget and ISF, built the way the demo builds them."""
+
+from datetime import date
+
+import pytest
+
+from marketplace.budgets import operations as budgets
+from marketplace.isf import books, operations
+from marketplace.ledger import operations as ledger
+
+START = date(2026, 4, 6)
+
+
+class IsfWorld:
+    def __init__(self, session, make):
+        self.session = session
+        self.make = make
+
+    def example_a(self, *, agreed=True, cycle="quarterly", timing="advance", **terms):
+        """Amy's ISF: Hilltop, three isf streams (£18,200 / £10,400 / £2,600), 500 bp, 800 bp, £570."""
+        s = self.session
+        self.hilltop = self.make.org("provider", name="Hilltop Children's Hospice")
+        self.council = self.make.org("commissioner", name="Brightwater Council")
+        self.icb = self.make.org("commissioner", name="NHS Brightwater ICB")
+        self.other_provider = self.make.org("provider")
+        self.other_council = self.make.org("commissioner")
+        self.family = self.make.family(children=("Amy",))
+        budget = budgets.create_budget(
+            s,
+            child=self.family.children[0],
+            period_start=date(2026, 4, 1),
+            period_end=date(2027, 3, 31),
+            streams=[
+                {
+                    "kind": "social_care",
+                    "funder": self.council,
+                    "amount": 1_820_000,
+                    "management": "isf",
+                    "po_number": "PO-SC",
+                },
+                {
+                    "kind": "health",
+                    "funder": self.icb,
+                    "amount": 1_040_000,
+                    "management": "isf",
+                    "po_number": "PO-H",
+                },
+                {
+                    "kind": "education",
+                    "funder": self.council,
+                    "amount": 260_000,
+                    "management": "isf",
+                    "po_number": "PO-E",
+                },
+            ],
+        )
+        self.social, self.health, self.education = budget.streams
+        options = dict(weekly_amount=57_000, contingency_bp=500, top_slice_bp=800)
+        options.update(terms)
+        self.isf = operations.create_isf(
+            s,
+            budget=budget,
+            provider=self.hilltop,
+            start_date=START,
+            end_date=date(2027, 3, 31),
+            cycles={k: (cycle, timing) for k in ("social_care", "health", "education")},
+            **options,
+        )
+        if agreed:
+            operations.agree_isf(s, self.isf, self.hilltop)
+            operations.agree_isf(s, self.isf, self.council)
+        return self.isf
+
+    def pay(self, stream, amount=None, on=START, reference=None):
+        amount = (
+            amount
+            if amount is not None
+            else {"social_care": 455_000, "health": 260_000, "education": 65_000}[stream.kind.value]
+        )
+        return operations.record_receipt(
+            self.session,
+            self.isf,
+            stream=stream,
+            amount=amount,
+            received_on=on,
+            reference=reference or f"REM-{stream.kind.value}-{on.isoformat()}",
+        )
+
+    def pay_quarter_one(self):
+        return [self.pay(s) for s in (self.social, self.health, self.education)]
+
+    # balances in pence
+    def available(self):
+        return ledger.balance(books.available_account(self.session, self.isf)).available
+
+    def contingency(self):
+        return ledger.balance(books.contingency_account(self.session, self.isf)).available
+
+    def delivery_income(self):
+        return books.delivery_income_account(self.session, self.hilltop.id).posted
+
+    def overhead(self):
+        return books.overhead_account(self.session, self.hilltop.id).posted
+
+
+@pytest.fixture
+def world(session, make):
+    return IsfWorld(session, make)
