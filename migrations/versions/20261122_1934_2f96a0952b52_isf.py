@@ -1,7 +1,7 @@
 """isf
 
 Revision ID: 2f96a0952b52
-Revises: d329aff2fa27
+Revises: 04ce8a58c9fa
 Create Date: 2026-11-22 19:34:02.567996
 
 """
@@ -13,7 +13,7 @@ import marketplace.core.types
 
 # revision identifiers, used by Alembic.
 revision = '2f96a0952b52'
-down_revision = 'd329aff2fa27'
+down_revision = '04ce8a58c9fa'
 branch_labels = None
 depends_on = None
 
