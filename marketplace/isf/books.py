@@ -2,8 +2,9 @@
 
 Per ISF: `available` (protected, never below zero) and `contingency` (protected, ring-fenced).
 Per provider organisation: ISF delivery income and ISF overhead (the top-slice).
-Per funder organisation (and per family): the source receipts are paid from; these go negative
-by what has been paid in, so the ledger always sums to zero.
+A funder's receipt is paid from its funding stream's account in the personal budget (consuming
+the allocation); a family contribution from the family's contributions account, which goes
+negative by what has been paid in, so the ledger always sums to zero.
 """
 
 from sqlalchemy.orm import Session
@@ -40,13 +41,6 @@ def delivery_income_account(session: Session, provider_id: int) -> Account:
 def overhead_account(session: Session, provider_id: int) -> Account:
     return ledger.open_account(
         session, ORG_OWNER, provider_id, "isf_overhead", name=f"Provider {provider_id} ISF overhead"
-    )
-
-
-def funder_source_account(session: Session, funder_id: int) -> Account:
-    """Where a funder's ISF payments come from (negative by what it has paid in)."""
-    return ledger.open_account(
-        session, ORG_OWNER, funder_id, "isf_payments", name=f"Funder {funder_id} ISF payments"
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
+from marketplace.budgets.operations import stream_account
 from marketplace.core import audit
 from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
@@ -252,8 +253,10 @@ def record_receipt(
 
 
 def _post_receipt(session: Session, isf: Isf, receipt: IsfReceipt) -> None:
-    if receipt.funder_id is not None:
-        source = books.funder_source_account(session, receipt.funder_id)
+    if receipt.stream_id is not None:
+        # A funder's payment draws on its stream's allocation in the personal budget, so the
+        # budget shows ISF money as spent, and a funder cannot pay in more than it allocated.
+        source = stream_account(session, session.get(FundingStream, receipt.stream_id))
     else:
         source = books.family_source_account(session, isf.budget.family_id)
     available, contingency = books.available_account(session, isf), books.contingency_account(session, isf)

@@ -136,7 +136,13 @@ def review_pdf(isf, r: dict) -> bytes:
     ]
     doc.table(["Status", "Amount", "Reason", "Decision"], rows or [["none", "", "", ""]], [25, 25, 80, 60])
     doc.heading("Outcomes")
-    doc.para("None recorded.")
+    outcomes = [[o.description[:70], o.time_frame.value, o.review_date.isoformat(), o.status.value.replace("_", " ")]
+                for o in r["outcomes"]]  # fmt: skip
+    doc.table(
+        ["Outcome", "Time frame", "Review", "Status"],
+        outcomes or [["none recorded", "", "", ""]],
+        [95, 30, 30, 35],
+    )
     doc.heading("Surplus")
     doc.para(f"Surplus: {r['surplus_tenths_of_weeks'] // 10}.{r['surplus_tenths_of_weeks'] % 10} weeks of budget "
              f"(clawback threshold {r['threshold_weeks']} weeks). Projected in 13 weeks: "

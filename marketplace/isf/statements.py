@@ -256,7 +256,7 @@ def review_pack(session: Session, isf: Isf, start: date, end: date) -> dict:
         "variance": stmt["drawn"] - planned,
         "weeks_planned": weeks_due,
         "releases": releases,
-        "outcomes": [],  # the support-plan model is not part of budgets yet: "none recorded"
+        "outcomes": list(isf.budget.outcomes),
         "surplus_tenths_of_weeks": available * 10 // isf.weekly_amount,
         "threshold_weeks": isf.surplus_threshold_weeks,
         **projection,

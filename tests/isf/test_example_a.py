@@ -166,3 +166,18 @@ def test_a_release_larger_than_the_contingency_is_refused_cleanly(world, session
     assert err.value.code == "insufficient_contingency"
     assert release.status is ReleaseStatus.REQUESTED
     assert world.contingency() == 39_000
+
+
+def test_receipts_draw_on_the_budget_streams(world, session):
+    """Funders pay the ISF out of their allocations, so Amy's budget shows the money as spent."""
+    from marketplace.budgets.balances import budget_balances
+    from marketplace.ledger.errors import InsufficientFunds
+
+    world.example_a()
+    world.pay_quarter_one()
+    streams, totals = budget_balances(session, world.isf.budget)
+    assert [s.spent for s in streams] == [455_000, 260_000, 65_000]
+    assert totals.available == 3_120_000 - 780_000
+    with pytest.raises(InsufficientFunds):  # more than education's whole year
+        world.pay(world.education, amount=260_000 - 65_000 + 1, reference="REM-too-much")
+    assert ledger.reconcile(session) == []

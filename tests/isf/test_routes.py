@@ -261,7 +261,17 @@ def test_provider_page_flags_parked_funds_and_unparks(client, sign_in, csrf, amy
     assert not amy.isf.is_parked
 
 
-def test_documents(client, sign_in, amy):
+def test_documents(client, sign_in, amy, session):
+    from marketplace.budgets import operations as budgets
+
+    budgets.add_outcome(
+        session,
+        amy.isf.budget,
+        actor=None,
+        description="Amy goes to the youth club weekly",
+        time_frame="medium",
+        review_date=date(2026, 9, 1),
+    )
     sign_in(amy.users["family"])
     csv_text = client.get(f"/isfs/{amy.isf.id}/statement.csv?{PERIOD}").data.decode()
     assert csv_text.splitlines()[0].startswith("date,type,description")
@@ -269,7 +279,7 @@ def test_documents(client, sign_in, amy):
     pdf = client.get(f"/isfs/{amy.isf.id}/statement.pdf?{PERIOD}")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     review = client.get(f"/isfs/{amy.isf.id}/review?from=2026-04-06&to=2026-07-05").data.decode()
-    assert "Quarterly review" in review and "None recorded" in review
+    assert "Quarterly review" in review and "Amy goes to the youth club weekly" in review
     assert "clawback threshold" in review  # 9.0 weeks available against an 8-week threshold
     assert client.get(f"/isfs/{amy.isf.id}/review.pdf?{PERIOD}").data.startswith(b"%PDF")
 
