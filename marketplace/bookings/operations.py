@@ -26,6 +26,7 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
 from marketplace.ledger import operations as ledger
+from marketplace.ledger.models import Account
 
 S = BookingStatus
 PROVIDER_ACCOUNT_KIND = "care_delivered"  # care delivered from budgets, not yet invoiced
@@ -38,14 +39,15 @@ class Quote:
     cost: int
     terms: OfferTerms
     streams: list[FundingStream]
+    accounts: list[Account]
     shares: list[int]
     top_up: int
 
     def left_after(self, session: Session) -> list[tuple[FundingStream, int, int]]:
         """(stream, share, available after) for the confirmation page."""
         return [
-            (s, share, ledger.balance(stream_account(session, s)).available - share)
-            for s, share in zip(self.streams, self.shares, strict=True)
+            (s, share, ledger.balance(account).available - share)
+            for s, account, share in zip(self.streams, self.accounts, self.shares, strict=True)
         ]
 
 
@@ -64,14 +66,18 @@ def eligible_streams(budget: Budget, category: str) -> list[FundingStream]:
     return [s for s in budget.streams if s.accepts(category) and s.management is not ManagementOption.ISF]
 
 
-def quote(session: Session, *, slot: Slot, budget: Budget, units: int) -> Quote:
-    """Price `units` of the slot's offer now and split the cost across the budget's streams."""
+def quote(session: Session, *, slot: Slot, budget: Budget, units: int, locked: bool = False) -> Quote:
+    """Price `units` of the slot's offer now and split the cost across the budget's streams.
+    With `locked`, the streams' accounts are locked first (as booking needs)."""
     terms = price_snapshot(slot.offer)
     cost = terms.cost(units)
     streams = eligible_streams(budget, slot.offer.category.value)
-    available = [ledger.balance(stream_account(session, s)).available for s in streams]
+    accounts = [stream_account(session, s) for s in streams]
+    if locked:
+        ledger.lock_accounts(session, *accounts)
+    available = [ledger.balance(a).available for a in accounts]
     shares, top_up = cover_cost(cost, [s.amount for s in streams], available)
-    return Quote(cost=cost, terms=terms, streams=streams, shares=shares, top_up=top_up)
+    return Quote(cost=cost, terms=terms, streams=streams, accounts=accounts, shares=shares, top_up=top_up)
 
 
 def _lock(session: Session, model, id_):
@@ -107,9 +113,7 @@ def book(
     rules.check_bookable(
         session, offer=slot.offer, slot=slot, budget=budget, units=units, now=now, emergency=emergency
     )
-    streams = eligible_streams(budget, slot.offer.category.value)
-    ledger.lock_accounts(session, *[stream_account(session, s) for s in streams])
-    priced = quote(session, slot=slot, budget=budget, units=units)
+    priced = quote(session, slot=slot, budget=budget, units=units, locked=True)
     if priced.top_up:
         raise Conflict(
             f"The budget is {format_pence(priced.top_up)} short for this booking of {format_pence(priced.cost)}. "
@@ -136,11 +140,11 @@ def book(
     session.add(booking)
     session.flush()
     care = provider_account(session, booking.provider_id)
-    for stream, share in zip(priced.streams, priced.shares, strict=True):
+    for stream, account, share in zip(priced.streams, priced.accounts, priced.shares, strict=True):
         if share:
             hold = ledger.place_hold(
                 session,
-                stream_account(session, stream),
+                account,
                 care,
                 share,
                 "booking_hold",

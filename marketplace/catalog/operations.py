@@ -111,7 +111,12 @@ def decline_provider(session: Session, profile: ProviderProfile, actor, note: st
 
 
 def _refresh_search_text(offer: Offer) -> None:
-    parts = [offer.title, offer.description, offer.provider.organisation.name, " ".join(offer.needs or [])]
+    parts = [
+        offer.title,
+        offer.description or "",
+        offer.provider.organisation.name,
+        " ".join(offer.needs or []),
+    ]
     offer.search_text = " ".join(" ".join(parts).lower().split())
 
 
