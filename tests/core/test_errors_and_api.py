@@ -71,3 +71,34 @@ def test_api_post_with_cookie_needs_json(client, make, sign_in):
     response = client.post("/api/v1/me", data="x=1", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "csrf_failed"
+
+
+def test_403_and_422_shapes(client, make, bearer, session):
+    """A signed-in user doing what they may not (403) and sending bad input (422) get the contract's shape."""
+    from marketplace.catalog import operations as catalog
+    from marketplace.catalog.models import Category, Setting, Unit
+
+    profile = catalog.provider_profile(session, make.org("provider"))
+    offer = catalog.create_offer(
+        session,
+        profile,
+        dict(
+            title="Day",
+            description="",
+            category=Category.DAY_SESSION,
+            setting=Setting.COMMUNITY,
+            unit=Unit.DAY,
+            price=100,
+        ),
+        None,
+    )
+    family = make.user("family")
+    forbidden = client.post(f"/api/v1/offers/{offer.id}/slots", json={}, headers=bearer(family))
+    assert forbidden.status_code == 403
+    assert forbidden.get_json()["error"]["code"] == "forbidden" and forbidden.get_json()["error"]["message"]
+    bad = client.post("/api/v1/bookings", json={"units": "many"}, headers=bearer(family))
+    assert bad.status_code == 422
+    error = bad.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert {"slot_id", "budget_id", "units"} <= set(error["fields"])
+    assert all(isinstance(messages, list) and messages for messages in error["fields"].values())
