@@ -46,3 +46,20 @@ def format_bp(bp: int) -> str:
 def apply_bp(amount: int, bp: int) -> int:
     """`bp` basis points of `amount`, rounded half up to the penny (integer arithmetic only)."""
     return (amount * bp + 5000) // 10000
+
+
+_PERCENT = re.compile(r"^(?P<whole>\d{1,3})(?:\.(?P<frac>\d{1,2}))?\s*%?$")
+
+
+def parse_percent_bp(text: str) -> int:
+    """Parse a percentage a person typed ('5', '8.5', '12.25%') into integer basis points (500, 850, 1225).
+
+    Strict: 0 to 100, at most two decimal places. Raises ValueError with a message fit for the field.
+    """
+    match = _PERCENT.match((text or "").strip())
+    if not match:
+        raise ValueError("Enter a percentage like 5 or 8.5")
+    bp = int(match["whole"]) * 100 + int((match["frac"] or "0").ljust(2, "0"))
+    if bp > 10000:
+        raise ValueError("Enter a percentage from 0 to 100")
+    return bp

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.core.money import parse_pounds
+from marketplace.core.money import parse_percent_bp, parse_pounds
 from marketplace.core.schemas import FormSchema, Id, Pence
 
 
@@ -190,6 +190,58 @@ class Pounds(fields.String):
             return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
         except ValueError as err:
             raise ValidationError(str(err)) from None
+
+
+class Percent(fields.String):
+    """A percentage typed on a form ('5', '8.5') loaded as integer basis points."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_percent_bp(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
+
+
+class TermsForm(FormSchema):
+    """The terms a commissioner sets up, or either party amends."""
+
+    weekly_amount = Pounds(required=True, error_messages={"required": "Enter the planned weekly drawdown"})
+    contingency_bp = Percent(required=True, error_messages={"required": "Enter the contingency percentage"})
+    top_slice_bp = Percent(required=True, error_messages={"required": "Enter the top-slice percentage"})
+    surplus_threshold_weeks = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=52, error="Enter a number of weeks from 1 to 52"),
+        error_messages={
+            "required": "Enter the clawback threshold in weeks",
+            "invalid": "Enter a whole number of weeks",
+        },
+    )
+    end_date = fields.Date(
+        required=True,
+        error_messages={"required": "Enter the end date", "invalid": "Enter a date like 2027-03-31"},
+    )
+
+
+class SetupForm(TermsForm):
+    provider = fields.String(
+        required=True, error_messages={"required": "Choose the provider that will hold the ISF"}
+    )
+    start_date = fields.Date(
+        required=True,
+        error_messages={"required": "Enter the start date", "invalid": "Enter a date like 2026-04-06"},
+    )
+    drawdown_weekday = fields.Integer(
+        load_default=0, validate=validate.Range(min=0, max=6, error="Choose a day of the week")
+    )
+    family_contribution_first = fields.Boolean(load_default=False)
+
+
+class AmendForm(TermsForm):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000, error="Say why the terms are changing"),
+        error_messages={"required": "Say why the terms are changing"},
+    )
 
 
 class ReleaseForm(FormSchema):

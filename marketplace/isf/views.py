@@ -7,19 +7,24 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import exists, select
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Organisation, Role
+from marketplace.accounts.permissions import visible
+from marketplace.budgets.models import Budget, FundingStream, ManagementOption
+from marketplace.catalog.models import ProviderProfile
 from marketplace.core.auth import signed_in
 from marketplace.core.clock import today
 from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.money import format_bp, format_pence
 from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
 from marketplace.isf import access, operations, pdf, reading, statements
 from marketplace.isf.api import stream_or_family
 from marketplace.isf.models import ContingencyRelease, Isf
-from marketplace.isf.schemas import DecisionForm, PeriodIn, ReceiptForm, ReleaseForm
+from marketplace.isf.schemas import AmendForm, DecisionForm, PeriodIn, ReceiptForm, ReleaseForm, SetupForm
 
 bp = Blueprint("isf", __name__)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -48,7 +53,140 @@ def isf_panel(user):
 def list_isfs():
     isfs = db.session.scalars(access.visible_isfs(current_user)).all()
     rows = [reading.summary(db.session, i) for i in isfs]
-    return render_template("isf/list.html", isfs=rows)
+    return render_template("isf/list.html", isfs=rows, awaiting=_budgets_awaiting_isf(current_user))
+
+
+def _budgets_awaiting_isf(user) -> list[Budget]:
+    """Budgets the commissioner funds that have streams managed as an ISF but no ISF yet."""
+    if user.role is not Role.COMMISSIONER:
+        return []
+    query = (
+        select(Budget)
+        .join(FundingStream, FundingStream.budget_id == Budget.id)
+        .where(
+            FundingStream.management == ManagementOption.ISF,
+            FundingStream.funder_id.in_(user.organisation_ids),
+            ~exists().where(Isf.budget_id == Budget.id),
+        )
+        .distinct()
+        .order_by(Budget.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _verified_providers() -> list[Organisation]:
+    query = (
+        select(Organisation)
+        .join(ProviderProfile, ProviderProfile.organisation_id == Organisation.id)
+        .where(ProviderProfile.verified_at.is_not(None))
+        .order_by(Organisation.name)
+    )
+    return list(db.session.scalars(query))
+
+
+@bp.route("/budgets/<int:budget_id>/isf/new", methods=["GET", "POST"])
+@signed_in
+def set_up_isf(budget_id: int):
+    """A funding commissioner sets up the ISF; the provider then agrees (DESIGN: agreed by both)."""
+    budget = db.session.get(Budget, budget_id)
+    may_see = budget is not None and current_user.role is Role.COMMISSIONER
+    visible(budget, may_see and bool(current_user.organisation_ids & budget.funder_ids), "budget")
+    org = next(o for o in current_user.organisations if o.id in budget.funder_ids)
+    streams = [st for st in budget.streams if st.management is ManagementOption.ISF]
+    providers = _verified_providers()
+    form = (
+        request.form.to_dict()
+        if request.method == "POST"
+        else {
+            "start_date": str(budget.period_start),
+            "end_date": str(budget.period_end),
+            "contingency_bp": "5",
+            "top_slice_bp": "8",
+            "surplus_threshold_weeks": "8",
+            "drawdown_weekday": "0",
+        }
+    )
+    errors = {}
+    if request.method == "POST":
+        try:
+            data = parse(SetupForm(), {k: v for k, v in form.items() if v != ""})
+            provider = next((p for p in providers if p.slug == data["provider"]), None)
+            if provider is None:
+                raise ValidationFailed(
+                    "Choose a provider", fields={"provider": ["Choose a verified provider"]}
+                )
+            cycles = {
+                st.kind.value: (
+                    form.get(f"cycle_{st.kind.value}", "quarterly"),
+                    form.get(f"timing_{st.kind.value}", "advance"),
+                )
+                for st in streams
+            }
+            isf = operations.create_isf(
+                db.session,
+                budget=budget,
+                provider=provider,
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                weekly_amount=data["weekly_amount"],
+                contingency_bp=data["contingency_bp"],
+                top_slice_bp=data["top_slice_bp"],
+                drawdown_weekday=data["drawdown_weekday"],
+                surplus_threshold_weeks=data["surplus_threshold_weeks"],
+                family_contribution_first=data["family_contribution_first"],
+                cycles=cycles,
+                actor=current_user,
+            )
+            operations.agree_isf(db.session, isf, org, current_user)
+        except (ValidationFailed, Conflict) as err:
+            db.session.rollback()
+            errors = err.fields or {"_form": [err.message]}
+        else:
+            db.session.commit()
+            flash(f"ISF set up. {provider.name} needs to agree it before anything is drawn.", "success")
+            return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+    return render_template(
+        "isf/new.html",
+        budget=budget,
+        streams=streams,
+        providers=providers,
+        form=form,
+        errors=errors,
+        weekdays=WEEKDAYS,
+    ), (422 if errors else 200)
+
+
+@bp.route("/isfs/<int:isf_id>/amend", methods=["GET", "POST"])
+@signed_in
+def amend(isf_id: int):
+    """Either party changes the terms; every change is kept with who and why."""
+    isf = access.get_visible(current_user, isf_id)
+    access.agreeing_organisation(current_user, isf)
+    errors = {}
+    form = (
+        request.form.to_dict()
+        if request.method == "POST"
+        else {
+            "weekly_amount": format_pence(isf.weekly_amount, symbol=False),
+            "contingency_bp": format_bp(isf.contingency_bp).rstrip("%"),
+            "top_slice_bp": format_bp(isf.top_slice_bp).rstrip("%"),
+            "surplus_threshold_weeks": str(isf.surplus_threshold_weeks),
+            "end_date": str(isf.end_date),
+        }
+    )
+    if request.method == "POST":
+        try:
+            data = parse(AmendForm(), {k: v for k, v in form.items() if v != ""})
+            reason = data.pop("reason")
+            operations.amend_isf(db.session, isf, reason=reason, changes=data, actor=current_user)
+        except (ValidationFailed, Conflict) as err:
+            db.session.rollback()
+            errors = err.fields or {"_form": [err.message]}
+        else:
+            db.session.commit()
+            flash("The ISF's terms are changed; the change is recorded.", "success")
+            return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+    return render_template("isf/amend.html", isf=isf, form=form, errors=errors), (422 if errors else 200)
 
 
 def _detail(isf: Isf, errors=None, form=None, status=200):

@@ -73,3 +73,18 @@ def test_equal_weights_give_extra_pennies_to_the_first(total, n, weight):
     parts = allocate(total, [weight] * n)
     assert parts == sorted(parts, reverse=True)
     assert max(parts) - min(parts) <= 1
+
+
+@pytest.mark.parametrize("text,bp", [("5", 500), ("8.5", 850), ("12.25%", 1225), ("0", 0), ("100", 10000)])
+def test_parse_percent_bp(text, bp):
+    from marketplace.core.money import parse_percent_bp
+
+    assert parse_percent_bp(text) == bp
+
+
+@pytest.mark.parametrize("text", ["", "-5", "101", "5.555", "five", "1e2"])
+def test_parse_percent_bp_is_strict(text):
+    from marketplace.core.money import parse_percent_bp
+
+    with pytest.raises(ValueError):
+        parse_percent_bp(text)
