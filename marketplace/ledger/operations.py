@@ -567,28 +567,65 @@ def reconcile(session: Session) -> list[str]:
     return problems
 
 
+# The audit queries, built once: reconcile() runs them often in tests and in nightly checks.
+_CREDITS = select(Transfer.credit_account_id, func.sum(Transfer.amount)).group_by(Transfer.credit_account_id)
+_DEBITS = select(Transfer.debit_account_id, func.sum(Transfer.amount)).group_by(Transfer.debit_account_id)
+_PENDING = (
+    select(Hold.debit_account_id, func.sum(Hold.amount))
+    .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
+    .where(HoldResolution.id.is_(None))
+    .group_by(Hold.debit_account_id)
+)
+_ALL_ACCOUNTS = select(Account).execution_options(populate_existing=True)
+_MISPOSTED_HOLDS = (
+    select(Hold.id)
+    .join(HoldResolution, HoldResolution.hold_id == Hold.id)
+    .outerjoin(Transfer, Transfer.hold_id == Hold.id)
+    .where(
+        or_(
+            HoldResolution.posted_amount > Hold.amount,
+            and_(HoldResolution.outcome == "voided", HoldResolution.posted_amount != 0),
+            and_(HoldResolution.outcome == "posted", HoldResolution.posted_amount == 0),
+            and_(Transfer.id.is_(None), HoldResolution.posted_amount != 0),
+            and_(
+                Transfer.id.is_not(None),
+                or_(
+                    Transfer.amount != HoldResolution.posted_amount,
+                    Transfer.debit_account_id != Hold.debit_account_id,
+                    Transfer.credit_account_id != Hold.credit_account_id,
+                ),
+            ),
+        )
+    )
+)
+_EARLY_POSTINGS = (
+    select(Transfer.id)
+    .join(Hold, Transfer.hold_id == Hold.id)
+    .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
+    .where(HoldResolution.id.is_(None))
+)
+_ORIGINAL = aliased(Transfer, name="original")
+_BAD_REVERSALS = (
+    select(Transfer.id)
+    .join(_ORIGINAL, Transfer.reverses_id == _ORIGINAL.id)
+    .where(
+        or_(
+            Transfer.amount != _ORIGINAL.amount,
+            Transfer.debit_account_id != _ORIGINAL.credit_account_id,
+            Transfer.credit_account_id != _ORIGINAL.debit_account_id,
+            _ORIGINAL.reverses_id.is_not(None),
+        )
+    )
+)
+
+
 def _check_balances(session: Session) -> list[str]:
     problems = []
-    credits = dict(
-        session.execute(
-            select(Transfer.credit_account_id, func.sum(Transfer.amount)).group_by(Transfer.credit_account_id)
-        ).all()
-    )
-    debits = dict(
-        session.execute(
-            select(Transfer.debit_account_id, func.sum(Transfer.amount)).group_by(Transfer.debit_account_id)
-        ).all()
-    )
-    pending = dict(
-        session.execute(
-            select(Hold.debit_account_id, func.sum(Hold.amount))
-            .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
-            .where(HoldResolution.id.is_(None))
-            .group_by(Hold.debit_account_id)
-        ).all()
-    )
+    credits = dict(session.execute(_CREDITS).all())
+    debits = dict(session.execute(_DEBITS).all())
+    pending = dict(session.execute(_PENDING).all())
     total = 0
-    for account in session.scalars(select(Account).execution_options(populate_existing=True)):
+    for account in session.scalars(_ALL_ACCOUNTS):
         posted = int(credits.get(account.id, 0)) - int(debits.get(account.id, 0))
         held = int(pending.get(account.id, 0))
         total += account.posted
@@ -605,50 +642,16 @@ def _check_balances(session: Session) -> list[str]:
 
 def _check_holds(session: Session) -> list[str]:
     """Each resolved hold's transfer matches its resolution; no transfer posts a pending hold."""
-    wrong = session.execute(
-        select(Hold.id)
-        .join(HoldResolution, HoldResolution.hold_id == Hold.id)
-        .outerjoin(Transfer, Transfer.hold_id == Hold.id)
-        .where(
-            or_(
-                HoldResolution.posted_amount > Hold.amount,
-                and_(HoldResolution.outcome == "voided", HoldResolution.posted_amount != 0),
-                and_(HoldResolution.outcome == "posted", HoldResolution.posted_amount == 0),
-                and_(Transfer.id.is_(None), HoldResolution.posted_amount != 0),
-                and_(
-                    Transfer.id.is_not(None),
-                    or_(
-                        Transfer.amount != HoldResolution.posted_amount,
-                        Transfer.debit_account_id != Hold.debit_account_id,
-                        Transfer.credit_account_id != Hold.credit_account_id,
-                    ),
-                ),
-            )
-        )
-    ).scalars()
-    problems = [f"hold {hold_id}: its posting does not match its resolution" for hold_id in wrong]
-    early = session.execute(
-        select(Transfer.id)
-        .join(Hold, Transfer.hold_id == Hold.id)
-        .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
-        .where(HoldResolution.id.is_(None))
-    ).scalars()
-    problems += [f"transfer {transfer_id}: posts a hold that is still pending" for transfer_id in early]
+    problems = [
+        f"hold {i}: its posting does not match its resolution" for i in session.scalars(_MISPOSTED_HOLDS)
+    ]
+    problems += [
+        f"transfer {i}: posts a hold that is still pending" for i in session.scalars(_EARLY_POSTINGS)
+    ]
     return problems
 
 
 def _check_reversals(session: Session) -> list[str]:
-    original = aliased(Transfer)
-    wrong = session.execute(
-        select(Transfer.id)
-        .join(original, Transfer.reverses_id == original.id)
-        .where(
-            or_(
-                Transfer.amount != original.amount,
-                Transfer.debit_account_id != original.credit_account_id,
-                Transfer.credit_account_id != original.debit_account_id,
-                original.reverses_id.is_not(None),
-            )
-        )
-    ).scalars()
-    return [f"transfer {transfer_id}: does not mirror the transfer it reverses" for transfer_id in wrong]
+    return [
+        f"transfer {i}: does not mirror the transfer it reverses" for i in session.scalars(_BAD_REVERSALS)
+    ]
