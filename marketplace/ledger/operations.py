@@ -21,10 +21,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, event, func, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
 from marketplace.ledger.errors import (
@@ -87,11 +88,17 @@ def _check_reference(reference) -> None:
         raise LedgerError("reference id must be at most 60 characters", field="reference")
 
 
-def _check_movement(debit, credit, amount, code, reference, idempotency_key) -> None:
-    _check_amount(amount)
-    if debit.id is None or credit.id is None:
+def _id(account: Account) -> int:
+    """An account's id, read from its identity: no SELECT for an object expired by a commit."""
+    identity = inspect(account).identity
+    if identity is None:
         raise LedgerError("accounts must be opened (flushed) before money moves", field="account")
-    if debit.id == credit.id:
+    return identity[0]
+
+
+def _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key) -> None:
+    _check_amount(amount)
+    if debit_id == credit_id:
         raise LedgerError("money moves between two different accounts", field="credit")
     _check_text("code", code, 30)
     _check_reference(reference)
@@ -164,7 +171,7 @@ def lock_accounts(session: Session, *accounts: Account) -> list[Account]:
     Returns this session's instances in the order given, freshly read under the lock; they are
     the very objects the caller holds whenever those belong to this session.
     """
-    return _lock_ids(session, *(a.id for a in accounts))
+    return _lock_ids(session, *(_id(a) for a in accounts))
 
 
 def _lock_ids(session: Session, *ids: int) -> list[Account]:
@@ -184,6 +191,51 @@ def _lock_ids(session: Session, *ids: int) -> list[Account]:
     if missing:
         raise LedgerError(f"no ledger account {missing[0]}", field="account", account_id=missing[0])
     return [found[i] for i in ids]
+
+
+_ACCOUNT = Account.__table__
+_SET_ONE = (
+    update(_ACCOUNT)
+    .where(_ACCOUNT.c.id == bindparam("a"))
+    .values(posted=bindparam("a_posted"), pending_out=bindparam("a_pending"))
+)
+_SET_TWO = (
+    update(_ACCOUNT)
+    .where(_ACCOUNT.c.id.in_([bindparam("a"), bindparam("b")]))
+    .values(
+        posted=case((_ACCOUNT.c.id == bindparam("a"), bindparam("a_posted")), else_=bindparam("b_posted")),
+        pending_out=case(
+            (_ACCOUNT.c.id == bindparam("a"), bindparam("a_pending")), else_=bindparam("b_pending")
+        ),
+    )
+)
+
+
+def _move(session: Session, account: Account, posted: int = 0, pending: int = 0, other=None, other_posted=0):
+    """Change cached balances of locked accounts in one UPDATE (one round trip for both rows),
+    and tell the session the new values so it neither re-reads nor re-writes them (rule 3)."""
+    params = {
+        "a": account.id,
+        "a_posted": account.posted + posted,
+        "a_pending": account.pending_out + pending,
+    }
+    if other is None:
+        session.execute(_SET_ONE, params)
+    else:
+        params |= {"b": other.id, "b_posted": other.posted + other_posted, "b_pending": other.pending_out}
+        session.execute(_SET_TWO, params)
+        set_committed_value(other, "posted", params["b_posted"])
+    set_committed_value(account, "posted", params["a_posted"])
+    set_committed_value(account, "pending_out", params["a_pending"])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_balances(session, previous_transaction):
+    """`_move` writes balances with Core, which a savepoint rollback would not expire (it expires
+    only what the ORM changed): forget every account's cached balance on any rollback."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Account):
+            session.expire(obj, ["posted", "pending_out"])
 
 
 def balance(account: Account) -> Balance:
@@ -300,12 +352,13 @@ def transfer(
     Refuses a protected account going below zero counting its pending holds (rule 4). With an
     idempotency key a replay returns the first transfer and writes nothing (rule 5).
     """
-    _check_movement(debit, credit, amount, code, reference, idempotency_key)
+    debit_id, credit_id = _id(debit), _id(credit)
+    _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
     payload = _payload(
-        "transfer", debit=debit.id, credit=credit.id, amount=amount, code=code,
+        "transfer", debit=debit_id, credit=credit_id, amount=amount, code=code,
         reference=reference, effective_date=effective_date,
     )  # fmt: skip
-    debit, credit = lock_accounts(session, debit, credit)
+    debit, credit = _lock_ids(session, debit_id, credit_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
     _check_can_spend(debit, amount)
@@ -330,8 +383,10 @@ def _append_transfer(
     hold_id=None,
     reverses_id=None,
     idempotency_key=None,
+    released=0,
 ) -> Transfer:
-    """Write the transfer and move both cached balances; the accounts are locked by the caller."""
+    """Write the transfer and move both cached balances (and release `released` pence of the
+    debit's pending holds); the accounts are locked by the caller."""
     ref_type, ref_id = _split_reference(reference)
     row = Transfer(
         debit_account_id=debit.id,
@@ -345,8 +400,7 @@ def _append_transfer(
         idempotency_key=idempotency_key,
         effective_date=effective_date or today(),
     )
-    debit.posted -= amount
-    credit.posted += amount
+    _move(session, debit, -amount, -released, other=credit, other_posted=amount)
     session.add(row)
     session.flush()
     return row
@@ -403,12 +457,13 @@ def place_hold(
     effective_date: date | None = None,
 ) -> Hold:
     """Reserve `amount` on `debit` for a later transfer to `credit`, counting other holds (rule 4)."""
-    _check_movement(debit, credit, amount, code, reference, idempotency_key)
+    debit_id, credit_id = _id(debit), _id(credit)
+    _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
     payload = _payload(
-        "hold", debit=debit.id, credit=credit.id, amount=amount, code=code,
+        "hold", debit=debit_id, credit=credit_id, amount=amount, code=code,
         reference=reference, effective_date=effective_date,
     )  # fmt: skip
-    debit, credit = lock_accounts(session, debit, credit)
+    debit, credit = _lock_ids(session, debit_id, credit_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
     _check_can_spend(debit, amount)
@@ -425,7 +480,7 @@ def place_hold(
         idempotency_key=idempotency_key,
         effective_date=effective_date or today(),
     )
-    debit.pending_out += amount
+    _move(session, debit, pending=amount)
     session.add(hold)
     session.flush()
     _settle(session, idempotency_key, "hold", hold.id)
@@ -436,19 +491,22 @@ def _resolve(session: Session, hold: Hold, outcome: str, posted_amount: int, key
     """Lock the hold's accounts, replay or check it is still pending, then record how it ended.
 
     Resolutions serialise on the debit account's row lock, so the check is exact; the unique
-    hold_id on HoldResolution is the backstop. Returns (replayed result or _NEW, accounts).
+    hold_id on HoldResolution is the backstop. Returns (replayed result or _NEW, the locked
+    debit and credit accounts, the new resolution or None).
     """
     debit, credit = _lock_ids(session, hold.debit_account_id, hold.credit_account_id)
     if (earlier := _replay(session, key, payload)) is not _NEW:
-        return earlier, debit, credit
-    session.refresh(hold, ["resolution"])
-    if hold.resolution is not None:
-        raise HoldAlreadyResolved(f"hold {hold.id} was already {hold.resolution.outcome}", hold_id=hold.id)
+        return earlier, debit, credit, None
+    earlier_outcome = session.scalar(select(HoldResolution.outcome).where(HoldResolution.hold_id == hold.id))
+    if earlier_outcome is not None:
+        raise HoldAlreadyResolved(f"hold {hold.id} was already {earlier_outcome}", hold_id=hold.id)
     if (earlier := _replay(session, key, payload, claim=True)) is not _NEW:
-        return earlier, debit, credit
-    session.add(HoldResolution(hold=hold, outcome=outcome, posted_amount=posted_amount))
-    debit.pending_out -= hold.amount
-    return _NEW, debit, credit
+        return earlier, debit, credit, None
+    resolution = HoldResolution(hold_id=hold.id, outcome=outcome, posted_amount=posted_amount)
+    session.add(resolution)
+    # Set by id (no SELECT); `hold.resolution` reloads on next use instead of staying stale.
+    session.expire(hold, ["resolution"])
+    return _NEW, debit, credit, resolution
 
 
 def post_hold(
@@ -473,19 +531,20 @@ def post_hold(
     if idempotency_key is not None:
         _check_text("idempotency_key", idempotency_key, 200)
     payload = _payload("post_hold", hold=hold.id, amount=amount, code=code, effective_date=effective_date)
-    earlier, debit, credit = _resolve(
+    earlier, debit, credit, _ = _resolve(
         session, hold, "posted" if amount else "voided", amount, idempotency_key, payload
     )
     if earlier is not _NEW:
         return earlier
     if amount == 0:
+        _move(session, debit, pending=-hold.amount)
         session.flush()
         _settle(session, idempotency_key, "nothing", None)
         return None
     reference = (hold.reference_type, hold.reference_id) if hold.reference_type else None
     row = _append_transfer(
         session, debit, credit, amount, code, reference, effective_date,
-        hold_id=hold.id, idempotency_key=idempotency_key,
+        hold_id=hold.id, idempotency_key=idempotency_key, released=hold.amount,
     )  # fmt: skip
     _settle(session, idempotency_key, "transfer", row.id)
     return row
@@ -496,12 +555,13 @@ def void_hold(session: Session, hold: Hold, *, idempotency_key: str | None = Non
     if idempotency_key is not None:
         _check_text("idempotency_key", idempotency_key, 200)
     payload = _payload("void_hold", hold=hold.id)
-    earlier, _, _ = _resolve(session, hold, "voided", 0, idempotency_key, payload)
+    earlier, debit, _, resolution = _resolve(session, hold, "voided", 0, idempotency_key, payload)
     if earlier is not _NEW:
         return earlier
+    _move(session, debit, pending=-hold.amount)
     session.flush()
-    _settle(session, idempotency_key, "hold_resolution", hold.resolution.id)
-    return hold.resolution
+    _settle(session, idempotency_key, "hold_resolution", resolution.id)
+    return resolution
 
 
 def pending_holds(session: Session, account: Account) -> list[Hold]:

@@ -342,3 +342,16 @@ def test_reconcile_notices_a_posting_of_a_pending_hold(session, accounts):
         )
     )  # fmt: skip
     assert any("posts a hold that is still pending" in p for p in ledger.reconcile(session))
+
+
+def test_a_rolled_back_savepoint_forgets_cached_balances(session, accounts):
+    """Balances are written with one Core UPDATE; a savepoint rollback must still undo them."""
+    world, budget, provider = accounts
+    hold = ledger.place_hold(session, budget, provider, 500, "hold")
+    with pytest.raises(RuntimeError), session.begin_nested():
+        ledger.transfer(session, budget, provider, 100, "spend")
+        ledger.post_hold(session, hold)
+        raise RuntimeError("caller changed its mind")
+    assert (budget.posted, budget.pending_out, provider.posted) == (10000, 500, 0)
+    assert hold.is_pending
+    assert ledger.reconcile(session) == []
