@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 BENCH = "ledger"
 CLIENTS = (1, 8)
-OPS_PER_SCALE = 400  # operations per figure at scale 1, split between the clients
+OPS_PER_SCALE = 160  # operations per figure (and as many for its baseline) at scale 1
 FUNDED = 10**12
 
 
@@ -188,8 +188,6 @@ def run(scale: int = 1) -> list[dict]:
             for operation in ("transfers", "holds"):
                 for clients in CLIENTS:
                     per_client = max(1, OPS_PER_SCALE * scale // clients)
-                    if clients == 1:
-                        per_client = OPS_PER_SCALE * scale // 2
                     baseline = _baseline_rate(app, operation, clients, per_client)
                     project = _project_rate(app, operation, clients, per_client)
                     figures.append(
