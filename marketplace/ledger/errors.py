@@ -28,3 +28,10 @@ class IdempotencyConflict(LedgerError):
 
 class AlreadyReversed(LedgerError):
     code = "already_reversed"
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Code tried to update or delete a transfer, hold or resolution, or delete an account.
+
+    A programming error, not a refusal: it is deliberately not a LedgerError (not a 409).
+    """

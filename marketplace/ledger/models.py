@@ -16,12 +16,15 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.core.base import Base
 from marketplace.core.clock import utcnow
 from marketplace.core.types import UTCDateTime
+from marketplace.ledger.errors import AppendOnlyViolation
 
 # 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -80,6 +83,7 @@ class Transfer(Base):
     reference_id: Mapped[str | None] = mapped_column(String(60))
     hold_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("ledger_hold.id"), unique=True)
     reverses_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("ledger_transfer.id"), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     effective_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -104,6 +108,7 @@ class Hold(Base):
     code: Mapped[str] = mapped_column(String(30))
     reference_type: Mapped[str | None] = mapped_column(String(40))
     reference_id: Mapped[str | None] = mapped_column(String(60))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     effective_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -120,7 +125,10 @@ class HoldResolution(Base):
     """How a hold ended: posted (all or part) or voided. One per hold, by a unique constraint."""
 
     __tablename__ = "ledger_hold_resolution"
-    __table_args__ = (CheckConstraint("posted_amount >= 0", name="posted_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("posted_amount >= 0", name="posted_not_negative"),
+        CheckConstraint("outcome IN ('posted', 'voided')", name="outcome_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hold_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_hold.id"), unique=True)
@@ -142,3 +150,50 @@ class IdempotencyRecord(Base):
     result_type: Mapped[str | None] = mapped_column(String(20))
     result_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---- the append-only guard ------------------------------------------------------------------
+
+APPEND_ONLY = (Transfer, Hold, HoldResolution)
+NEVER_DELETED = (*APPEND_ONLY, Account)
+# An account's cached balance moves with its transfers and holds; its name may be corrected.
+ACCOUNT_MUTABLE = frozenset({"posted", "pending_out", "name"})
+
+
+def _changed_columns(obj) -> set[str]:
+    state = inspect(obj)
+    return {attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()}
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_rewriting_history(session, flush_context, instances):
+    """Transfers, holds and resolutions are never updated or deleted; accounts never deleted (rule 2).
+
+    A cheap guarantee against a well-meant `transfer.amount = ...` anywhere in the code base.
+    """
+    for obj in session.deleted:
+        if isinstance(obj, NEVER_DELETED):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never deleted")
+    for obj in session.dirty:
+        if isinstance(obj, APPEND_ONLY):
+            changed = _changed_columns(obj)
+            if changed:
+                raise AppendOnlyViolation(
+                    f"{type(obj).__name__} rows are append-only; tried to change {sorted(changed)}"
+                )
+        elif isinstance(obj, Account):
+            changed = _changed_columns(obj) - ACCOUNT_MUTABLE
+            if changed:
+                raise AppendOnlyViolation(f"an account's {sorted(changed)} never change")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_rewrites(orm_execute_state):
+    """The same rule for ORM-enabled bulk `update(Transfer)` / `delete(Hold)` statements."""
+    if not (orm_execute_state.is_update or orm_execute_state.is_delete):
+        return
+    for mapper in orm_execute_state.all_mappers:
+        cls = mapper.class_
+        if issubclass(cls, APPEND_ONLY) or (orm_execute_state.is_delete and issubclass(cls, Account)):
+            verb = "updated" if orm_execute_state.is_update else "deleted"
+            raise AppendOnlyViolation(f"{cls.__name__} rows are never {verb} in bulk")

@@ -1,8 +1,19 @@
 """Every movement of money. Operations take a SQLAlchemy session, flush, and never commit.
 
 Locking: each operation locks the accounts it touches with SELECT ... FOR UPDATE in ascending
-id order. A caller that moves money on several accounts in one transaction should call
-`lock_accounts` for all of them first, so two such transactions cannot deadlock.
+id order, and works on the rows it read under the lock (on SQLite every transaction already
+holds the database's write lock: BEGIN IMMEDIATE, see core.db). A caller that moves money on
+several accounts in one transaction should call `lock_accounts` for all of them first, so two
+such transactions cannot deadlock.
+
+Refusals (LedgerError) are raised before anything is written, so a caller may catch one and
+carry on with the same session (rule 8).
+
+Idempotency (rule 5): an operation given `idempotency_key` first locks its accounts, then looks
+the key up. A replay of the same request returns the first result and writes nothing; the same
+key with a different request raises IdempotencyConflict. A new key is claimed (INSERT ... ON
+CONFLICT DO NOTHING on its unique index, so a concurrent first request with the same key makes
+this one wait for it and then replay its result) only after every check has passed.
 """
 
 import hashlib
@@ -10,11 +21,13 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, case, event, func, inspect, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.core.clock import today
+from marketplace.core.clock import today, utcnow
 from marketplace.ledger.errors import (
     AlreadyReversed,
     HoldAlreadyResolved,
@@ -23,6 +36,9 @@ from marketplace.ledger.errors import (
     LedgerError,
 )
 from marketplace.ledger.models import Account, Hold, HoldResolution, IdempotencyRecord, Transfer
+
+# £10 trillion: far beyond any budget, far inside a signed 64-bit column.
+MAX_AMOUNT = 10**15
 
 
 @dataclass(frozen=True)
@@ -35,66 +51,59 @@ class Balance:
         return self.posted - self.pending
 
 
-# ---- accounts -------------------------------------------------------------------------------
+def _insert(session: Session, table):
+    """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite both have it)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table)
+    if dialect == "sqlite":
+        return sqlite_insert(table)
+    raise NotImplementedError(f"the ledger supports PostgreSQL and SQLite, not {dialect}")
 
 
-def open_account(
-    session: Session, owner_type: str, owner_id: int, kind: str, *, non_negative: bool = False, name: str = ""
-) -> Account:
-    """The account for (owner, kind), created on first use. Accounts are never deleted."""
-    account = session.scalar(
-        select(Account).where(
-            Account.owner_type == owner_type, Account.owner_id == owner_id, Account.kind == kind
-        )
-    )
-    if account is None:
-        account = Account(
-            owner_type=owner_type,
-            owner_id=owner_id,
-            kind=kind,
-            non_negative=non_negative,
-            name=name,
-            posted=0,
-            pending_out=0,
-        )
-        session.add(account)
-        session.flush()
-    return account
+# ---- checking input (rule 8: refused with a clear error naming the field, nothing written) ----
 
 
-def find_account(session: Session, owner_type: str, owner_id: int, kind: str) -> Account | None:
-    return session.scalar(
-        select(Account).where(
-            Account.owner_type == owner_type, Account.owner_id == owner_id, Account.kind == kind
-        )
-    )
-
-
-def lock_accounts(session: Session, *accounts: Account) -> None:
-    """Lock accounts FOR UPDATE in ascending id order and refresh their cached balances."""
-    ids = sorted({a.id for a in accounts})
-    if not ids:
-        return
-    session.flush()
-    session.execute(
-        select(Account)
-        .where(Account.id.in_(ids))
-        .order_by(Account.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalars().all()
-
-
-def balance(account: Account) -> Balance:
-    """The cached balance (kept exact under row locks)."""
-    return Balance(posted=account.posted, pending=account.pending_out)
-
-
-def _check_amount(amount) -> None:
+def _check_amount(amount, field: str = "amount") -> None:
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise LedgerError(f"amounts are integer pence, got {type(amount).__name__}")
+        raise LedgerError(f"{field}: amounts are integer pence, got {type(amount).__name__}", field=field)
     if amount <= 0:
-        raise LedgerError("amount must be more than zero pence", amount=amount)
+        raise LedgerError(f"{field} must be more than zero pence", field=field, amount=amount)
+    if amount > MAX_AMOUNT:
+        raise LedgerError(f"{field} is more than {MAX_AMOUNT} pence", field=field, amount=amount)
+
+
+def _check_text(field: str, value, limit: int) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise LedgerError(f"{field} must be text of 1 to {limit} characters", field=field)
+
+
+def _check_reference(reference) -> None:
+    if reference is None:
+        return
+    if not isinstance(reference, tuple | list) or len(reference) != 2:
+        raise LedgerError("reference must be a (type, id) pair", field="reference")
+    _check_text("reference type", reference[0], 40)
+    if reference[1] is not None and len(str(reference[1])) > 60:
+        raise LedgerError("reference id must be at most 60 characters", field="reference")
+
+
+def _id(account: Account) -> int:
+    """An account's id, read from its identity: no SELECT for an object expired by a commit."""
+    identity = inspect(account).identity
+    if identity is None:
+        raise LedgerError("accounts must be opened (flushed) before money moves", field="account")
+    return identity[0]
+
+
+def _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key) -> None:
+    _check_amount(amount)
+    if debit_id == credit_id:
+        raise LedgerError("money moves between two different accounts", field="credit")
+    _check_text("code", code, 30)
+    _check_reference(reference)
+    if idempotency_key is not None:
+        _check_text("idempotency_key", idempotency_key, 200)
 
 
 def _check_can_spend(account: Account, amount: int) -> None:
@@ -108,46 +117,220 @@ def _check_can_spend(account: Account, amount: int) -> None:
         )
 
 
+def _split_reference(reference) -> tuple[str | None, str | None]:
+    if not reference:
+        return None, None
+    ref_type, ref_id = reference
+    return ref_type, None if ref_id is None else str(ref_id)
+
+
+# ---- accounts -------------------------------------------------------------------------------
+
+
+def open_account(
+    session: Session, owner_type: str, owner_id: int, kind: str, *, non_negative: bool = False, name: str = ""
+) -> Account:
+    """The account for (owner, kind), created on first use; safe when two requests race to open it.
+
+    Accounts are never deleted (models refuse it). An existing account is returned as it is:
+    `non_negative` and `name` only apply when it is created.
+    """
+    _check_text("owner_type", owner_type, 40)
+    _check_text("kind", kind, 40)
+    account = find_account(session, owner_type, owner_id, kind)
+    if account is None:
+        session.execute(
+            _insert(session, Account.__table__)
+            .values(
+                owner_type=owner_type,
+                owner_id=owner_id,
+                kind=kind,
+                non_negative=non_negative,
+                name=name,
+                posted=0,
+                pending_out=0,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["owner_type", "owner_id", "kind"])
+        )
+        account = find_account(session, owner_type, owner_id, kind)
+    return account
+
+
+def find_account(session: Session, owner_type: str, owner_id: int, kind: str) -> Account | None:
+    return session.scalar(
+        select(Account).where(
+            Account.owner_type == owner_type, Account.owner_id == owner_id, Account.kind == kind
+        )
+    )
+
+
+def lock_accounts(session: Session, *accounts: Account) -> list[Account]:
+    """Lock accounts FOR UPDATE in ascending id order and refresh their cached balances.
+
+    Returns this session's instances in the order given, freshly read under the lock; they are
+    the very objects the caller holds whenever those belong to this session.
+    """
+    return _lock_ids(session, *(_id(a) for a in accounts))
+
+
+def _lock_ids(session: Session, *ids: int) -> list[Account]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    session.flush()
+    rows = session.scalars(
+        select(Account)
+        .where(Account.id.in_(wanted))
+        .order_by(Account.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    found = {row.id: row for row in rows}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise LedgerError(f"no ledger account {missing[0]}", field="account", account_id=missing[0])
+    return [found[i] for i in ids]
+
+
+_ACCOUNT = Account.__table__
+_SET_ONE = (
+    update(_ACCOUNT)
+    .where(_ACCOUNT.c.id == bindparam("a"))
+    .values(posted=bindparam("a_posted"), pending_out=bindparam("a_pending"))
+)
+_SET_TWO = (
+    update(_ACCOUNT)
+    .where(_ACCOUNT.c.id.in_([bindparam("a"), bindparam("b")]))
+    .values(
+        posted=case((_ACCOUNT.c.id == bindparam("a"), bindparam("a_posted")), else_=bindparam("b_posted")),
+        pending_out=case(
+            (_ACCOUNT.c.id == bindparam("a"), bindparam("a_pending")), else_=bindparam("b_pending")
+        ),
+    )
+)
+
+
+def _move(session: Session, account: Account, posted: int = 0, pending: int = 0, other=None, other_posted=0):
+    """Change cached balances of locked accounts in one UPDATE (one round trip for both rows),
+    and tell the session the new values so it neither re-reads nor re-writes them (rule 3)."""
+    params = {
+        "a": account.id,
+        "a_posted": account.posted + posted,
+        "a_pending": account.pending_out + pending,
+    }
+    if other is None:
+        session.execute(_SET_ONE, params)
+    else:
+        params |= {"b": other.id, "b_posted": other.posted + other_posted, "b_pending": other.pending_out}
+        session.execute(_SET_TWO, params)
+        set_committed_value(other, "posted", params["b_posted"])
+    set_committed_value(account, "posted", params["a_posted"])
+    set_committed_value(account, "pending_out", params["a_pending"])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_balances(session, previous_transaction):
+    """`_move` writes balances with Core, which a savepoint rollback would not expire (it expires
+    only what the ORM changed): forget every account's cached balance on any rollback."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Account):
+            session.expire(obj, ["posted", "pending_out"])
+
+
+def balance(account: Account) -> Balance:
+    """The cached balance (kept exact under row locks)."""
+    return Balance(posted=account.posted, pending=account.pending_out)
+
+
 # ---- idempotency ----------------------------------------------------------------------------
+
+_NEW = object()  # "no earlier request: go ahead"
+_RESULT_MODELS = {"transfer": Transfer, "hold": Hold, "hold_resolution": HoldResolution}
 
 
 def _request_hash(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _find_record(session: Session, key: str) -> IdempotencyRecord | None:
+    return session.scalar(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _same_request(record: IdempotencyRecord, wanted: str) -> IdempotencyRecord:
+    if record.request_hash != wanted:
+        raise IdempotencyConflict(
+            f"idempotency key {record.key!r} was already used for a different request",
+            field="idempotency_key",
+            key=record.key,
+        )
+    return record
+
+
 def claim_idempotency_key(session: Session, key: str, payload: dict) -> IdempotencyRecord | None:
     """Claim `key` for a request. Returns None if this caller now owns it (go ahead and do the
-    work, then `settle_idempotency_key`), or the earlier record for a replay of the same request.
+    work, then `settle_idempotency_key` in the same transaction; if the work fails, roll back),
+    or the earlier record for a replay of the same request.
 
     The same key with a different payload raises IdempotencyConflict. Concurrent callers with
     one key serialise on its unique index: the losers wait, then see the winner's record.
     """
+    _check_text("idempotency_key", key, 200)
     wanted = _request_hash(payload)
-    existing = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-    if existing is None:
-        try:
-            with session.begin_nested():
-                session.add(IdempotencyRecord(key=key, request_hash=wanted))
-            return None
-        except IntegrityError:
-            existing = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-    if existing.request_hash != wanted:
-        raise IdempotencyConflict(
-            f"idempotency key {key!r} was already used for a different request", key=key
-        )
-    return existing
+    table = IdempotencyRecord.__table__
+    claimed = session.execute(
+        _insert(session, table)
+        .values(key=key, request_hash=wanted, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    ).first()
+    if claimed is not None:
+        return None
+    return _same_request(_find_record(session, key), wanted)
 
 
 def settle_idempotency_key(session: Session, key: str, result_type: str, result_id: int | None) -> None:
-    record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-    record.result_type = result_type
-    record.result_id = result_id
-    session.flush()
+    """Record what the request claiming `key` produced, so that replays return it."""
+    table = IdempotencyRecord.__table__
+    done = session.execute(
+        update(table).where(table.c.key == key).values(result_type=result_type, result_id=result_id)
+    )
+    if done.rowcount != 1:
+        raise LedgerError(f"idempotency key {key!r} was never claimed", field="idempotency_key")
 
 
-def _replayed(session: Session, record: IdempotencyRecord):
-    model = {"transfer": Transfer, "hold": Hold}.get(record.result_type or "")
-    return session.get(model, record.result_id) if model and record.result_id is not None else None
+def _replay(session: Session, key: str | None, payload: dict, *, claim: bool = False):
+    """The first result for `key`, or _NEW if there is none (claimed for us when `claim`)."""
+    if key is None:
+        return _NEW
+    if claim:
+        record = claim_idempotency_key(session, key, payload)
+    else:
+        record = _find_record(session, key)
+        if record is not None:
+            _same_request(record, _request_hash(payload))
+    if record is None:
+        return _NEW
+    if record.result_type is None:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} belongs to a request that has not completed", key=key
+        )
+    if record.result_type == "nothing":
+        return None
+    return session.get(_RESULT_MODELS[record.result_type], record.result_id)
+
+
+def _settle(session: Session, key: str | None, result_type: str, result_id: int | None) -> None:
+    if key is not None:
+        settle_idempotency_key(session, key, result_type, result_id)
+
+
+def _payload(op: str, **fields) -> dict:
+    return {"op": op, **fields}
 
 
 # ---- transfers ------------------------------------------------------------------------------
@@ -169,76 +352,94 @@ def transfer(
     Refuses a protected account going below zero counting its pending holds (rule 4). With an
     idempotency key a replay returns the first transfer and writes nothing (rule 5).
     """
-    _check_amount(amount)
-    if debit.id == credit.id:
-        raise LedgerError("a transfer needs two different accounts")
-    if idempotency_key is not None:
-        payload = {
-            "op": "transfer",
-            "debit": debit.id,
-            "credit": credit.id,
-            "amount": amount,
-            "code": code,
-            "reference": reference,
-        }
-        earlier = claim_idempotency_key(session, idempotency_key, payload)
-        if earlier is not None:
-            return _replayed(session, earlier)
-    lock_accounts(session, debit, credit)
+    debit_id, credit_id = _id(debit), _id(credit)
+    _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
+    payload = _payload(
+        "transfer", debit=debit_id, credit=credit_id, amount=amount, code=code,
+        reference=reference, effective_date=effective_date,
+    )  # fmt: skip
+    debit, credit = _lock_ids(session, debit_id, credit_id)
+    if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
+        return earlier
     _check_can_spend(debit, amount)
-    row = _append_transfer(session, debit, credit, amount, code, reference, effective_date)
-    if idempotency_key is not None:
-        settle_idempotency_key(session, idempotency_key, "transfer", row.id)
+    if (earlier := _replay(session, idempotency_key, payload, claim=True)) is not _NEW:
+        return earlier
+    row = _append_transfer(
+        session, debit, credit, amount, code, reference, effective_date, idempotency_key=idempotency_key
+    )
+    _settle(session, idempotency_key, "transfer", row.id)
     return row
 
 
 def _append_transfer(
-    session, debit, credit, amount, code, reference, effective_date, *, hold_id=None, reverses_id=None
+    session,
+    debit,
+    credit,
+    amount,
+    code,
+    reference,
+    effective_date,
+    *,
+    hold_id=None,
+    reverses_id=None,
+    idempotency_key=None,
+    released=0,
 ) -> Transfer:
-    ref_type, ref_id = reference if reference else (None, None)
+    """Write the transfer and move both cached balances (and release `released` pence of the
+    debit's pending holds); the accounts are locked by the caller."""
+    ref_type, ref_id = _split_reference(reference)
     row = Transfer(
         debit_account_id=debit.id,
         credit_account_id=credit.id,
         amount=amount,
         code=code,
         reference_type=ref_type,
-        reference_id=None if ref_id is None else str(ref_id),
+        reference_id=ref_id,
         hold_id=hold_id,
         reverses_id=reverses_id,
+        idempotency_key=idempotency_key,
         effective_date=effective_date or today(),
     )
-    debit.posted -= amount
-    credit.posted += amount
+    _move(session, debit, -amount, -released, other=credit, other_posted=amount)
     session.add(row)
     session.flush()
     return row
 
 
 def reverse(
-    session: Session, original: Transfer, *, code: str = "reversal", effective_date: date | None = None
+    session: Session,
+    original: Transfer,
+    *,
+    code: str = "reversal",
+    effective_date: date | None = None,
+    idempotency_key: str | None = None,
 ) -> Transfer:
-    """Correct a transfer with a new, opposite transfer (never an edit). A transfer is reversed once."""
-    debit, credit = original.credit_account, original.debit_account
-    lock_accounts(session, debit, credit)
+    """Correct a transfer with a new, opposite transfer (never an edit). A transfer is reversed
+    once; a reversal is not itself reversed (make a new transfer instead). The account the money
+    returns from must still have it if protected (rule 4)."""
+    _check_text("code", code, 30)
+    if idempotency_key is not None:
+        _check_text("idempotency_key", idempotency_key, 200)
+    if original.reverses_id is not None:
+        raise LedgerError(
+            f"transfer {original.id} is a reversal; make a new transfer instead", transfer_id=original.id
+        )
+    payload = _payload("reverse", transfer=original.id, code=code, effective_date=effective_date)
+    debit, credit = _lock_ids(session, original.credit_account_id, original.debit_account_id)
+    if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
+        return earlier
     if session.scalar(select(Transfer.id).where(Transfer.reverses_id == original.id)) is not None:
         raise AlreadyReversed(f"transfer {original.id} was already reversed", transfer_id=original.id)
     _check_can_spend(debit, original.amount)
-    try:
-        with session.begin_nested():
-            return _append_transfer(
-                session,
-                debit,
-                credit,
-                original.amount,
-                code,
-                (original.reference_type, original.reference_id) if original.reference_type else None,
-                effective_date,
-                reverses_id=original.id,
-            )
-    except IntegrityError:
-        raise AlreadyReversed(
-            f"transfer {original.id} was already reversed", transfer_id=original.id
-        ) from None
+    if (earlier := _replay(session, idempotency_key, payload, claim=True)) is not _NEW:
+        return earlier
+    reference = (original.reference_type, original.reference_id) if original.reference_type else None
+    row = _append_transfer(
+        session, debit, credit, original.amount, code, reference, effective_date,
+        reverses_id=original.id, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    _settle(session, idempotency_key, "transfer", row.id)
+    return row
 
 
 # ---- holds (two-phase transfers) ------------------------------------------------------------
@@ -256,54 +457,56 @@ def place_hold(
     effective_date: date | None = None,
 ) -> Hold:
     """Reserve `amount` on `debit` for a later transfer to `credit`, counting other holds (rule 4)."""
-    _check_amount(amount)
-    if debit.id == credit.id:
-        raise LedgerError("a hold needs two different accounts")
-    if idempotency_key is not None:
-        payload = {
-            "op": "hold",
-            "debit": debit.id,
-            "credit": credit.id,
-            "amount": amount,
-            "code": code,
-            "reference": reference,
-        }
-        earlier = claim_idempotency_key(session, idempotency_key, payload)
-        if earlier is not None:
-            return _replayed(session, earlier)
-    lock_accounts(session, debit, credit)
+    debit_id, credit_id = _id(debit), _id(credit)
+    _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
+    payload = _payload(
+        "hold", debit=debit_id, credit=credit_id, amount=amount, code=code,
+        reference=reference, effective_date=effective_date,
+    )  # fmt: skip
+    debit, credit = _lock_ids(session, debit_id, credit_id)
+    if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
+        return earlier
     _check_can_spend(debit, amount)
-    ref_type, ref_id = reference if reference else (None, None)
+    if (earlier := _replay(session, idempotency_key, payload, claim=True)) is not _NEW:
+        return earlier
+    ref_type, ref_id = _split_reference(reference)
     hold = Hold(
         debit_account_id=debit.id,
         credit_account_id=credit.id,
         amount=amount,
         code=code,
         reference_type=ref_type,
-        reference_id=None if ref_id is None else str(ref_id),
+        reference_id=ref_id,
+        idempotency_key=idempotency_key,
         effective_date=effective_date or today(),
     )
-    debit.pending_out += amount
+    _move(session, debit, pending=amount)
     session.add(hold)
     session.flush()
-    if idempotency_key is not None:
-        settle_idempotency_key(session, idempotency_key, "hold", hold.id)
+    _settle(session, idempotency_key, "hold", hold.id)
     return hold
 
 
-def _resolve(session: Session, hold: Hold, outcome: str, posted_amount: int) -> HoldResolution:
-    lock_accounts(session, hold.debit_account, hold.credit_account)
-    session.refresh(hold, ["resolution"])
-    if hold.resolution is not None:
-        raise HoldAlreadyResolved(f"hold {hold.id} was already {hold.resolution.outcome}", hold_id=hold.id)
-    try:
-        with session.begin_nested():
-            resolution = HoldResolution(hold=hold, outcome=outcome, posted_amount=posted_amount)
-            session.add(resolution)
-    except IntegrityError:  # the unique constraint is the guarantee; the check above is the courtesy
-        raise HoldAlreadyResolved(f"hold {hold.id} was already resolved", hold_id=hold.id) from None
-    hold.debit_account.pending_out -= hold.amount
-    return resolution
+def _resolve(session: Session, hold: Hold, outcome: str, posted_amount: int, key, payload):
+    """Lock the hold's accounts, replay or check it is still pending, then record how it ended.
+
+    Resolutions serialise on the debit account's row lock, so the check is exact; the unique
+    hold_id on HoldResolution is the backstop. Returns (replayed result or _NEW, the locked
+    debit and credit accounts, the new resolution or None).
+    """
+    debit, credit = _lock_ids(session, hold.debit_account_id, hold.credit_account_id)
+    if (earlier := _replay(session, key, payload)) is not _NEW:
+        return earlier, debit, credit, None
+    earlier_outcome = session.scalar(select(HoldResolution.outcome).where(HoldResolution.hold_id == hold.id))
+    if earlier_outcome is not None:
+        raise HoldAlreadyResolved(f"hold {hold.id} was already {earlier_outcome}", hold_id=hold.id)
+    if (earlier := _replay(session, key, payload, claim=True)) is not _NEW:
+        return earlier, debit, credit, None
+    resolution = HoldResolution(hold_id=hold.id, outcome=outcome, posted_amount=posted_amount)
+    session.add(resolution)
+    # Set by id (no SELECT); `hold.resolution` reloads on next use instead of staying stale.
+    session.expire(hold, ["resolution"])
+    return _NEW, debit, credit, resolution
 
 
 def post_hold(
@@ -313,6 +516,7 @@ def post_hold(
     *,
     code: str = "post",
     effective_date: date | None = None,
+    idempotency_key: str | None = None,
 ) -> Transfer | None:
     """Post all of a hold, or part of it (the rest is released). Each hold is resolved once.
 
@@ -320,28 +524,54 @@ def post_hold(
     """
     amount = hold.amount if amount is None else amount
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= hold.amount:
-        raise LedgerError(f"can post 0 to {hold.amount} pence of hold {hold.id}, not {amount}")
-    _resolve(session, hold, "posted" if amount else "voided", amount)
-    if amount == 0:
-        session.flush()
-        return None
-    return _append_transfer(
-        session,
-        hold.debit_account,
-        hold.credit_account,
-        amount,
-        code,
-        (hold.reference_type, hold.reference_id) if hold.reference_type else None,
-        effective_date,
-        hold_id=hold.id,
+        raise LedgerError(
+            f"can post 0 to {hold.amount} pence of hold {hold.id}, not {amount}", field="amount"
+        )
+    _check_text("code", code, 30)
+    if idempotency_key is not None:
+        _check_text("idempotency_key", idempotency_key, 200)
+    payload = _payload("post_hold", hold=hold.id, amount=amount, code=code, effective_date=effective_date)
+    earlier, debit, credit, _ = _resolve(
+        session, hold, "posted" if amount else "voided", amount, idempotency_key, payload
     )
+    if earlier is not _NEW:
+        return earlier
+    if amount == 0:
+        _move(session, debit, pending=-hold.amount)
+        session.flush()
+        _settle(session, idempotency_key, "nothing", None)
+        return None
+    reference = (hold.reference_type, hold.reference_id) if hold.reference_type else None
+    row = _append_transfer(
+        session, debit, credit, amount, code, reference, effective_date,
+        hold_id=hold.id, idempotency_key=idempotency_key, released=hold.amount,
+    )  # fmt: skip
+    _settle(session, idempotency_key, "transfer", row.id)
+    return row
 
 
-def void_hold(session: Session, hold: Hold) -> HoldResolution:
-    """Release a hold entirely; nothing moves."""
-    resolution = _resolve(session, hold, "voided", 0)
+def void_hold(session: Session, hold: Hold, *, idempotency_key: str | None = None) -> HoldResolution:
+    """Release a hold entirely; nothing moves. Each hold is resolved once."""
+    if idempotency_key is not None:
+        _check_text("idempotency_key", idempotency_key, 200)
+    payload = _payload("void_hold", hold=hold.id)
+    earlier, debit, _, resolution = _resolve(session, hold, "voided", 0, idempotency_key, payload)
+    if earlier is not _NEW:
+        return earlier
+    _move(session, debit, pending=-hold.amount)
     session.flush()
+    _settle(session, idempotency_key, "hold_resolution", resolution.id)
     return resolution
+
+
+def pending_holds(session: Session, account: Account) -> list[Hold]:
+    """Holds on `account` (as debit) not yet posted or voided, oldest first."""
+    return session.scalars(
+        select(Hold)
+        .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
+        .where(Hold.debit_account_id == account.id, HoldResolution.id.is_(None))
+        .order_by(Hold.id)
+    ).all()
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -388,28 +618,74 @@ def transfers_for(session: Session, account: Account, start: date | None = None,
 
 def reconcile(session: Session) -> list[str]:
     """Check the ledger: every cached balance equals its derived balance, protected accounts are
-    not negative, and all balances sum to zero. Returns the problems found (empty when sound)."""
+    not negative, all balances sum to zero, every resolved hold posted exactly what its resolution
+    says (and no more than it held) and every reversal mirrors its original. Returns the problems
+    found (empty when sound)."""
+    problems = _check_balances(session)
+    problems += _check_holds(session)
+    problems += _check_reversals(session)
+    return problems
+
+
+# The audit queries, built once: reconcile() runs them often in tests and in nightly checks.
+_CREDITS = select(Transfer.credit_account_id, func.sum(Transfer.amount)).group_by(Transfer.credit_account_id)
+_DEBITS = select(Transfer.debit_account_id, func.sum(Transfer.amount)).group_by(Transfer.debit_account_id)
+_PENDING = (
+    select(Hold.debit_account_id, func.sum(Hold.amount))
+    .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
+    .where(HoldResolution.id.is_(None))
+    .group_by(Hold.debit_account_id)
+)
+_ALL_ACCOUNTS = select(Account).execution_options(populate_existing=True)
+_MISPOSTED_HOLDS = (
+    select(Hold.id)
+    .join(HoldResolution, HoldResolution.hold_id == Hold.id)
+    .outerjoin(Transfer, Transfer.hold_id == Hold.id)
+    .where(
+        or_(
+            HoldResolution.posted_amount > Hold.amount,
+            and_(HoldResolution.outcome == "voided", HoldResolution.posted_amount != 0),
+            and_(HoldResolution.outcome == "posted", HoldResolution.posted_amount == 0),
+            and_(Transfer.id.is_(None), HoldResolution.posted_amount != 0),
+            and_(
+                Transfer.id.is_not(None),
+                or_(
+                    Transfer.amount != HoldResolution.posted_amount,
+                    Transfer.debit_account_id != Hold.debit_account_id,
+                    Transfer.credit_account_id != Hold.credit_account_id,
+                ),
+            ),
+        )
+    )
+)
+_EARLY_POSTINGS = (
+    select(Transfer.id)
+    .join(Hold, Transfer.hold_id == Hold.id)
+    .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
+    .where(HoldResolution.id.is_(None))
+)
+_ORIGINAL = aliased(Transfer, name="original")
+_BAD_REVERSALS = (
+    select(Transfer.id)
+    .join(_ORIGINAL, Transfer.reverses_id == _ORIGINAL.id)
+    .where(
+        or_(
+            Transfer.amount != _ORIGINAL.amount,
+            Transfer.debit_account_id != _ORIGINAL.credit_account_id,
+            Transfer.credit_account_id != _ORIGINAL.debit_account_id,
+            _ORIGINAL.reverses_id.is_not(None),
+        )
+    )
+)
+
+
+def _check_balances(session: Session) -> list[str]:
     problems = []
-    credits = dict(
-        session.execute(
-            select(Transfer.credit_account_id, func.sum(Transfer.amount)).group_by(Transfer.credit_account_id)
-        ).all()
-    )
-    debits = dict(
-        session.execute(
-            select(Transfer.debit_account_id, func.sum(Transfer.amount)).group_by(Transfer.debit_account_id)
-        ).all()
-    )
-    pending = dict(
-        session.execute(
-            select(Hold.debit_account_id, func.sum(Hold.amount))
-            .outerjoin(HoldResolution, HoldResolution.hold_id == Hold.id)
-            .where(HoldResolution.id.is_(None))
-            .group_by(Hold.debit_account_id)
-        ).all()
-    )
+    credits = dict(session.execute(_CREDITS).all())
+    debits = dict(session.execute(_DEBITS).all())
+    pending = dict(session.execute(_PENDING).all())
     total = 0
-    for account in session.scalars(select(Account).execution_options(populate_existing=True)):
+    for account in session.scalars(_ALL_ACCOUNTS):
         posted = int(credits.get(account.id, 0)) - int(debits.get(account.id, 0))
         held = int(pending.get(account.id, 0))
         total += account.posted
@@ -422,3 +698,20 @@ def reconcile(session: Session) -> list[str]:
     if total != 0:
         problems.append(f"ledger does not sum to zero: {total}")
     return problems
+
+
+def _check_holds(session: Session) -> list[str]:
+    """Each resolved hold's transfer matches its resolution; no transfer posts a pending hold."""
+    problems = [
+        f"hold {i}: its posting does not match its resolution" for i in session.scalars(_MISPOSTED_HOLDS)
+    ]
+    problems += [
+        f"transfer {i}: posts a hold that is still pending" for i in session.scalars(_EARLY_POSTINGS)
+    ]
+    return problems
+
+
+def _check_reversals(session: Session) -> list[str]:
+    return [
+        f"transfer {i}: does not mirror the transfer it reverses" for i in session.scalars(_BAD_REVERSALS)
+    ]

@@ -1,8 +1,8 @@
 """ledger
 
-Revision ID: 8aed60bb5d33
+Revision ID: 57d65e8458fc
 Revises: 15f54a8e43a2
-Create Date: 2026-11-22 19:26:41.312630
+Create Date: 2026-11-22 19:31:33.471662
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import marketplace.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '8aed60bb5d33'
+revision = '57d65e8458fc'
 down_revision = '15f54a8e43a2'
 branch_labels = None
 depends_on = None
@@ -53,13 +53,15 @@ def upgrade():
     sa.Column('code', sa.String(length=30), nullable=False),
     sa.Column('reference_type', sa.String(length=40), nullable=True),
     sa.Column('reference_id', sa.String(length=60), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=200), nullable=True),
     sa.Column('effective_date', sa.Date(), nullable=False),
     sa.Column('created_at', marketplace.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount > 0', name=op.f('ck_ledger_hold_amount_positive')),
     sa.CheckConstraint('debit_account_id <> credit_account_id', name=op.f('ck_ledger_hold_two_accounts')),
     sa.ForeignKeyConstraint(['credit_account_id'], ['ledger_account.id'], name=op.f('fk_ledger_hold_credit_account_id_ledger_account')),
     sa.ForeignKeyConstraint(['debit_account_id'], ['ledger_account.id'], name=op.f('fk_ledger_hold_debit_account_id_ledger_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_hold'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_hold')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_hold_idempotency_key'))
     )
     with op.batch_alter_table('ledger_hold', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_hold_debit_account_id'), ['debit_account_id'], unique=False)
@@ -71,6 +73,7 @@ def upgrade():
     sa.Column('outcome', sa.String(length=10), nullable=False),
     sa.Column('posted_amount', sa.BigInteger(), nullable=False),
     sa.Column('created_at', marketplace.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("outcome IN ('posted', 'voided')", name=op.f('ck_ledger_hold_resolution_outcome_known')),
     sa.CheckConstraint('posted_amount >= 0', name=op.f('ck_ledger_hold_resolution_posted_not_negative')),
     sa.ForeignKeyConstraint(['hold_id'], ['ledger_hold.id'], name=op.f('fk_ledger_hold_resolution_hold_id_ledger_hold')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_hold_resolution')),
@@ -86,6 +89,7 @@ def upgrade():
     sa.Column('reference_id', sa.String(length=60), nullable=True),
     sa.Column('hold_id', sa.BigInteger(), nullable=True),
     sa.Column('reverses_id', sa.BigInteger(), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=200), nullable=True),
     sa.Column('effective_date', sa.Date(), nullable=False),
     sa.Column('created_at', marketplace.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount > 0', name=op.f('ck_ledger_transfer_amount_positive')),
@@ -96,6 +100,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['reverses_id'], ['ledger_transfer.id'], name=op.f('fk_ledger_transfer_reverses_id_ledger_transfer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_transfer')),
     sa.UniqueConstraint('hold_id', name=op.f('uq_ledger_transfer_hold_id')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_transfer_idempotency_key')),
     sa.UniqueConstraint('reverses_id', name=op.f('uq_ledger_transfer_reverses_id'))
     )
     with op.batch_alter_table('ledger_transfer', schema=None) as batch_op:
