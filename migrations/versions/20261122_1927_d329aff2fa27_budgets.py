@@ -1,7 +1,7 @@
 """budgets
 
 Revision ID: d329aff2fa27
-Revises: 8aed60bb5d33
+Revises: 57d65e8458fc
 Create Date: 2026-11-22 19:27:43.784038
 
 """
@@ -13,7 +13,7 @@ import marketplace.core.types
 
 # revision identifiers, used by Alembic.
 revision = 'd329aff2fa27'
-down_revision = '8aed60bb5d33'
+down_revision = '57d65e8458fc'
 branch_labels = None
 depends_on = None
 
