@@ -32,6 +32,7 @@ from marketplace.isf.models import (
     ReleaseStatus,
 )
 from marketplace.ledger import operations as ledger
+from marketplace.ledger.batch import Movement, open_accounts, transfer_many
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
 AMENDABLE = (
@@ -387,13 +388,21 @@ def post_due_drawdowns(
     (`top_slice_bp`, to the provider's overhead) and delivery (the rest). A fund with more than
     `catch_up_limit` weeks to catch up is parked instead, untouched. Available never goes below
     zero. One row per (ISF, week) under a unique constraint; ledger keys "isf:{id}:week:{date}:…".
+
+    Set-based: the funds' accounts are opened and locked together, and every transfer of the
+    batch is posted by one `ledger.transfer_many` (all or nothing, so each fund's week is too).
     """
     if not isfs:
         return []
-    accounts = {i.id: _drawdown_accounts(session, i) for i in isfs}
-    ledger.lock_accounts(session, *[a for trio in accounts.values() for a in trio])
+    accounts = _drawdown_accounts(session, isfs)
+    ledger.lock_accounts(session, *{a.id: a for trio in accounts.values() for a in trio}.values())
     last = _last_drawdowns(session, [i.id for i in isfs])  # read under the locks
-    outcomes = [_post_fund(session, i, through, last.get(i.id), accounts[i.id], catch_up_limit) for i in isfs]
+    movements: list[Movement] = []
+    outcomes = [
+        _post_fund(session, i, through, last.get(i.id), accounts[i.id], catch_up_limit, movements)
+        for i in isfs
+    ]
+    transfer_many(session, movements)
     session.flush()
     return outcomes
 
@@ -413,15 +422,28 @@ def _last_drawdowns(session: Session, isf_ids: list[int]) -> dict[int, tuple[dat
     return {isf_id: (week, shortfall) for isf_id, week, shortfall in rows}
 
 
-def _drawdown_accounts(session: Session, isf: Isf):
-    return (
-        books.available_account(session, isf),
-        books.overhead_account(session, isf.provider_id),
-        books.delivery_income_account(session, isf.provider_id),
-    )
+def _drawdown_accounts(session: Session, isfs: list[Isf]) -> dict[int, tuple]:
+    """(available, overhead, delivery) for each ISF, opened together (one query, not three per fund)."""
+    wanted = []
+    for isf in isfs:
+        wanted += [
+            (books.ISF_OWNER, isf.id, "available", True, f"ISF {isf.id} available"),
+            (books.ORG_OWNER, isf.provider_id, "isf_overhead", False, f"Provider {isf.provider_id} ISF overhead"),
+            (books.ORG_OWNER, isf.provider_id, "isf_delivery_income", False,
+             f"Provider {isf.provider_id} ISF delivery"),
+        ]  # fmt: skip
+    found = open_accounts(session, wanted)
+    return {
+        isf.id: (
+            found[(books.ISF_OWNER, isf.id, "available")],
+            found[(books.ORG_OWNER, isf.provider_id, "isf_overhead")],
+            found[(books.ORG_OWNER, isf.provider_id, "isf_delivery_income")],
+        )
+        for isf in isfs
+    }
 
 
-def _post_fund(session, isf, through, last, accounts, catch_up_limit) -> FundOutcome:
+def _post_fund(session, isf, through, last, accounts, catch_up_limit, movements) -> FundOutcome:
     outcome = FundOutcome(isf.id)
     weeks = schedule.due_weeks(isf, through, after=last[0] if last else None)
     if not weeks:
@@ -436,14 +458,15 @@ def _post_fund(session, isf, through, last, accounts, catch_up_limit) -> FundOut
     arrears = last[1] if last else 0
     money = ledger.balance(available).available
     for week in weeks:
-        row = _draw_week(session, isf, week, arrears, money, available, overhead, delivery)
+        row = _draw_week(session, isf, week, arrears, money, available, overhead, delivery, movements)
         outcome.rows.append(row)
         money -= row.drawn
         arrears = row.shortfall
     return outcome
 
 
-def _draw_week(session, isf, week, arrears, money, available, overhead, delivery) -> IsfDrawdown:
+def _draw_week(session, isf, week, arrears, money, available, overhead, delivery, movements) -> IsfDrawdown:
+    """The week's drawdown row, and its two transfers added to `movements` (posted by the caller)."""
     due = isf.weekly_amount + arrears
     drawn = min(due, money)
     top_slice = apply_bp(drawn, isf.top_slice_bp)
@@ -467,15 +490,16 @@ def _draw_week(session, isf, week, arrears, money, available, overhead, delivery
         (delivery, drawn - top_slice, "isf_delivery"),
     ):
         if amount:
-            ledger.transfer(
-                session,
-                available,
-                account,
-                amount,
-                code,
-                reference=("isf_week", f"{isf.id}:{week.isoformat()}"),
-                idempotency_key=f"{key}:{code}",
-                effective_date=on_day,
+            movements.append(
+                Movement(
+                    available,
+                    account,
+                    amount,
+                    code,
+                    reference=("isf_week", f"{isf.id}:{week.isoformat()}"),
+                    idempotency_key=f"{key}:{code}",
+                    effective_date=on_day,
+                )
             )
     return row
 

@@ -36,22 +36,24 @@ def some_funds(world, n):
 def test_a_failing_fund_is_retried_alone_and_never_blocks_the_rest(world, session, monkeypatch):
     funds = some_funds(world, 4)
     bad = funds[2][0]
-    real_transfer = ledger.transfer
+    real_transfer_many = operations.transfer_many
+    poisoned = f"isf:{bad.id}:week:2026-04-20:isf_delivery"
 
-    def failing_transfer(session, debit, credit, amount, code, **kw):
-        # Fails half-way through the bad fund's third week: after its top-slice, before delivery.
-        if kw.get("idempotency_key") == f"isf:{bad.id}:week:2026-04-20:isf_delivery":
+    def failing_transfer_many(session, movements):
+        # The ledger fails on the bad fund's third week (after its top-slice, before delivery),
+        # in whichever batch holds it: the whole set is refused, then retried fund by fund.
+        if any(m.idempotency_key == poisoned for m in movements):
             raise RuntimeError("disk on fire")
-        return real_transfer(session, debit, credit, amount, code, **kw)
+        return real_transfer_many(session, movements)
 
-    monkeypatch.setattr(operations.ledger, "transfer", failing_transfer)
+    monkeypatch.setattr(operations, "transfer_many", failing_transfer_many)
     summary = jobs.run_weekly_drawdowns(session, date(2026, 4, 29), batch_size=10)
     assert list(summary.failed) == [bad.id]
     assert summary.weeks_posted == 12
     for isf, _ in funds:
         assert len(weeks_of(session, isf)) == (0 if isf is bad else 4)
     assert world_available(session, bad) == 741_000  # untouched: all-or-nothing
-    monkeypatch.setattr(operations.ledger, "transfer", real_transfer)
+    monkeypatch.setattr(operations, "transfer_many", real_transfer_many)
     again = jobs.run_weekly_drawdowns(session, date(2026, 4, 29))
     assert (again.weeks_posted, again.failed) == (4, {})
     assert ledger.reconcile(session) == []
