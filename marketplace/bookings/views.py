@@ -25,7 +25,9 @@ bp = Blueprint("bookings", __name__)
 
 
 def register(app) -> None:
-    register_nav("bookings.my_bookings", "Bookings")
+    everyone_signed_in = ("family", "provider", "commissioner", "admin")
+    register_nav("bookings.my_bookings", "Bookings", roles=everyone_signed_in)
+    register_nav("bookings.notifications", "Messages", roles=everyone_signed_in)
     register_panel("family", _upcoming_panel)
     register_panel("provider", _inbox_panel)
 
