@@ -25,7 +25,9 @@ bp = Blueprint("bookings", __name__)
 
 
 def register(app) -> None:
-    register_nav("bookings.my_bookings", "Bookings")
+    everyone_signed_in = ("family", "provider", "commissioner", "admin")
+    register_nav("bookings.my_bookings", "Bookings", roles=everyone_signed_in)
+    register_nav("bookings.notifications", "Messages", roles=everyone_signed_in)
     register_panel("family", _upcoming_panel)
     register_panel("provider", _inbox_panel)
 
@@ -94,7 +96,12 @@ def choose_budget(slot_id):
 def choose_units(slot_id):
     slot = _bookable_slot(slot_id)
     budget = _own_budget(request.values.get("budget_id", type=int))
-    errors, form = {}, {"units": str(slot.offer.min_units_per_booking)}
+    # "Change" on the check page comes back here with the answers given so far
+    errors = {}
+    form = {
+        "units": request.args.get("units") or str(slot.offer.min_units_per_booking),
+        "outcome_id": request.args.get("outcome_id", ""),
+    }
     if request.method == "POST":
         form = {k: v for k, v in request.form.to_dict().items() if v != ""}
         try:

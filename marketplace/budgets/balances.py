@@ -98,6 +98,11 @@ DESCRIPTIONS = {
     "allocation": "Allocation from {funder}",
     "top_up": "Top-up from {funder}",
     "reduction": "Reduction returned to {funder}",
+    # the counterparty of these is the provider's generic "care delivered" account: say it once
+    "care_delivered": "Care delivered",
+    "cancellation_charge": "Cancellation or no-show charge",
+    "isf_receipt": "Paid into the Individual Service Fund",
+    "isf_contingency": "Paid into the Individual Service Fund's contingency",
 }
 
 

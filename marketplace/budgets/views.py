@@ -366,8 +366,8 @@ def register(app) -> None:
     from marketplace.core.dashboard import register_panel
     from marketplace.core.templating import register_nav
 
-    register_nav("budgets.index", "Budgets")
-    register_nav("budgets.ras_index", "Resource allocation")
+    register_nav("budgets.index", "Budgets", roles=("family", "commissioner", "admin"))
+    register_nav("budgets.ras_index", "Resource allocation", roles=("family", "commissioner", "admin"))
     register_panel("family", family_panel)
     register_panel("commissioner", commissioner_panel)
     register_panel("admin", admin_panel)

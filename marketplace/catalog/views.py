@@ -51,6 +51,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(openreferral_bp)
     register_openreferral(app)
     register_nav("catalog.search_page", "Find short breaks")
+    register_nav("catalog.my_offers", "Your offers", roles=("provider",))
+    register_nav("catalog.admin_providers", "Providers", roles=("admin",))
     register_panel("provider", provider_panel)
     register_panel("admin", admin_panel)
 

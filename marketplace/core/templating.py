@@ -25,14 +25,21 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
 
 
-_NAV: list[tuple[str, str]] = []
+_NAV: list[tuple[str, str, frozenset[str] | None]] = []
 
 
-def register_nav(endpoint: str, label: str) -> None:
-    """Add a link to the service navigation (domains call this when their blueprint registers)."""
-    if (endpoint, label) not in _NAV:
-        _NAV.append((endpoint, label))
+def register_nav(endpoint: str, label: str, roles: tuple[str, ...] | None = None) -> None:
+    """Add a link to the service navigation (domains call this when their blueprint registers).
+    `roles` limits it to signed-in users with one of those roles; None shows it to everyone."""
+    item = (endpoint, label, frozenset(roles) if roles is not None else None)
+    if item not in _NAV:
+        _NAV.append(item)
 
 
 def nav_items() -> list[tuple[str, str]]:
-    return list(_NAV)
+    """(endpoint, label) of the links the current visitor can use: a link to a page that would
+    only send them to sign in, or refuse them, is not shown."""
+    from flask_login import current_user
+
+    role = current_user.role.value if current_user.is_authenticated else None
+    return [(endpoint, label) for endpoint, label, roles in _NAV if roles is None or role in roles]

@@ -31,7 +31,7 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def register(app) -> None:
-    register_nav("isf.list_isfs", "ISFs")
+    register_nav("isf.list_isfs", "ISFs", roles=("family", "provider", "commissioner", "admin"))
     for role in ("provider", "commissioner", "admin", "family"):
         register_panel(role, isf_panel)
 

@@ -83,3 +83,53 @@ def committed_user(make, session):
         return snapshot
 
     return _user
+
+
+@pytest.fixture
+def pages(browser, live_server, javascript):
+    """Open another browser (its own cookies: another person) with the same JavaScript setting."""
+    contexts = []
+
+    def _page():
+        context = browser.new_context(base_url=live_server, java_script_enabled=javascript)
+        context.set_default_timeout(5000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def demo(session):
+    """The demo data (DESIGN.md's worked examples: Ben's managed budget and bookings at Hilltop,
+    Amy's ISF, the catalogue), committed so the served app sees it. Returns plain ids and e-mails
+    and ends the test's transaction (see `committed_user`)."""
+    from marketplace.core.demo import load_demo
+
+    ctx = load_demo(session)
+    session.commit()
+    snapshot = SimpleNamespace(
+        bens_budget_id=ctx["bens_budget"].id,
+        amys_isf_id=ctx["amys_isf"].id,
+        amys_budget_id=ctx["amys_isf"].budget_id,
+        hilltop_overnight_id=ctx["hilltop_overnight"].id,
+        tom="tom@bens-family.example",
+        sarah="sarah@amys-family.example",
+        hilltop="finance@hilltop.example",
+        council="sen-team@brightwater.example",
+        admin="admin@platform.example",
+    )
+    session.rollback()
+    return snapshot
+
+
+def sign_in(page, email, password=None):
+    """Sign in through the sign-in page (the demo password unless another is given)."""
+    from marketplace.core.demo import DEMO_PASSWORD
+
+    page.goto("/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
