@@ -1,5 +1,6 @@
-"""Demo bookings for Ben (example B's budget at Hilltop): one delivered last month, one confirmed
-and one waiting for Hilltop to confirm, so every page has something to show."""
+"""Demo bookings for Ben (example B's budget at Hilltop): one delivered last month and one
+confirmed, so every page has something to show — and, with Hilltop's limit of two open bookings
+per family, Tom can still book one more himself."""
 
 from datetime import timedelta
 
@@ -55,4 +56,3 @@ def _book_for_ben(session, budget, offer, parent, staff) -> None:
     operations.deliver(session, delivered, staff, now=past.starts_at + timedelta(days=1))
     confirmed = operations.book(session, actor=parent, slot=_slot(session, offer, 21), budget=budget, units=2)
     operations.confirm(session, confirmed, staff)
-    operations.book(session, actor=parent, slot=_slot(session, offer, 45), budget=budget, units=1)
