@@ -402,7 +402,7 @@ def post_due_drawdowns(
         _post_fund(session, i, through, last.get(i.id), accounts[i.id], catch_up_limit, movements)
         for i in isfs
     ]
-    transfer_many(session, movements)
+    transfer_many(session, movements, locked=True)
     session.flush()
     return outcomes
 

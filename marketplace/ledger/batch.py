@@ -10,7 +10,8 @@ written once. All or nothing: a refusal raises before anything is written.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import String, any_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -84,11 +85,14 @@ def _find_accounts(session: Session, keys: list[tuple]) -> dict[tuple, Account]:
     return found
 
 
-def transfer_many(session: Session, movements: list[Movement]) -> list[int | None]:
+def transfer_many(session: Session, movements: list[Movement], *, locked: bool = False) -> list[int | None]:
     """Post `movements` in order, as one all-or-nothing set. A movement whose idempotency key was
     already used for the same request is a replay: it writes nothing and its place in the result is
     None (rule 5); otherwise it is the new transfer's id. The same key with a different request raises IdempotencyConflict. A protected
-    account never goes below zero counting its pending holds, at any point in the batch (rule 4)."""
+    account never goes below zero counting its pending holds, at any point in the batch (rule 4).
+
+    `locked=True` says the caller has already locked every account with `lock_accounts` in this
+    transaction (and holds those very objects), so they are not read again."""
     if not movements:
         return []
     ids = []
@@ -96,7 +100,10 @@ def transfer_many(session: Session, movements: list[Movement]) -> list[int | Non
         debit_id, credit_id = _id(m.debit), _id(m.credit)
         _check_movement(debit_id, credit_id, m.amount, m.code, m.reference, m.idempotency_key)
         ids.append((debit_id, credit_id))
-    accounts = {a.id: a for a in _lock_ids(session, *{i for pair in ids for i in pair})}
+    if locked:
+        accounts = {_id(a): a for m in movements for a in (m.debit, m.credit)}
+    else:
+        accounts = {a.id: a for a in _lock_ids(session, *{i for pair in ids for i in pair})}
     hashes = [_hash(m, d, c) for m, (d, c) in zip(movements, ids, strict=True)]
     done = _earlier_keys(session, [m.idempotency_key for m in movements if m.idempotency_key])
     fresh = []
@@ -132,14 +139,18 @@ def _hash(m: Movement, debit_id: int, credit_id: int) -> str:
 
 
 def _earlier_keys(session: Session, keys: list[str]) -> dict[str, str]:
-    found = {}
-    for start in range(0, len(keys), 1000):
-        rows = session.execute(
-            select(IdempotencyRecord.key, IdempotencyRecord.request_hash).where(
-                IdempotencyRecord.key.in_(keys[start : start + 1000])
-            )
+    """{key: request hash} of the keys already used."""
+    if not keys:
+        return {}
+    column = IdempotencyRecord.key
+    wanted = select(column, IdempotencyRecord.request_hash)
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not one per key
+        return dict(
+            session.execute(wanted.where(column == any_(bindparam("keys", keys, type_=ARRAY(String))))).all()
         )
-        found |= dict(rows.all())
+    found = {}
+    for start in range(0, len(keys), 500):
+        found |= dict(session.execute(wanted.where(column.in_(keys[start : start + 500]))).all())
     return found
 
 
@@ -182,8 +193,7 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
                 created_at=utcnow(),
             )
         )
-    table = Transfer.__table__
-    new_ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    new_ids = bulk_insert(session, Transfer.__table__, rows, returning_ids=True)
     records = [
         dict(
             key=m.idempotency_key,
@@ -196,8 +206,44 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
         if m.idempotency_key
     ]
     if records:  # a key claimed meanwhile by another transaction fails the whole batch (unique index)
-        session.execute(insert(IdempotencyRecord.__table__), records)
+        bulk_insert(session, IdempotencyRecord.__table__, records)
     return new_ids
+
+
+def bulk_insert(session: Session, table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
+    """Insert many rows in one statement; with `returning_ids`, their new ids in row order.
+
+    PostgreSQL: ids are drawn from the table's sequence first, then one INSERT ... SELECT FROM
+    unnest(arrays) carries every row in a handful of array parameters (a multi-row VALUES list of
+    thousands of placeholders costs more to send than to run). SQLite: one executemany.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        if returning_ids:
+            return list(
+                session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            )
+        session.execute(insert(table), rows)
+        return []
+    ids: list[int] = []
+    if returning_ids:
+        ids = list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": len(rows)},
+            )
+        )
+        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+    columns = list(rows[0])
+    arrays = ", ".join(
+        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(columns)
+    )
+    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(columns)}
+    names = ", ".join(f'"{name}"' for name in columns)
+    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'), params)
+    return ids
 
 
 _SET_POSTED = (

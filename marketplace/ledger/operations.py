@@ -21,7 +21,8 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, bindparam, case, event, func, inspect, or_, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, case, event, func, inspect, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -174,6 +175,13 @@ def lock_accounts(session: Session, *accounts: Account) -> list[Account]:
     return _lock_ids(session, *(_id(a) for a in accounts))
 
 
+def _id_in(session: Session, column, ids: list[int]):
+    """`column IN ids`; on PostgreSQL one array parameter (= ANY) instead of one placeholder per id."""
+    if len(ids) > 16 and session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
 def _lock_ids(session: Session, *ids: int) -> list[Account]:
     wanted = sorted(set(ids))
     if not wanted:
@@ -181,7 +189,7 @@ def _lock_ids(session: Session, *ids: int) -> list[Account]:
     session.flush()
     rows = session.scalars(
         select(Account)
-        .where(Account.id.in_(wanted))
+        .where(_id_in(session, Account.id, wanted))
         .order_by(Account.id)
         .with_for_update()
         .execution_options(populate_existing=True)

@@ -39,12 +39,12 @@ def test_a_failing_fund_is_retried_alone_and_never_blocks_the_rest(world, sessio
     real_transfer_many = operations.transfer_many
     poisoned = f"isf:{bad.id}:week:2026-04-20:isf_delivery"
 
-    def failing_transfer_many(session, movements):
+    def failing_transfer_many(session, movements, **kw):
         # The ledger fails on the bad fund's third week (after its top-slice, before delivery),
         # in whichever batch holds it: the whole set is refused, then retried fund by fund.
         if any(m.idempotency_key == poisoned for m in movements):
             raise RuntimeError("disk on fire")
-        return real_transfer_many(session, movements)
+        return real_transfer_many(session, movements, **kw)
 
     monkeypatch.setattr(operations, "transfer_many", failing_transfer_many)
     summary = jobs.run_weekly_drawdowns(session, date(2026, 4, 29), batch_size=10)
