@@ -8,9 +8,9 @@ then times five representative searches two ways, alternating call by call:
 
 - app: `search_offers` as the API and the search page call it, then reading every attribute the
   JSON response shows (provider name and slug, areas, funding streams), so lazy loads are counted;
-- plain SQL: the same statements written by hand on a bare DB-API cursor — the page (the same
-  columns, filters, order, limit and offset, with the total), the page's providers' areas and the
-  page's offers' funding streams — fetched as tuples.
+- plain SQL: the same four statements written by hand on a bare DB-API cursor — the count, the
+  page (the same columns, joins, filters, order, limit and offset), the page's providers' areas
+  and the page's offers' funding streams — fetched as tuples.
 
 `ratio` = app / plain SQL. A last figure times the whole GET /api/v1/offers request (routing,
 argument parsing, marshmallow, JSON) against the same baseline, so what the HTTP layer adds
@@ -167,9 +167,9 @@ OFFER_COLUMNS = (
 )
 
 
-def raw_statements(params: dict, dialect: str, per_page: int = 20) -> tuple[str, str, str]:
-    """The page (with the total as a window count), the page's providers' areas and the page's
-    offers' funding streams, written by hand: what the app needs for one page of results."""
+def raw_statements(params: dict, dialect: str, per_page: int = 20) -> tuple[str, ...]:
+    """The count, the page, the page's providers' areas and the page's offers' funding streams,
+    written by hand: what the app needs for one page of results."""
     false = "0" if dialect == "sqlite" else "false"
     slot = (
         f"s.offer_id = o.id AND s.closed = {false} AND s.capacity - s.booked > o.emergency_reserve "
@@ -195,17 +195,18 @@ def raw_statements(params: dict, dialect: str, per_page: int = 20) -> tuple[str,
             for n in range(len(params["words"]))
         )
         order.insert(0, f"({title}) DESC")
+    matches = f"FROM offer o JOIN provider_profile p ON p.id = o.provider_id WHERE {' AND '.join(where)}"
+    count = f"SELECT count(*) {matches}"
     page = (
-        f"SELECT {OFFER_COLUMNS}, (SELECT min(s.starts_at) FROM slot s WHERE {slot}) AS next_available, "
-        "count(*) OVER () AS total "
-        "FROM offer o JOIN provider_profile p ON p.id = o.provider_id JOIN organisation g ON g.id = p.organisation_id "
-        f"WHERE {' AND '.join(where)} ORDER BY {', '.join(order)} LIMIT {per_page} OFFSET 0"
+        f"SELECT {OFFER_COLUMNS}, (SELECT min(s.starts_at) FROM slot s WHERE {slot}) AS next_available "
+        f"{matches.replace(' WHERE ', ' JOIN organisation g ON g.id = p.organisation_id WHERE ', 1)} "
+        f"ORDER BY {', '.join(order)} LIMIT {per_page} OFFSET 0"
     )
     areas = (
         "SELECT profile_id, id, kind, name, code FROM provider_area WHERE profile_id IN ({ids}) ORDER BY id"
     )
     funding = "SELECT offer_id, stream FROM offer_funding WHERE offer_id IN ({ids}) ORDER BY stream"
-    return page, areas, funding
+    return count, page, areas, funding
 
 
 def _bind(params: dict, dialect: str) -> dict:
@@ -220,8 +221,12 @@ def _bind(params: dict, dialect: str) -> dict:
     return out
 
 
-def plain_search(cursor, dialect: str, statements: tuple[str, str, str], bound: dict) -> list[tuple]:
-    page, areas, funding = (re.sub(r":(\w+)", r"%(\1)s", s) if dialect != "sqlite" else s for s in statements)
+def plain_search(cursor, dialect: str, statements: tuple[str, ...], bound: dict) -> tuple[int, list[tuple]]:
+    count, page, areas, funding = (
+        re.sub(r":(\w+)", r"%(\1)s", s) if dialect != "sqlite" else s for s in statements
+    )
+    cursor.execute(count, bound)
+    total = cursor.fetchone()[0]
     cursor.execute(page, bound)
     rows = cursor.fetchall()
     if rows:
@@ -231,7 +236,7 @@ def plain_search(cursor, dialect: str, statements: tuple[str, str, str], bound: 
         cursor.fetchall()
         cursor.execute(funding.format(ids=offer_ids))
         cursor.fetchall()
-    return rows
+    return total, rows
 
 
 # ---- the app's way --------------------------------------------------------------------------
@@ -324,11 +329,11 @@ def run(scale: int = 1) -> list[dict]:
                 for label, (filters, params) in cases(now).items():
                     statements, bound = raw_statements(params, dialect), _bind(params, dialect)
                     ours, _ = app_search(db.session, filters, now)
-                    rows = plain_search(cursor, dialect, statements, bound)
+                    total, rows = plain_search(cursor, dialect, statements, bound)
                     mine = [(h.offer.id, h.next_available) for h in ours.hits]
-                    theirs = [(r[0], _aware(r[-2])) for r in rows]
+                    theirs = [(r[0], _aware(r[-1])) for r in rows]
                     assert mine == theirs, f"{label}: the app and the plain SQL disagree"
-                    assert ours.total == (rows[0][-1] if rows else 0), f"{label}: totals disagree"
+                    assert ours.total == total, f"{label}: totals disagree"
                     app_times, plain_times = _alternate(
                         lambda f=filters: app_search(db.session, f, now),
                         lambda s=statements, b=bound: plain_search(cursor, dialect, s, b),
