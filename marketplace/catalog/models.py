@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -15,6 +16,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -197,10 +200,21 @@ class Offer(db.Model):
             name="max_units_at_least_min",
         ),
         CheckConstraint("emergency_reserve >= 0", name="emergency_reserve_not_negative"),
-        # The common search filters: status always, then category / price / age.
-        Index("ix_offer_status_category", "status", "category"),
+        # The common search filters: status always, then category (with price for a price cap or
+        # a price order within a category) / price / age.
+        Index("ix_offer_status_category_price", "status", "category", "price"),
         Index("ix_offer_status_price", "status", "price"),
         Index("ix_offer_status_min_age_max_age", "status", "min_age", "max_age"),
+        # Free-text search is `search_text LIKE '%word%'`: a trigram index serves it on PostgreSQL
+        # (pg_trgm, created below and in the migration). SQLite has no such index; there it is
+        # partial on a false predicate, so it stays empty and models and migrations still agree.
+        Index(
+            "ix_offer_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -303,6 +317,9 @@ class Slot(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         UniqueConstraint("offer_id", "starts_at"),
         Index("ix_slot_starts_at", "starts_at"),
+        # Covers "the offer's next open slot with places left" (search's next_available and the
+        # availability filter) so it is answered from the index alone, without visiting the rows.
+        Index("ix_slot_offer_open", "offer_id", "starts_at", "closed", "capacity", "booked"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -326,3 +343,11 @@ class Slot(db.Model):
         if self.closed:
             return 0
         return max(0, self.capacity_left - self.offer.emergency_reserve)
+
+
+# create_all (tests, benchmarks) needs pg_trgm before the trigram index; the migration does the same.
+event.listen(
+    Offer.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)

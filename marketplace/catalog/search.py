@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, nulls_last, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from marketplace.accounts.models import Organisation
 from marketplace.catalog.models import (
     Category,
     FundingStream,
@@ -138,11 +139,17 @@ def _relevance(words: list[str]):
 
 
 def search_offers(session: Session, filters: OfferFilters, now: datetime | None = None) -> SearchResult:
-    """Published offers of verified providers matching every filter, sorted and paged."""
+    """Published offers of verified providers matching every filter, sorted and paged.
+
+    Four statements whatever the page size: the count, the page (offers with their provider and
+    organisation joined in), then the page's providers' areas and the page's offers' funding
+    streams — everything the search page, the JSON API and the Open Referral feed show."""
     start, end = _window(filters, now or utcnow())
     conditions = _conditions(filters, start, end)
     base = select(Offer).join(ProviderProfile, ProviderProfile.id == Offer.provider_id).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Offer.id).subquery()))
+    # A lean count of its own (no next_available): a window count would make the database
+    # compute every match's next slot even when the order (price) lets it stop at the page.
+    total = session.scalar(base.with_only_columns(func.count(), maintain_column_froms=True))
     next_available = (
         select(func.min(Slot.starts_at))
         .where(open_slot_condition(start, end))
@@ -150,22 +157,15 @@ def search_offers(session: Session, filters: OfferFilters, now: datetime | None 
         .scalar_subquery()
         .label("next_available")
     )
-    soonest = nulls_last(next_available)  # offers with no open slot last
-    if filters.sort == "price":
-        order = [Offer.price, soonest, Offer.id]
-    elif filters.sort == "soonest":
-        order = [soonest, Offer.price, Offer.id]
-    else:
-        words = _words(filters.q)
-        order = [_relevance(words).desc(), soonest, Offer.id] if words else [soonest, Offer.id]
     rows = session.execute(
-        base.add_columns(next_available)
+        base.join(Organisation, Organisation.id == ProviderProfile.organisation_id)
+        .add_columns(next_available)
         .options(
-            selectinload(Offer.provider).selectinload(ProviderProfile.organisation),
-            selectinload(Offer.provider).selectinload(ProviderProfile.areas),
+            contains_eager(Offer.provider).contains_eager(ProviderProfile.organisation),
+            contains_eager(Offer.provider).selectinload(ProviderProfile.areas),
             selectinload(Offer.funding),
         )
-        .order_by(*order)
+        .order_by(*_order(filters, next_available))
         .limit(filters.per_page)
         .offset((filters.page - 1) * filters.per_page)
     ).all()
@@ -176,6 +176,16 @@ def search_offers(session: Session, filters: OfferFilters, now: datetime | None 
         per_page=filters.per_page,
         filters=filters,
     )
+
+
+def _order(filters: OfferFilters, next_available) -> list:
+    soonest = nulls_last(next_available)  # offers with no open slot last
+    if filters.sort == "price":
+        return [Offer.price, soonest, Offer.id]
+    if filters.sort == "soonest":
+        return [soonest, Offer.price, Offer.id]
+    words = _words(filters.q)
+    return [_relevance(words).desc(), soonest, Offer.id] if words else [soonest, Offer.id]
 
 
 def offer_slots(
