@@ -20,7 +20,15 @@ def accounts(session):
             ("org", 7, "overhead", False, ""),
         ],
     )
-    world, fund, income, overhead = found.values()
+    world, fund, income, overhead = (
+        found[k]
+        for k in (
+            ("world", 0, "outside"),
+            ("isf", 1, "available"),
+            ("org", 7, "income"),
+            ("org", 7, "overhead"),
+        )
+    )
     ledger.transfer(session, world, fund, 10_000, "receipt")
     return world, fund, income, overhead
 
