@@ -219,9 +219,10 @@ def _run_configured(session: Session) -> DrawdownSummary:
 def schedule(scheduler) -> None:
     """Add the weekly drawdown to an APScheduler scheduler (see `isf.scheduler.build_scheduler`).
 
-    Mondays 06:00 London time, one fixed job id; a run missed while the scheduler was down is
-    run once when it comes back (coalesce, no misfire grace limit) and the database decides
-    what is due. ISFs whose drawdown day is later in the week are posted at the next run.
+    Every day at 06:00 London time, one fixed job id, so each ISF is drawn on its own drawdown
+    day (a run finds nothing to do on most days, cheaply). A run missed while the scheduler was
+    down is run once when it comes back (coalesce, no misfire grace limit) and the database
+    decides what is due, catching up every missed week.
     """
     from apscheduler.triggers.cron import CronTrigger
 
@@ -229,7 +230,7 @@ def schedule(scheduler) -> None:
 
     scheduler.add_job(
         weekly_drawdown_job,
-        trigger=CronTrigger(day_of_week="mon", hour=6, minute=0, timezone=LONDON),
+        trigger=CronTrigger(hour=6, minute=0, timezone=LONDON),
         id=JOB_ID,
         name="ISF weekly drawdown",
         replace_existing=True,

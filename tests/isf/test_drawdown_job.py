@@ -129,7 +129,7 @@ def test_the_scheduler_is_configured_for_a_safe_weekly_run():
     assert isinstance(job.trigger, CronTrigger) and str(job.trigger.timezone) == "Europe/London"
     assert str(scheduler.timezone) == "Europe/London"
     after = datetime(2026, 4, 8, 12, 0, tzinfo=LONDON)
-    assert job.trigger.get_next_fire_time(None, after) == datetime(2026, 4, 13, 6, 0, tzinfo=LONDON)
+    assert job.trigger.get_next_fire_time(None, after) == datetime(2026, 4, 9, 6, 0, tzinfo=LONDON)  # daily
     assert not scheduler.running
     scheduler.start(paused=True)  # in the job store now: adding the job again replaces it
     try:
