@@ -6,8 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace.budgets.models import BudgetStatus, ManagementOption, OutcomeStatus, StreamKind, TimeFrame
 from marketplace.catalog.models import Category
-from marketplace.core.money import parse_pounds
-from marketplace.core.schemas import FormSchema, Id, Pence
+from marketplace.core.schemas import FormSchema, Id, Pence, Pounds
 
 KNOWN_CATEGORIES = [c.value for c in Category]
 
@@ -18,16 +17,6 @@ def _values(enum_cls) -> list[str]:
 
 def _one_of(enum_cls, message: str) -> validate.OneOf:
     return validate.OneOf(_values(enum_cls), error=message)
-
-
-class Pounds(fields.String):
-    """An amount a person typed in pounds ('1,500.00'), loaded as integer pence."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
 
 
 def id_or_none(text: str | None) -> int | None:

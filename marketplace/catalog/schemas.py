@@ -8,14 +8,13 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import Category, FundingStream, Setting, Unit, VatTreatment
-from marketplace.core.money import MAX_PENCE, parse_pounds
-from marketplace.core.schemas import FormSchema, Id, Pence
+from marketplace.core.money import MAX_PENCE
+from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds
 
 MAX_AGE = 25
 SORTS = ("relevance", "price", "soonest")
 MAX_SLOT_CAPACITY = 500
 _RATIO = re.compile(r"^\d{1,2}:\d{1,2}$")
-_PERCENT = re.compile(r"^(?P<whole>\d{1,3})(?:\.(?P<frac>\d{1,2}))?%?$")
 _TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 
 
@@ -61,29 +60,6 @@ class Area(fields.String):
             return area_code(super()._deserialize(value, attr, data, **kwargs))
         except ValueError as err:
             raise ValidationError(str(err)) from None
-
-
-class Pounds(fields.String):
-    """An amount typed in pounds ('295.00'), loaded as integer pence."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
-
-
-class Percent(fields.String):
-    """A percentage typed by a person ('50', '12.5%'), loaded as basis points (5000, 1250)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        match = _PERCENT.match(super()._deserialize(value, attr, data, **kwargs).strip())
-        if not match:
-            raise ValidationError("Enter a percentage from 0 to 100, like 50 or 12.5")
-        bp = int(match["whole"]) * 100 + int((match["frac"] or "0").ljust(2, "0"))
-        if bp > 10000:
-            raise ValidationError("Enter a percentage from 0 to 100")
-        return bp
 
 
 class LocalTime(fields.String):

@@ -5,7 +5,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.money import MAX_PENCE
+from marketplace.core.money import MAX_PENCE, parse_percent_bp, parse_pounds
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -70,3 +70,23 @@ class FormSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+
+class Pounds(fields.String):
+    """An amount a person typed in pounds ('1,234.50', '£295'), loaded as integer pence."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
+
+
+class Percent(fields.String):
+    """A percentage a person typed ('5', '8.5'), loaded as integer basis points."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_percent_bp(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as err:
+            raise ValidationError(str(err)) from None

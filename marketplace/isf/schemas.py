@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.core.money import parse_percent_bp, parse_pounds
-from marketplace.core.schemas import FormSchema, Id, Pence
+from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds
 
 
 class OrgRef(Schema):
@@ -180,26 +179,6 @@ class ReleaseIn(Schema):
 
 class DecisionIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
-
-
-class Pounds(fields.String):
-    """An amount typed in pounds on a form ('250', '£1,234.50') loaded as pence."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
-
-
-class Percent(fields.String):
-    """A percentage typed on a form ('5', '8.5') loaded as integer basis points."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_percent_bp(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
 
 
 class TermsForm(FormSchema):
