@@ -12,6 +12,7 @@ from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
 from marketplace.bookings.schemas import BudgetChoiceForm, ReasonForm, UnitsForm
 from marketplace.budgets.models import Budget, BudgetStatus
+from marketplace.budgets.operations import outcome_for_budget
 from marketplace.catalog.models import OfferStatus, Slot
 from marketplace.core.auth import roles_required, signed_in
 from marketplace.core.dashboard import register_panel
@@ -106,9 +107,11 @@ def choose_units(slot_id):
         form = {k: v for k, v in request.form.to_dict().items() if v != ""}
         try:
             data = parse(UnitsForm(), form)
+            # one question per page: the support-plan outcome, if the plan has any, comes next
+            step = ".choose_outcome" if budget.outcomes else ".check_booking"
             return redirect(
                 url_for(
-                    ".check_booking",
+                    step,
                     slot_id=slot.id,
                     budget_id=budget.id,
                     units=data["units"],
@@ -120,6 +123,30 @@ def choose_units(slot_id):
     return render_template("bookings/units.html", slot=slot, budget=budget, errors=errors, form=form), (
         422 if errors else 200
     )
+
+
+@bp.route("/book/<int:slot_id>/outcome", methods=["GET", "POST"])
+@roles_required("family")
+def choose_outcome(slot_id):
+    """Which outcome in the child's support plan this break serves (optional)."""
+    slot = _bookable_slot(slot_id)
+    budget = _own_budget(request.values.get("budget_id", type=int))
+    units = parse(UnitsForm(), {"units": request.values.get("units", "")})["units"]
+    errors, chosen = {}, request.values.get("outcome_id", "")
+    if request.method == "POST":
+        if chosen in ("", "none"):
+            return redirect(url_for(".check_booking", slot_id=slot.id, budget_id=budget.id, units=units))
+        outcome = outcome_for_budget(db.session, budget.id, int(chosen)) if chosen.isdigit() else None
+        if outcome is not None:
+            return redirect(
+                url_for(
+                    ".check_booking", slot_id=slot.id, budget_id=budget.id, units=units, outcome_id=outcome.id
+                )
+            )
+        errors = {"outcome_id": ["Choose one of the outcomes in the plan, or none"]}
+    return render_template(
+        "bookings/outcome.html", slot=slot, budget=budget, units=units, chosen=chosen, errors=errors
+    ), (422 if errors else 200)
 
 
 @bp.route("/book/<int:slot_id>/check", methods=["GET", "POST"])

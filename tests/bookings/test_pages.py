@@ -82,3 +82,47 @@ def test_inbox_lists_notifications(client, world, sign_in, session):
     sign_in(world.parent)
     page = client.get("/inbox")
     assert b"Booking of Overnight short break" in page.data
+
+
+def test_the_outcome_is_its_own_question(client, world, sign_in, csrf, session):
+    from datetime import date
+
+    from marketplace.budgets import operations as budget_ops
+
+    outcome = budget_ops.add_outcome(
+        session,
+        world.budget,
+        actor=None,
+        description="Ben sleeps over with friends",
+        time_frame="short",
+        review_date=date(2027, 1, 1),
+    )
+    slot = world.make_slot()
+    sign_in(world.parent)
+    units = client.get(f"/book/{slot.id}/units?budget_id={world.budget.id}")
+    assert b"Which outcome" not in units.data  # one question per page
+    to_outcome = client.post(
+        f"/book/{slot.id}/units", data={"units": "2", "budget_id": world.budget.id, "csrf_token": csrf()}
+    )
+    assert "/outcome" in to_outcome.headers["Location"]
+    page = client.get(to_outcome.headers["Location"])
+    assert b"Ben sleeps over with friends" in page.data and b"Not linked to an outcome" in page.data
+    bad = client.post(
+        f"/book/{slot.id}/outcome",
+        data={"budget_id": world.budget.id, "units": "2", "outcome_id": "999999", "csrf_token": csrf()},
+    )
+    assert bad.status_code == 422 and b"There is a problem" in bad.data
+    chosen = client.post(
+        f"/book/{slot.id}/outcome",
+        data={
+            "budget_id": world.budget.id,
+            "units": "2",
+            "outcome_id": str(outcome.id),
+            "csrf_token": csrf(),
+        },
+    )
+    check = client.get(chosen.headers["Location"])
+    assert b"Supports" in check.data and b"Ben sleeps over with friends" in check.data
+    client.post(chosen.headers["Location"], data={"csrf_token": csrf()})
+    booking = session.scalar(select(Booking))
+    assert booking.outcome_id == outcome.id

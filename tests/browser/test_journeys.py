@@ -82,9 +82,13 @@ def test_family_books_hilltop_provider_confirms_family_cancels_late(page, pages,
     expect(page.get_by_text("£295.00 a night. At most 7.")).to_be_visible()
     page.get_by_label("How many nights?").fill("2")
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Which outcome in Ben's plan")
+    page.get_by_label(re.compile(r"^Ben enjoys regular overnight stays")).check()
+    page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your booking")
     summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("Ben enjoys regular overnight stays")
     expect(summary).to_contain_text(f"Starts{start}")
     expect(summary).to_contain_text("2 nights at £295.00")
     expect(summary).to_contain_text("Cost£590.00")
@@ -277,7 +281,10 @@ def test_units_error_summary_links_to_the_field(page, demo, javascript):
         expect(page.get_by_label("How many nights?")).to_be_focused()
     page.get_by_label("How many nights?").fill("2")
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Which outcome")  # one question per page
+    page.get_by_role("button", name="Continue").click()  # "Not linked to an outcome" is the default
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your booking")
+    page.get_by_role("link", name="Back").click()
     page.get_by_role("link", name="Back").click()
     expect(page.get_by_label("How many nights?")).to_have_value("2")  # Back keeps the answer
 
