@@ -32,7 +32,7 @@ from marketplace.isf.models import (
     ReleaseStatus,
 )
 from marketplace.ledger import operations as ledger
-from marketplace.ledger.batch import Movement, open_accounts, transfer_many
+from marketplace.ledger.batch import Movement, bulk_insert, open_accounts, transfer_many
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
 AMENDABLE = (
@@ -403,8 +403,16 @@ def post_due_drawdowns(
         for i in isfs
     ]
     transfer_many(session, movements, locked=True)
+    rows = [row for outcome in outcomes for row in outcome.rows]
+    bulk_insert(session, IsfDrawdown.__table__, [_columns(row) for row in rows])  # one statement
     session.flush()
     return outcomes
+
+
+def _columns(row: IsfDrawdown) -> dict:
+    return {c.key: getattr(row, c.key) for c in IsfDrawdown.__table__.columns if c.key != "id"} | {
+        "created_at": utcnow()
+    }
 
 
 def _last_drawdowns(session: Session, isf_ids: list[int]) -> dict[int, tuple[date, int]]:
@@ -471,7 +479,7 @@ def _draw_week(session, isf, week, arrears, money, available, overhead, delivery
     drawn = min(due, money)
     top_slice = apply_bp(drawn, isf.top_slice_bp)
     on_day = schedule.drawdown_date(isf, week)
-    row = IsfDrawdown(
+    row = IsfDrawdown(  # written with its batch by post_due_drawdowns (bulk_insert)
         isf_id=isf.id,
         week_start=week,
         drawdown_date=on_day,
@@ -483,7 +491,6 @@ def _draw_week(session, isf, week, arrears, money, available, overhead, delivery
         delivery=drawn - top_slice,
         shortfall=due - drawn,
     )
-    session.add(row)
     key = f"isf:{isf.id}:week:{week.isoformat()}"
     for account, amount, code in (
         (overhead, top_slice, "isf_top_slice"),
