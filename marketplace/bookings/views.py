@@ -181,6 +181,7 @@ def check_booking(slot_id):
                 quote=priced,
                 rows=priced.left_after(db.session),
                 errors=err.fields or {"units": [err.message]},
+                refused=True,
             ), err.status
         db.session.commit()
         flash(f"Booking sent: {booking.status.value}. We have told the provider.", "success")

@@ -126,3 +126,20 @@ def test_the_outcome_is_its_own_question(client, world, sign_in, csrf, session):
     client.post(chosen.headers["Location"], data={"csrf_token": csrf()})
     booking = session.scalar(select(Booking))
     assert booking.outcome_id == outcome.id
+
+
+def test_a_refused_booking_does_not_offer_to_confirm_again(client, world, sign_in, csrf, session):
+    from marketplace.bookings import operations as bookings
+
+    slot = world.make_slot(capacity=1)
+    _, other_user, other_budget = world.another_family()
+    sign_in(world.parent)
+    page = client.get(f"/book/{slot.id}/check?budget_id={world.budget.id}&units=1")
+    assert b"Confirm booking" in page.data
+    bookings.book(session, actor=other_user, slot=slot, budget=other_budget, units=1)  # the last bed goes
+    refused = client.post(
+        f"/book/{slot.id}/check?budget_id={world.budget.id}&units=1", data={"csrf_token": csrf()}
+    )
+    assert refused.status_code == 409
+    assert b"fully booked" in refused.data and b"Choose another date" in refused.data
+    assert b"Confirm booking" not in refused.data
