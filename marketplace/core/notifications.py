@@ -1,11 +1,16 @@
 """An in-app inbox per user: every booking transition (and other events) tells the people concerned.
 
-E-mail is optional behind configuration and is sent only after the commit, by whoever commits.
+E-mail is optional: with MAIL_SMTP_HOST set, each notification is also e-mailed, but only after
+the transaction that made it commits (a rolled-back booking sends nothing), and a mail server
+that is down never undoes or fails what was committed.
 """
 
+import logging
+import smtplib
 from datetime import datetime
+from email.message import EmailMessage
 
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.core.clock import utcnow
@@ -30,12 +35,65 @@ def notify(
 ) -> list[Notification]:
     """Put a message in each user's inbox."""
     sent = []
+    outbox = session.info.setdefault(OUTBOX, [])
     for user in users:
         note = Notification(user_id=user.id, subject=subject, body=body, link=link)
         session.add(note)
         sent.append(note)
+        outbox.append((user.email, subject, body, link))
     session.flush()
     return sent
+
+
+OUTBOX = "notifications_outbox"
+log = logging.getLogger(__name__)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session) -> None:
+    outbox = session.info.pop(OUTBOX, None)
+    if outbox:
+        send_emails(outbox)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session, transaction) -> None:
+    if transaction.nested:  # remember how much was queued, to drop only what the savepoint queued
+        session.info.setdefault(OUTBOX + ":marks", {})[id(transaction)] = len(session.info.get(OUTBOX, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session, previous_transaction) -> None:
+    marks = session.info.get(OUTBOX + ":marks", {})
+    if previous_transaction.nested and id(previous_transaction) in marks:
+        del session.info.get(OUTBOX, [])[marks.pop(id(previous_transaction)) :]
+    elif not previous_transaction.nested:
+        session.info.pop(OUTBOX, None)
+        session.info.pop(OUTBOX + ":marks", None)
+
+
+def send_emails(outbox: list[tuple[str, str, str, str | None]]) -> int:
+    """E-mail each (to, subject, body, link) through MAIL_SMTP_HOST, if configured. Returns how
+    many were sent; failures are logged, never raised (the work they report is already committed)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or not current_app.config.get("MAIL_SMTP_HOST"):
+        return 0
+    config = current_app.config
+    base = config.get("PUBLIC_URL", "").rstrip("/")
+    try:
+        with smtplib.SMTP(config["MAIL_SMTP_HOST"], int(config.get("MAIL_SMTP_PORT", 25)), timeout=5) as smtp:
+            for to, subject, body, link in outbox:
+                message = EmailMessage()
+                message["From"] = config.get("MAIL_FROM", "no-reply@short-breaks.example")
+                message["To"] = to
+                message["Subject"] = subject
+                message.set_content(f"{body}\n\n{base}{link}" if link else body or subject)
+                smtp.send_message(message)
+        return len(outbox)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not e-mail %d notifications; they are in the users' inboxes", len(outbox))
+        return 0
 
 
 def inbox(session: Session, user, limit: int = 50) -> list[Notification]:
