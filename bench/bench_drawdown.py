@@ -12,14 +12,13 @@ The database is thrown away: on PostgreSQL (DATABASE_URL) `<dbname>_bench_drawdo
 and dropped with AUTOCOMMIT; otherwise a temporary SQLite file. Data is generated set-based.
 """
 
-import os
-import tempfile
 import time
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from bench import common
 
 START = date(2026, 4, 6)
 WEEKLY = 57_000
@@ -28,26 +27,9 @@ FUNDS_PER_SCALE = 1_000
 N_CTE = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
 
 
-@contextmanager
 def throwaway_database():
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        base, name = url.rsplit("/", 1)
-        bench = f"{name}_bench_drawdown"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{bench}"'))
-        try:
-            yield f"{base}/{bench}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)'))
-            admin.dispose()
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        yield "sqlite:///" + str(Path(tmp) / "bench_drawdown.db")
+    """A throwaway database beside DATABASE_URL's (or a temporary SQLite file); see bench.common."""
+    return common.throwaway_database("bench_drawdown")
 
 
 def _generate(conn, n: int) -> None:

@@ -15,14 +15,11 @@ through an AUTOCOMMIT connection; on SQLite a temporary file. Scale 1 takes well
 """
 
 import os
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from bench import common
 
 BENCH = "ledger"
 CLIENTS = (1, 8)
@@ -30,26 +27,9 @@ OPS_PER_SCALE = 160  # operations per figure (and as many for its baseline) at s
 FUNDED = 10**12
 
 
-@contextmanager
 def throwaway_database():
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url.startswith("postgres"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        base, name = url.rsplit("/", 1)
-        bench = f"{name}_bench_ledger"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{bench}"'))
-        try:
-            yield f"{base}/{bench}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)'))
-            admin.dispose()
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        yield "sqlite:///" + str(Path(tmp) / "bench_ledger.db")
+    """A throwaway database beside DATABASE_URL's (or a temporary SQLite file); see bench.common."""
+    return common.throwaway_database("bench_ledger")
 
 
 def _in_threads(count: int, work) -> float:
