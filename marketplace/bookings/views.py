@@ -18,6 +18,7 @@ from marketplace.core.auth import roles_required, signed_in
 from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
 from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.ids import db_id
 from marketplace.core.notifications import inbox, mark_read
 from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
@@ -51,6 +52,13 @@ def _inbox_panel(user):
 
 
 # ---- the booking flow ---------------------------------------------------------------------
+
+
+def _is_id(text: str) -> bool:
+    try:
+        return bool(db_id(text))
+    except ValueError:
+        return False
 
 
 def _family_budgets():
@@ -96,7 +104,7 @@ def choose_budget(slot_id):
 @roles_required("family")
 def choose_units(slot_id):
     slot = _bookable_slot(slot_id)
-    budget = _own_budget(request.values.get("budget_id", type=int))
+    budget = _own_budget(request.values.get("budget_id", type=db_id))
     # "Change" on the check page comes back here with the answers given so far
     errors = {}
     form = {
@@ -130,13 +138,13 @@ def choose_units(slot_id):
 def choose_outcome(slot_id):
     """Which outcome in the child's support plan this break serves (optional)."""
     slot = _bookable_slot(slot_id)
-    budget = _own_budget(request.values.get("budget_id", type=int))
+    budget = _own_budget(request.values.get("budget_id", type=db_id))
     units = parse(UnitsForm(), {"units": request.values.get("units", "")})["units"]
     errors, chosen = {}, request.values.get("outcome_id", "")
     if request.method == "POST":
         if chosen in ("", "none"):
             return redirect(url_for(".check_booking", slot_id=slot.id, budget_id=budget.id, units=units))
-        outcome = outcome_for_budget(db.session, budget.id, int(chosen)) if chosen.isdigit() else None
+        outcome = outcome_for_budget(db.session, budget.id, int(chosen)) if _is_id(chosen) else None
         if outcome is not None:
             return redirect(
                 url_for(
@@ -153,7 +161,7 @@ def choose_outcome(slot_id):
 @roles_required("family")
 def check_booking(slot_id):
     slot = _bookable_slot(slot_id)
-    budget = _own_budget(request.values.get("budget_id", type=int))
+    budget = _own_budget(request.values.get("budget_id", type=db_id))
     wanted = {
         "units": request.values.get("units", ""),
         "outcome_id": request.values.get("outcome_id") or None,

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace.budgets.models import BudgetStatus, ManagementOption, OutcomeStatus, StreamKind, TimeFrame
 from marketplace.catalog.models import Category
+from marketplace.core.ids import db_id
 from marketplace.core.schemas import FormSchema, Id, Pence, Pounds
 
 KNOWN_CATEGORIES = [c.value for c in Category]
@@ -21,8 +22,10 @@ def _one_of(enum_cls, message: str) -> validate.OneOf:
 
 def id_or_none(text: str | None) -> int | None:
     """An id from a URL segment or query parameter, or None if it is not one."""
-    text = text or ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    try:
+        return db_id(text or "")
+    except ValueError:
+        return None
 
 
 def form_dict(form, lists: tuple[str, ...] = ()) -> dict:

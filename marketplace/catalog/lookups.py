@@ -5,8 +5,7 @@ from sqlalchemy import select
 from marketplace.accounts.permissions import acts_for_organisation
 from marketplace.catalog.models import Offer, OfferStatus, ProviderProfile, Slot
 from marketplace.core.db import db
-
-MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer column cannot exist; never send them to the database
+from marketplace.core.ids import MAX_ID
 
 
 def get_offer(offer_id: int) -> Offer | None:

@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.ids import db_id
 from marketplace.core.money import MAX_PENCE, parse_percent_bp, parse_pounds
 
 
@@ -59,10 +60,12 @@ class Id(fields.String):
         return None if value is None else str(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-        if not text.isdigit() or len(text) > 18:
+        if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValidationError("Not a valid id")
-        return int(text)
+        try:
+            return db_id(value)
+        except ValueError:
+            raise ValidationError("Not a valid id") from None
 
 
 class FormSchema(Schema):
