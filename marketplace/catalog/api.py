@@ -10,7 +10,7 @@ from marketplace.accounts.permissions import acts_for_organisation, visible
 from marketplace.catalog import operations
 from marketplace.catalog.lookups import get_offer, offer_visible_to
 from marketplace.catalog.schemas import OfferOut, SearchArgs, SearchPageOut, SlotIn, SlotOut
-from marketplace.catalog.search import OfferFilters, offer_slots, search_offers
+from marketplace.catalog.search import OfferFilters, count_limit_setting, offer_slots, search_offers
 from marketplace.core.api import json_body
 from marketplace.core.auth import roles_required
 from marketplace.core.clock import london_midnight, today, utcnow
@@ -45,13 +45,16 @@ def hit_json(hit) -> dict:
 @bp.get("/offers")
 @describe("get", "/offers", "Search published offers", response=SearchPageOut, params=SEARCH_PARAMS)
 def search():
-    result = search_offers(db.session, OfferFilters.from_args(strict_args(SearchArgs())))
+    result = search_offers(
+        db.session, OfferFilters.from_args(strict_args(SearchArgs())), count_limit=count_limit_setting()
+    )
     return {
         "items": [hit_json(hit) for hit in result.hits],
         "paging": {
             "page": result.page,
             "per_page": result.per_page,
             "total": result.total,
+            "total_exact": result.total_exact,
             "pages": result.pages,
         },
     }

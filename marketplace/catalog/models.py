@@ -205,6 +205,11 @@ class Offer(db.Model):
         Index("ix_offer_status_category_price", "status", "category", "price"),
         Index("ix_offer_status_price", "status", "price"),
         Index("ix_offer_status_min_age_max_age", "status", "min_age", "max_age"),
+        # Soonest availability: offers in stored-next-open-slot order, so a search stops at its
+        # page; and the few whose stored slot has started or was never worked out (search, the
+        # refresh job).
+        Index("ix_offer_status_next_open_at", "status", "next_open_at"),
+        Index("ix_offer_next_open_from", "next_open_from"),
         # Free-text search is `search_text LIKE '%word%'`: a trigram index serves it on PostgreSQL
         # (pg_trgm, created below and in the migration). SQLite has no such index; there it is
         # partial on a false predicate, so it stays empty and models and migrations still agree.
@@ -246,6 +251,11 @@ class Offer(db.Model):
     status: Mapped[OfferStatus] = mapped_column(_enum(OfferStatus, "offer_status"), default=OfferStatus.DRAFT)
     # Lower-cased title, description, provider name and needs: what free-text search matches.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Search's "soonest availability", kept by catalog.availability whenever a slot, a booking's
+    # place or the emergency reserve changes: the start of the first slot with a place to book
+    # that starts at or after next_open_from (when it was worked out); None: no such slot.
+    next_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_open_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -351,3 +361,6 @@ event.listen(
     "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
+
+# Keeps Offer.next_open_at up to date on every flush that touches slots or the emergency reserve.
+from marketplace.catalog import availability  # noqa: E402, F401

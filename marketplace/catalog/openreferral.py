@@ -257,7 +257,8 @@ def services():
     args = parse(
         ServicesArgs(), {k: v for k, v in request.args.items() if v.strip()}, "Check the query parameters"
     )
-    filters = OfferFilters(q=args.get("search"), page=page, per_page=per_page, sort="soonest")
+    # by id: a stable order for feed readers paging through every service
+    filters = OfferFilters(q=args.get("search"), page=page, per_page=per_page, sort="id")
     if "taxonomy_term_id" in args:
         filters.category = TERM_IDS.get(str(args["taxonomy_term_id"]))
         if filters.category is None:
@@ -270,7 +271,7 @@ def services():
         filters.modified_after = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     filters.min_age_at_least = args.get("minimum_age")
     filters.max_age_at_most = args.get("maximum_age")
-    result = search_offers(db.session, filters)
+    result = search_offers(db.session, filters, count_limit=None)  # total_items counts every one
     return page_envelope([service_summary(h.offer) for h in result.hits], result.total, page, per_page)
 
 

@@ -315,7 +315,14 @@ class SlotOut(Schema):
 class PagingOut(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
-    total = fields.Integer()
+    total = fields.Integer(
+        metadata={"description": "Matches, or the count limit (1,000) when total_exact is false"}
+    )
+    total_exact = fields.Boolean(
+        metadata={
+            "description": "false: more offers match than total; only the first total can be paged through"
+        }
+    )
     pages = fields.Integer()
 
 

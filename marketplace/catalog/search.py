@@ -5,10 +5,11 @@ status/category/price/age on offer's composite indexes, funding and area as EXIS
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, nulls_last, select
+from sqlalchemy import ARRAY, Integer, any_, case, cast, exists, func, nulls_last, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from marketplace.accounts.models import Organisation
+from marketplace.catalog.availability import open_slot_condition, stored_next_open
 from marketplace.catalog.models import (
     Category,
     FundingStream,
@@ -20,6 +21,7 @@ from marketplace.catalog.models import (
     Slot,
 )
 from marketplace.core.clock import london_midnight, utcnow
+from marketplace.core.errors import ValidationFailed
 
 MAX_WORDS = 8
 
@@ -61,6 +63,7 @@ class SearchResult:
     page: int
     per_page: int
     filters: OfferFilters = field(repr=False)
+    total_exact: bool = True  # False: there are more than `total` (the count stopped there)
 
     @property
     def pages(self) -> int:
@@ -83,23 +86,9 @@ def _window(filters: OfferFilters, now: datetime) -> tuple[datetime, datetime | 
     return start, end
 
 
-def open_slot_condition(start: datetime, end: datetime | None):
-    """A slot of the (correlated) offer that is open and has places beyond the emergency reserve."""
-    conditions = [
-        Slot.offer_id == Offer.id,
-        Slot.closed.is_(False),
-        Slot.capacity - Slot.booked > Offer.emergency_reserve,
-        Slot.starts_at >= start,
-    ]
-    if end is not None:
-        conditions.append(Slot.starts_at < end)
-    return and_(*conditions)
-
-
 def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) -> list:
     conditions = [Offer.status == OfferStatus.PUBLISHED, ProviderProfile.verified_at.is_not(None)]
-    for word in _words(filters.q):
-        conditions.append(Offer.search_text.contains(word, autoescape=True))
+    conditions += [WordMatch(word) for word in _words(filters.q)]
     if filters.category is not None:
         conditions.append(Offer.category == filters.category)
     if filters.age is not None:
@@ -112,15 +101,12 @@ def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) ->
         )
     if filters.area is not None:
         kind, code = filters.area
-        conditions.append(
-            exists().where(
-                ProviderArea.profile_id == Offer.provider_id,
-                ProviderArea.kind == kind,
-                ProviderArea.code == code,
-            )
-        )
+        # IN, not a correlated EXISTS: the providers serving an area are looked up once (PostgreSQL
+        # hashes them), not once per offer or per slot read
+        serving = select(ProviderArea.profile_id).where(ProviderArea.kind == kind, ProviderArea.code == code)
+        conditions.append(Offer.provider_id.in_(serving))
     if filters.available_from is not None or filters.available_to is not None:
-        conditions.append(exists().where(open_slot_condition(start, end)))
+        conditions.append(OpenSlotIn(start, end))
     if filters.provider_ids is not None:
         conditions.append(ProviderProfile.organisation_id.in_(filters.provider_ids))
     if filters.min_age_at_least is not None:
@@ -138,54 +124,310 @@ def _relevance(words: list[str]):
     return sum(hits[1:], hits[0])
 
 
-def search_offers(session: Session, filters: OfferFilters, now: datetime | None = None) -> SearchResult:
+COUNT_LIMIT = 1000
+"""Searches count matches up to this many ("more than 1,000") and page through this many at most
+(the SEARCH_COUNT_LIMIT setting changes it for the search page and the JSON API).
+An exact count of a broad search at 100,000 offers costs the database more than the rest of the
+search; nobody reads page 51, and a narrower search finds the rest."""
+
+
+def search_offers(
+    session: Session,
+    filters: OfferFilters,
+    now: datetime | None = None,
+    *,
+    count_limit: int | None = COUNT_LIMIT,
+) -> SearchResult:
     """Published offers of verified providers matching every filter, sorted and paged.
 
-    Four statements whatever the page size: the count, the page (offers with their provider and
-    organisation joined in), then the page's providers' areas and the page's offers' funding
-    streams — everything the search page, the JSON API and the Open Referral feed show."""
+    The count stops at `count_limit` (None: counts every match, as the Open Referral feed needs).
+    A search with no more matches than that is ranked in one statement, the database working
+    out each match's next open slot. A broader one would make the database do that for every
+    match, so it ranks a page another way (see `_rank_broad`). Either way the page's offers come
+    with their provider, organisation, areas and funding streams in three more statements."""
     start, end = _window(filters, now or utcnow())
     conditions = _conditions(filters, start, end)
-    base = select(Offer).join(ProviderProfile, ProviderProfile.id == Offer.provider_id).where(*conditions)
-    # A lean count of its own (no next_available): a window count would make the database
-    # compute every match's next slot even when the order (price) lets it stop at the page.
-    total = session.scalar(base.with_only_columns(func.count(), maintain_column_froms=True))
-    next_available = (
-        select(func.min(Slot.starts_at))
-        .where(open_slot_condition(start, end))
-        .correlate(Offer)
-        .scalar_subquery()
-        .label("next_available")
-    )
-    rows = session.execute(
-        base.join(Organisation, Organisation.id == ProviderProfile.organisation_id)
-        .add_columns(next_available)
-        .options(
-            contains_eager(Offer.provider).contains_eager(ProviderProfile.organisation),
-            contains_eager(Offer.provider).selectinload(ProviderProfile.areas),
-            selectinload(Offer.funding),
-        )
-        .order_by(*_order(filters, next_available))
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
-    ).all()
+    offset = (filters.page - 1) * filters.per_page
+    if count_limit is None:
+        total, exact = session.scalar(_matches(conditions).with_only_columns(func.count())), True
+    else:
+        capped = _matches(conditions).with_only_columns(Offer.id).limit(count_limit + 1).subquery()
+        found = session.scalar(select(func.count()).select_from(capped))
+        total, exact = min(found, count_limit), found <= count_limit
+        if not exact and offset >= count_limit:
+            raise ValidationFailed(
+                "Check your search",
+                fields={
+                    "page": [
+                        f"Only the first {count_limit:,} offers of a search are shown: add a filter to narrow it"
+                    ]
+                },
+            )
+    if exact:
+        ranked = _rank_all(session, filters, conditions, start, end, offset, filters.per_page)
+    else:
+        ranked = _rank_broad(session, filters, conditions, start, end, offset, filters.per_page, count_limit)
     return SearchResult(
-        hits=[Hit(offer, when) for offer, when in rows],
+        hits=_load(session, ranked),
         total=total,
         page=filters.page,
         per_page=filters.per_page,
         filters=filters,
+        total_exact=exact,
     )
+
+
+def count_limit_setting() -> int:
+    """The search page's and JSON API's count limit: SEARCH_COUNT_LIMIT, or COUNT_LIMIT."""
+    from flask import current_app
+
+    return int(current_app.config.get("SEARCH_COUNT_LIMIT", COUNT_LIMIT))
+
+
+def _matches(conditions: list):
+    return select(Offer.id).join(ProviderProfile, ProviderProfile.id == Offer.provider_id).where(*conditions)
+
+
+def _next_available(start: datetime, end: datetime | None):
+    """Each offer's first open slot in the window: the stored next_open_at where it answers that
+    (catalog.availability), else the slot table."""
+    return stored_next_open(start, end).label("next_available")
 
 
 def _order(filters: OfferFilters, next_available) -> list:
     soonest = nulls_last(next_available)  # offers with no open slot last
+    if filters.sort == "id":
+        return [Offer.id]
     if filters.sort == "price":
         return [Offer.price, soonest, Offer.id]
     if filters.sort == "soonest":
         return [soonest, Offer.price, Offer.id]
     words = _words(filters.q)
     return [_relevance(words).desc(), soonest, Offer.id] if words else [soonest, Offer.id]
+
+
+Ranked = list[tuple[int, datetime | None]]
+
+
+def _rank_all(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
+    """One statement: every match with its next open slot, sorted; the page of (id, next open slot)."""
+    next_available = _next_available(start, end)
+    rows = session.execute(
+        _matches(conditions)
+        .add_columns(next_available)
+        .order_by(*_order(filters, next_available))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(offer_id, when) for offer_id, when in rows]
+
+
+def _rank_broad(session, filters, conditions, start, end, offset, limit, count_limit) -> Ranked:
+    """The same page as `_rank_all` for a search with more than `count_limit` matches, without
+    working out every match's next open slot:
+
+    - soonest first (the default without words, and "soonest"): in the order of the offers'
+      stored next open slots, which an index gives (`_by_stored`); with dates asked for, the
+      stored slot (the next from now) is not the answer, so open slots are read in start order
+      from the window's start until the page's offers have appeared (`_first_slots`);
+    - price: find the price of the last offer on the page (the index gives prices in order),
+      then rank only the offers up to that price in one statement;
+    - relevance: band by band (how many of the words are in the title, most first), each by
+      soonest as above; past page 1, a band is counted (up to the page's offset) to skip it whole
+      when it ends before the page."""
+    if filters.sort == "price":
+        ceiling = session.scalar(
+            _matches(conditions)
+            .with_only_columns(Offer.price)
+            .order_by(Offer.price, Offer.id)
+            .offset(offset + limit - 1)
+            .limit(1)
+        )
+        if ceiling is not None:
+            conditions = [*conditions, Offer.price <= ceiling]
+        return _rank_all(session, filters, conditions, start, end, offset, limit)
+    windowed = filters.available_from is not None or filters.available_to is not None
+    by_soonest = _first_slots if windowed else _by_stored
+    words = _words(filters.q)
+    if filters.sort == "soonest" or not words:
+        return by_soonest(session, filters, conditions, start, end, offset, limit)
+    relevance = _relevance(words)
+    ranked: Ranked = []
+    for band in range(len(words), -1, -1):  # all the words in the title first, then fewer
+        in_band = [*conditions, relevance == band]
+        if offset:  # is the whole band before the page?
+            size = session.scalar(
+                select(func.count()).select_from(
+                    _matches(in_band).with_only_columns(Offer.id).limit(offset + 1).subquery()
+                )
+            )
+            if size <= offset:
+                offset -= size
+                continue
+        wanted = limit - len(ranked)
+        found = by_soonest(session, filters, in_band, start, end, offset, wanted)
+        ranked += found
+        if len(found) == wanted:
+            break
+        offset = 0  # the band ran out within the page: the next one continues it
+    return ranked
+
+
+def _by_stored(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
+    """The page by soonest availability (no dates asked for), from the stored next open slots:
+
+    - offers whose stored slot answers the question (`availability.stored_next_open`), in its
+      order, which the (status, next_open_at) index gives, so the database stops at the page;
+    - merged with the few whose stored slot has started since it was worked out, or that were
+      never worked out, asked of the slot table (the refresh job keeps these few);
+    - then, if the page reaches past every offer with an open slot, those with none."""
+    wanted = offset + limit
+    soonest = filters.sort == "soonest"
+    tie = [Offer.price] if soonest else []
+    stored_ok = Offer.next_open_from <= start
+    dated = session.execute(
+        _matches([*conditions, stored_ok, Offer.next_open_at >= start])
+        .with_only_columns(Offer.next_open_at, *tie, Offer.id)
+        .order_by(Offer.next_open_at, *tie, Offer.id)
+        .limit(wanted)
+    ).all()
+    unsure = or_(Offer.next_open_from.is_(None), Offer.next_open_from > start, Offer.next_open_at < start)
+    live = _next_available(start, end)
+    redone = session.execute(_matches([*conditions, unsure]).with_only_columns(live, *tie, Offer.id)).all()
+    order = sorted([*dated, *(row for row in redone if row[0] is not None)], key=lambda row: tuple(row))
+    ranked: Ranked = [(row[-1], row[0]) for row in order[offset:wanted]]
+    if len(ranked) == limit or len(dated) == wanted:  # (the latter: more dated offers may follow)
+        return ranked
+    # every offer with an open slot is above; those with none follow by (price,) id
+    skip = max(0, offset - len(order))
+    undated = session.execute(
+        _matches([*conditions, stored_ok, Offer.next_open_at.is_(None)])
+        .with_only_columns(*tie, Offer.id)
+        .order_by(*tie, Offer.id)
+        .limit(skip + limit - len(ranked))
+    ).all()
+    nones = sorted([*(tuple(row) for row in undated), *(tuple(row[1:]) for row in redone if row[0] is None)])
+    ranked += [(row[-1], None) for row in nones[skip : skip + limit - len(ranked)]]
+    return ranked
+
+
+PREFIX_SLOTS = 25  # per offer wanted: how far the slot scan reads before ranking every match instead
+
+
+def _first_slots(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
+    """The page by soonest availability, read off the open slots in start order: an offer's
+    first slot read is its next open slot, so once offset + limit offers have appeared the page
+    is known. That is quick when matches are common (every offer, a council, a date window) and
+    slow when they are rare, so only a prefix is read: the first PREFIX_SLOTS x (offset + limit)
+    slots in (start, offer, slot) order, then which of their offers match, two plain statements
+    put together here (joined in SQL, the planner may read every matching offer instead). If
+    the prefix holds too few, the matches are few enough to rank outright (`_rank_all`, from the
+    stored next open slots). If the prefix is every open slot, the offers with none follow, by
+    id (soonest's "nulls last")."""
+    wanted = offset + limit
+    size = min(PREFIX_SLOTS * wanted, 20_000)
+    window = [Slot.starts_at >= start, Slot.closed.is_(False)]
+    if end is not None:
+        window.append(Slot.starts_at < end)
+    prefix = session.execute(
+        select(Slot.starts_at, Slot.offer_id, Slot.id, Slot.capacity - Slot.booked)
+        .where(*window)
+        .order_by(Slot.starts_at, Slot.offer_id, Slot.id)
+        .limit(size)
+    ).all()
+    complete = len(prefix) < size  # the prefix is every open slot
+    soonest = filters.sort == "soonest"  # ties on the start: price first, as _order says
+    offers = dict(
+        (offer_id, (price, reserve))
+        for offer_id, price, reserve in session.execute(
+            # an offer among the prefix's open slots has one in the window: no need to ask again
+            _matches([_by_row(c) for c in conditions if not isinstance(c, OpenSlotIn)])
+            .with_only_columns(Offer.id, Offer.price, Offer.emergency_reserve)
+            .where(_id_in(session, Offer.id, {offer_id for _, offer_id, _, _ in prefix}))
+        )
+    )
+    rows = sorted(
+        (when, offers[offer_id][0] if soonest else 0, offer_id, slot_id)
+        for when, offer_id, slot_id, places in prefix
+        if offer_id in offers and places > offers[offer_id][1]
+    )
+    boundary = prefix[-1][0] if prefix else None
+    first: dict[int, datetime] = {}
+    for when, _, offer_id, _ in rows:
+        if soonest and not complete and when >= boundary:
+            # with price breaking ties, the prefix may hold only some slots of its last start
+            # time: only offers first seen before it are certain
+            break
+        first.setdefault(offer_id, when)
+    if len(first) < wanted and not complete:  # rare matches: rank them all
+        return _rank_all(session, filters, conditions, start, end, offset, limit)
+    ranked: Ranked = list(first.items())[offset:wanted]
+    windowed = filters.available_from is not None or filters.available_to is not None
+    if len(ranked) < limit and not windowed:  # every open slot read: the offers with none follow
+        no_slot = (
+            _matches([*conditions, ~exists().where(open_slot_condition(start, end)).correlate(Offer)])
+            .order_by(*([Offer.price] if soonest else []), Offer.id)
+            .offset(max(0, offset - len(first)))
+            .limit(limit - len(ranked))
+        )
+        ranked += [(offer_id, None) for offer_id in session.scalars(no_slot)]
+    return ranked
+
+
+class WordMatch:
+    """`search_text LIKE '%word%'` as a where() condition. `by_row()` is the same test written so
+    that the trigram index cannot serve it, for a query that finds its few hundred rows by id."""
+
+    def __init__(self, word: str):
+        self.word = word
+
+    def __clause_element__(self):
+        return Offer.search_text.contains(self.word, autoescape=True)
+
+    def by_row(self):
+        return (Offer.search_text + "").contains(self.word, autoescape=True)
+
+
+class OpenSlotIn:
+    """The availability filter: the offer has an open slot in [start, end)."""
+
+    def __init__(self, start: datetime, end: datetime | None):
+        self.start, self.end = start, end
+
+    def __clause_element__(self):
+        return exists().where(open_slot_condition(self.start, self.end)).correlate(Offer)
+
+
+def _by_row(condition):
+    return condition.by_row() if isinstance(condition, WordMatch) else condition
+
+
+def _id_in(session: Session, column, ids):
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter however many ids (planning
+    a thousand parameters costs more than running the query)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(list(ids), ARRAY(Integer)))
+    return column.in_(list(ids))
+
+
+def _load(session: Session, ranked: Ranked) -> list[Hit]:
+    """The ranked offers with their provider and organisation (joined) and the providers' areas
+    and offers' funding streams (one statement each), in rank order."""
+    if not ranked:
+        return []
+    offers = session.scalars(
+        select(Offer)
+        .join(ProviderProfile, ProviderProfile.id == Offer.provider_id)
+        .join(Organisation, Organisation.id == ProviderProfile.organisation_id)
+        .where(Offer.id.in_([offer_id for offer_id, _ in ranked]))
+        .options(
+            contains_eager(Offer.provider).contains_eager(ProviderProfile.organisation),
+            contains_eager(Offer.provider).selectinload(ProviderProfile.areas),
+            selectinload(Offer.funding),
+        )
+    )
+    by_id = {offer.id: offer for offer in offers}
+    return [Hit(by_id[offer_id], when) for offer_id, when in ranked]
 
 
 def offer_slots(

@@ -24,7 +24,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.openreferral import bp as openreferral_bp
 from marketplace.catalog.openreferral import register as register_openreferral
 from marketplace.catalog.schemas import OfferForm, PatternForm, ProfileForm, SearchForm, SlotForm, VerifyForm
-from marketplace.catalog.search import OfferFilters, offer_slots, search_offers
+from marketplace.catalog.search import OfferFilters, count_limit_setting, offer_slots, search_offers
 from marketplace.core.auth import roles_required
 from marketplace.core.clock import london_midnight, utcnow
 from marketplace.core.dashboard import register_panel
@@ -71,9 +71,8 @@ def form_data(*lists: str) -> dict:
 def search_page():
     form = request.args.to_dict()
     try:
-        result = search_offers(
-            db.session, OfferFilters.from_args(parse(SearchForm(), form, "Check your search"))
-        )
+        filters = OfferFilters.from_args(parse(SearchForm(), form, "Check your search"))
+        result = search_offers(db.session, filters, count_limit=count_limit_setting())
     except ValidationFailed as err:
         return render_template(
             "catalog/search.html", form=form, errors=err.fields, result=None, **CHOICES

@@ -1,0 +1,125 @@
+"""A broad search (more matches than the count limit) ranks its page without working out every
+match's next open slot; whatever the sort, filters and page, it must show exactly what ranking
+every match would. Here the limit is set low so a few dozen offers make every search broad."""
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from marketplace.catalog.models import Category
+from marketplace.catalog.search import OfferFilters, search_offers
+from marketplace.core.clock import today, utcnow
+from marketplace.core.errors import ValidationFailed
+
+WORDS = ["sensory", "garden", "music", "swim"]
+
+
+@pytest.fixture
+def many(session, catalog, make_offer, make_slot):
+    """36 offers from three providers: repeated prices (ties), titles with none, one or two of the
+    words, slots that are open, full, closed, held back for emergencies or past, some with none."""
+    rng = random.Random(7)
+    providers = [catalog.provider(f"Provider {n}", councils=["Brightwater"]) for n in range(3)]
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    for n in range(36):
+        title_words = rng.sample(WORDS, rng.choice([0, 1, 1, 2]))
+        offer = make_offer(
+            providers[n % 3],
+            title=" ".join([*title_words, "break", str(n)]).capitalize(),
+            description=" ".join(rng.sample(WORDS, 3)),
+            category=rng.choice(["day_session", "overnight_short_break"]),
+            price=rng.choice([2000, 3500, 3500, 5000]),
+            emergency_reserve=rng.choice([0, 0, 1]),
+        )
+        for day in rng.sample(range(-2, 30), rng.choice([0, 1, 2, 4])):
+            make_slot(
+                offer,
+                # several offers share a start time, so ties in the slot order are exercised
+                starts_at=hour + timedelta(days=day, hours=rng.choice([0, 3])),
+                hours=2,
+                capacity=2,
+                booked=rng.choice([0, 0, 1, 2]),
+                closed=rng.random() < 0.1,
+            )
+    session.commit()
+
+
+def page(session, filters, **kwargs):
+    result = search_offers(session, filters, **kwargs)
+    return [(hit.offer.id, hit.next_available) for hit in result.hits], result
+
+
+SEARCHES = [
+    {},
+    {"sort": "soonest"},
+    {"sort": "price"},
+    {"q": "sensory garden"},
+    {"q": "break"},
+    {"q": "swim", "sort": "soonest"},
+    {"q": "music", "sort": "price"},
+    {"category": Category.DAY_SESSION},
+    {"max_price": 3500, "sort": "soonest"},
+    {"available_from": 3, "available_to": 20},
+    {"available_from": 10, "sort": "price"},
+    {"available_to": 12, "q": "garden"},
+]
+
+
+@pytest.mark.parametrize("days_later", [0, 3])  # 3: stored next open slots have started since
+@pytest.mark.parametrize("prefix", [1, 25])  # slots read per offer wanted before ranking all
+@pytest.mark.parametrize("search", SEARCHES, ids=[str(s) or "no filter" for s in SEARCHES])
+def test_a_broad_search_shows_the_same_pages_as_ranking_every_match(
+    session, many, search, prefix, days_later, monkeypatch
+):
+    monkeypatch.setattr("marketplace.catalog.search.PREFIX_SLOTS", prefix)
+    search = dict(search)
+    for key in ("available_from", "available_to"):
+        if key in search:
+            search[key] = today() + timedelta(days=search[key])
+    now = utcnow() + timedelta(days=days_later)
+    everything, exact = page(session, OfferFilters(**search, per_page=100), now=now, count_limit=None)
+    assert exact.total > 6, "the search must be broad for the limit below"
+    for per_page in (1, 4, 7):
+        for number in range(1, -(-min(exact.total, 6) // per_page) + 1):
+            filters = OfferFilters(**search, page=number, per_page=per_page)
+            broad, result = page(session, filters, now=now, count_limit=6)
+            assert not result.total_exact and result.total == 6
+            start = (number - 1) * per_page
+            assert broad == everything[start : start + per_page], (per_page, number)
+
+
+def test_a_broad_search_shows_offers_with_no_open_date_last(session, many):
+    """Asking past every offer with an open date reaches those with none (soonest's nulls last)."""
+    everything, exact = page(session, OfferFilters(per_page=100), count_limit=None)
+    dated = sum(1 for _, when in everything if when is not None)
+    assert 0 < dated < exact.total
+    filters = OfferFilters(page=2, per_page=dated - 1)
+    broad, _ = page(session, filters, count_limit=dated)
+    assert broad == everything[dated - 1 : 2 * (dated - 1)]
+    assert broad[0][1] is not None and broad[-1][1] is None
+
+
+def test_pages_past_the_count_limit_are_refused_with_a_reason(session, many):
+    with pytest.raises(ValidationFailed) as refused:
+        search_offers(session, OfferFilters(page=3, per_page=3), count_limit=6)
+    assert "first 6 offers" in refused.value.fields["page"][0]
+    # the last page within the limit is fine
+    shown, result = page(session, OfferFilters(page=2, per_page=3), count_limit=6)
+    assert len(shown) == 3 and result.pages == 2
+
+
+def test_the_api_and_the_page_say_when_the_count_stopped(app, client, many, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_COUNT_LIMIT", 6)
+    paging = client.get("/api/v1/offers?per_page=4").get_json()["paging"]
+    assert paging == {"page": 1, "per_page": 4, "total": 6, "total_exact": False, "pages": 2}
+    refused = client.get("/api/v1/offers?per_page=4&page=3")
+    assert refused.status_code == 422
+    assert "add a filter" in refused.get_json()["error"]["fields"]["page"][0]
+    html = client.get("/offers").get_data(as_text=True)
+    assert "More than 6 offers found" in html and "add a filter" in html
+    refused_page = client.get("/offers?page=9")
+    assert refused_page.status_code == 422 and "govuk-error-summary" in refused_page.get_data(as_text=True)
+    narrow = client.get("/api/v1/offers?q=break+35").get_json()
+    assert narrow["paging"]["total"] == 1 and narrow["paging"]["total_exact"] is True
+    assert "1 offer found" in client.get("/offers?q=break+35").get_data(as_text=True)
