@@ -99,11 +99,18 @@ def stored_next_open(start: datetime, end: datetime | None):
     stored = Offer.next_open_at
     if end is not None:
         stored = case((Offer.next_open_at < end, Offer.next_open_at), else_=None)
-    usable = and_(
+    return case((stored_answers(start), stored), else_=live_next_open(start, end))
+
+
+def stored_answers(start: datetime):
+    """The offer's stored next open slot is its first open slot from `start`: worked out at or
+    before `start` (later changes are worked out on commit), and not one that started before."""
+    from marketplace.catalog.models import Offer
+
+    return and_(
         Offer.next_open_from <= start,
         or_(Offer.next_open_at.is_(None), Offer.next_open_at >= start),
     )
-    return case((usable, stored), else_=live_next_open(start, end))
 
 
 # ---- keeping it up to date -------------------------------------------------------------------

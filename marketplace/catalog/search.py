@@ -5,7 +5,18 @@ status/category/price/age on offer's composite indexes, funding and area as EXIS
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ARRAY, Integer, any_, case, cast, exists, func, nulls_last, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    any_,
+    case,
+    cast,
+    exists,
+    func,
+    nulls_last,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from marketplace.accounts.models import Organisation
@@ -143,30 +154,42 @@ def search_offers(
     The count stops at `count_limit` (None: counts every match, as the Open Referral feed needs).
     A search with no more matches than that is ranked in one statement, the database working
     out each match's next open slot. A broader one would make the database do that for every
-    match, so it ranks a page another way (see `_rank_broad`). Either way the page's offers come
-    with their provider, organisation, areas and funding streams in three more statements."""
+    match, so it ranks a page another way (see `_rank_broad`). A free-text search by relevance
+    without dates is counted and ranked in one statement instead (`_rank_words`). Either way the
+    page's offers come with their provider, organisation, areas and funding streams in three
+    more statements."""
     start, end = _window(filters, now or utcnow())
     conditions = _conditions(filters, start, end)
-    offset = (filters.page - 1) * filters.per_page
-    if count_limit is None:
-        total, exact = session.scalar(_matches(conditions).with_only_columns(func.count())), True
+    offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
+    words = _words(filters.q)
+    windowed = filters.available_from is not None or filters.available_to is not None
+    by_words = None
+    if count_limit is not None and words and filters.sort == "relevance" and not windowed:
+        by_words = _rank_words(session, filters, conditions, start, offset, limit)
+    if by_words is not None:
+        found = by_words[1]
+    elif count_limit is None:
+        found = session.scalar(_matches(conditions).with_only_columns(func.count()))
     else:
         capped = _matches(conditions).with_only_columns(Offer.id).limit(count_limit + 1).subquery()
         found = session.scalar(select(func.count()).select_from(capped))
-        total, exact = min(found, count_limit), found <= count_limit
-        if not exact and offset >= count_limit:
-            raise ValidationFailed(
-                "Check your search",
-                fields={
-                    "page": [
-                        f"Only the first {count_limit:,} offers of a search are shown: add a filter to narrow it"
-                    ]
-                },
-            )
-    if exact:
-        ranked = _rank_all(session, filters, conditions, start, end, offset, filters.per_page)
+    exact = count_limit is None or found <= count_limit
+    total = found if exact else count_limit
+    if not exact and offset >= count_limit:
+        raise ValidationFailed(
+            "Check your search",
+            fields={
+                "page": [
+                    f"Only the first {count_limit:,} offers of a search are shown: add a filter to narrow it"
+                ]
+            },
+        )
+    if by_words is not None:
+        ranked = by_words[0]
+    elif exact:
+        ranked = _rank_all(session, filters, conditions, start, end, offset, limit)
     else:
-        ranked = _rank_broad(session, filters, conditions, start, end, offset, filters.per_page, count_limit)
+        ranked = _rank_broad(session, filters, conditions, start, end, offset, limit, count_limit)
     return SearchResult(
         hits=_load(session, ranked),
         total=total,
@@ -220,6 +243,45 @@ def _rank_all(session, filters, conditions, start, end, offset: int, limit: int)
         .offset(offset)
     )
     return [(offer_id, when) for offer_id, when in rows]
+
+
+WORDS_FETCH_LIMIT = 20_000
+
+
+def _rank_words(session, filters, conditions, start, offset: int, limit: int) -> tuple[Ranked, int] | None:
+    """A free-text search by relevance, no dates: the page and the number of matches, in one
+    statement; None if more than WORDS_FETCH_LIMIT match (then it is counted and ranked band by
+    band, `_rank_broad`).
+
+    Free text is the costly part of such a search (the trigram index finds candidates; each must
+    be read and checked), and counting, then ranking band by band, would do that several times.
+    Here the matches (at most the limit, which bounds the work) are read once, counted with a
+    window function and ranked from their stored next open slots."""
+    matches = (
+        _matches(conditions)
+        .with_only_columns(
+            Offer.id.label("id"),
+            _relevance(_word_list(conditions)).label("relevance"),
+            _next_available(start, None),
+        )
+        .limit(WORDS_FETCH_LIMIT + 1)
+        .subquery()
+    )
+    rows = session.execute(
+        select(matches.c.id, matches.c.next_available, func.count().over())
+        .order_by(matches.c.relevance.desc(), nulls_last(matches.c.next_available), matches.c.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    # (a page past the end has no rows to carry the count: count them)
+    found = rows[0][2] if rows else session.scalar(select(func.count()).select_from(matches))
+    if found > WORDS_FETCH_LIMIT:
+        return None
+    return [(offer_id, when) for offer_id, when, _ in rows], found
+
+
+def _word_list(conditions) -> list[str]:
+    return [c.word for c in conditions if isinstance(c, WordMatch)]
 
 
 def _rank_broad(session, filters, conditions, start, end, offset, limit, count_limit) -> Ranked:
