@@ -79,9 +79,11 @@ def _hash(column: str, salt: int, modulo: int) -> str:
     )
 
 
-def load_data(session, offers: int, now: datetime) -> None:
+def load_data(session, offers: int, now: datetime, *, next_open_columns: bool = True) -> None:
     """Providers and their areas through executemany (5% of the rows); offers, funding and slots
-    with INSERT ... SELECT over a recursive number series, deterministic for a given size."""
+    with INSERT ... SELECT over a recursive number series, deterministic for a given size. The
+    offers' stored next open slots are left for `availability.refresh` (next_open_columns=False:
+    the schema from before they existed, for the migration test)."""
     from marketplace.accounts.models import Organisation, OrgKind
     from marketplace.catalog.models import AreaKind, ProviderArea, ProviderProfile, oruk_uuid
 
@@ -116,15 +118,17 @@ def load_data(session, offers: int, now: datetime) -> None:
             N_CTE
             + "INSERT INTO offer (id, provider_id, oruk_id, title, description, category, setting, min_age, "
             "max_age, needs, unit, price, vat_treatment, free_cancellation_hours, late_cancellation_bp, no_show_bp, "
-            "min_units_per_booking, emergency_reserve, instant_booking, status, search_text, created_at, updated_at) "
-            f"SELECT i, 1 + {_hash('i', 5, providers)}, 'bench-service-' || i, "
+            "min_units_per_booking, emergency_reserve, instant_booking, status, search_text, created_at, updated_at"
+            + (", next_open_from) " if next_open_columns else ") ")
+            + f"SELECT i, 1 + {_hash('i', 5, providers)}, 'bench-service-' || i, "
             f"upper(substr({w0}, 1, 1)) || substr({w0}, 2) || ' break ' || i, "
             f"{w0} || ' ' || {w1} || ' ' || {w2}, {_pick('i', 6, CATEGORIES)}, 'community', {low}, "
             f"{low} + {_hash('i', 7, 26)} % (26 - {low}), {needs.format(w=w2)}, 'session', "
             f"1000 + 50 * {_hash('i', 8, 780)}, 'exempt', 48, 5000, 10000, 1, "
             f"CASE WHEN {_hash('i', 9, 3)} = 2 THEN 1 ELSE 0 END, {'false' if pg else '0'}, "
             "CASE WHEN i % 8 = 0 THEN 'draft' ELSE 'published' END, "
-            f"{w0} || ' break ' || i || ' ' || {w0} || ' ' || {w1} || ' ' || {w2}, {stamp}, {stamp} FROM n"
+            f"{w0} || ' break ' || i || ' ' || {w0} || ' ' || {w1} || ' ' || {w2}, {stamp}, {stamp}"
+            + (f", {stamp} FROM n" if next_open_columns else " FROM n")
         ),
         {"n": offers, "now": moment},
     )

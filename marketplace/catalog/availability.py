@@ -78,11 +78,11 @@ def refresh(session: Session, offer_ids: Iterable[int] | None = None, now: datet
 
 
 def refresh_stale(session: Session, now: datetime | None = None) -> int:
-    """The offers whose stored next open slot has started (or that were never worked out)."""
+    """The offers whose stored next open slot has started."""
     from marketplace.catalog.models import Offer
 
     now = now or utcnow()
-    stale = or_(Offer.next_open_from.is_(None), Offer.next_open_at < now)
+    stale = Offer.next_open_at < now
     return (
         session.connection()
         .execute(update(Offer).where(stale).values(next_open_at=live_next_open(now), next_open_from=now))

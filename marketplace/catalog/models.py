@@ -253,9 +253,10 @@ class Offer(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # Search's "soonest availability", kept by catalog.availability whenever a slot, a booking's
     # place or the emergency reserve changes: the start of the first slot with a place to book
-    # that starts at or after next_open_from (when it was worked out); None: no such slot.
+    # that starts at or after next_open_from (when it was worked out); None: no such slot. A new
+    # offer has none from its creation (its first slots are worked out when they are committed).
     next_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_open_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_open_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

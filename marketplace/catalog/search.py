@@ -14,8 +14,8 @@ from sqlalchemy import (
     exists,
     func,
     nulls_last,
-    or_,
     select,
+    union,
 )
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
@@ -340,8 +340,8 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
 
     - offers whose stored slot answers the question (`availability.stored_next_open`), in its
       order, which the (status, next_open_at) index gives, so the database stops at the page;
-    - merged with the few whose stored slot has started since it was worked out, or that were
-      never worked out, asked of the slot table (the refresh job keeps these few);
+    - merged with the few whose stored slot has started since it was worked out, asked of the
+      slot table (the refresh job keeps these few);
     - then, if the page reaches past every offer with an open slot, those with none."""
     wanted = offset + limit
     soonest = filters.sort == "soonest"
@@ -353,9 +353,18 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
         .order_by(Offer.next_open_at, *tie, Offer.id)
         .limit(wanted)
     ).all()
-    unsure = or_(Offer.next_open_from.is_(None), Offer.next_open_from > start, Offer.next_open_at < start)
-    live = _next_available(start, end)
-    redone = session.execute(_matches([*conditions, unsure]).with_only_columns(live, *tie, Offer.id)).all()
+    # worked out after `start` (a search of a moment past) / its slot has started since: found
+    # on their own indexes (an OR of the two, or joined to the filters, is a scan of every offer
+    # on SQLite), then filtered, and asked of the slot table
+    unsure = union(
+        select(Offer.id).where(Offer.next_open_from > start),
+        select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED, Offer.next_open_at < start),
+    ).subquery()
+    redone = session.execute(
+        _matches([*conditions, Offer.id.in_(select(unsure.c.id))]).with_only_columns(
+            _next_available(start, end), *tie, Offer.id
+        )
+    ).all()
     order = sorted([*dated, *(row for row in redone if row[0] is not None)], key=lambda row: tuple(row))
     ranked: Ranked = [(row[-1], row[0]) for row in order[offset:wanted]]
     if len(ranked) == limit or len(dated) == wanted:  # (the latter: more dated offers may follow)

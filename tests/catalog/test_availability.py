@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import CancelledBy
@@ -63,16 +62,20 @@ def test_search_does_not_trust_a_stored_slot_that_has_started(session, make):
     assert availability.refresh_stale(session, now=then) == 0  # nothing else had started
 
 
-def test_offers_never_worked_out_are_found_by_asking_the_slot_table(session, make):
-    """As after the migration that added the column: next_open_from is NULL until a refresh."""
+def test_a_search_of_a_moment_before_the_stored_slot_was_worked_out_asks_the_slot_table(session, make):
     world = BookingWorld(session, make)
-    slot = world.make_slot(days_ahead=3)
+    early = world.make_slot(days_ahead=1)
+    later = world.make_slot(days_ahead=3)
+    other = world.make_offer(title="Another break")
+    world.make_slot(other, days_ahead=2)
     session.commit()
-    session.execute(update(Offer).values(next_open_at=None, next_open_from=None))
-    hits = search_offers(session, OfferFilters(sort="soonest"), count_limit=None).hits
-    assert [(h.offer.id, h.next_available) for h in hits] == [(world.offer.id, slot.starts_at)]
-    assert availability.refresh_stale(session) == 1
-    assert stored(session, world.offer) == slot.starts_at
+    # worked out tomorrow (after the first slot started): it knows only the later one
+    assert availability.refresh(session, [world.offer.id], now=early.starts_at + timedelta(hours=1)) == 1
+    assert stored(session, world.offer) == later.starts_at
+    # a search as of now must still see the first slot
+    for limit in (None, 1):  # ranking every match, and the broad way (more matches than 1)
+        hits = search_offers(session, OfferFilters(sort="soonest", per_page=1), count_limit=limit).hits
+        assert [(h.offer.id, h.next_available) for h in hits] == [(world.offer.id, early.starts_at)]
 
 
 def test_work_rolled_back_is_not_worked_out(session, make):

@@ -6,9 +6,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from marketplace import create_app
+from marketplace.catalog.availability import live_next_open
 from marketplace.core.db import db
 
 
@@ -46,3 +47,32 @@ def test_migrations_match_models(empty_database_url):
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+@pytest.mark.real_commits
+def test_the_next_open_slot_migration_works_out_every_existing_offer(empty_database_url):
+    """Offers and slots made before the revision that added Offer.next_open_at get it on upgrade."""
+    from datetime import UTC, datetime
+
+    from bench.bench_search import load_data
+    from marketplace.catalog.models import Offer
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        }
+    )
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="9ae18533b061")  # the revision before
+        load_data(db.session, 300, datetime.now(UTC).replace(microsecond=0), next_open_columns=False)
+        upgrade(directory=directory)
+        now = datetime.now(UTC)
+        stored = dict(db.session.execute(select(Offer.id, Offer.next_open_at)).all())
+        live = dict(db.session.execute(select(Offer.id, live_next_open(now))).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert len(stored) == 300 and sum(v is not None for v in stored.values()) > 250
+    assert stored == live
