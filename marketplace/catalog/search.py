@@ -114,8 +114,7 @@ def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) ->
         kind, code = filters.area
         # IN, not a correlated EXISTS: the providers serving an area are looked up once (PostgreSQL
         # hashes them), not once per offer or per slot read
-        serving = select(ProviderArea.profile_id).where(ProviderArea.kind == kind, ProviderArea.code == code)
-        conditions.append(Offer.provider_id.in_(serving))
+        conditions.append(InArea(kind, code))
     if filters.available_from is not None or filters.available_to is not None:
         conditions.append(OpenSlotIn(start, end))
     if filters.provider_ids is not None:
@@ -348,7 +347,7 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
     tie = [Offer.price] if soonest else []
     stored_ok = Offer.next_open_from <= start
     dated = session.execute(
-        _matches([*conditions, stored_ok, Offer.next_open_at >= start])
+        _matches([*(_walking(c) for c in conditions), stored_ok, Offer.next_open_at >= start])
         .with_only_columns(Offer.next_open_at, *tie, Offer.id)
         .order_by(Offer.next_open_at, *tie, Offer.id)
         .limit(wanted)
@@ -467,6 +466,30 @@ class OpenSlotIn:
 
     def __clause_element__(self):
         return exists().where(open_slot_condition(self.start, self.end)).correlate(Offer)
+
+
+class InArea:
+    """The area filter: the offer's provider serves the area. An IN, not a correlated EXISTS: the
+    providers serving an area are looked up once (PostgreSQL hashes them), not once per offer."""
+
+    def __init__(self, kind, code):
+        self.kind, self.code = kind, code
+
+    def __clause_element__(self, column=Offer.provider_id):
+        serving = select(ProviderArea.profile_id).where(
+            ProviderArea.kind == self.kind, ProviderArea.code == self.code
+        )
+        return column.in_(serving)
+
+    def walking(self):
+        """The same test on `provider_id + 0`, which no index serves: SQLite would otherwise
+        read every offer of the area's providers and sort them, rather than walk the offers in
+        next-open-slot order and stop at the page."""
+        return self.__clause_element__(Offer.provider_id + 0)
+
+
+def _walking(condition):
+    return condition.walking() if isinstance(condition, InArea) else condition
 
 
 def _by_row(condition):
