@@ -157,6 +157,7 @@ def search_offers(
     without dates is counted and ranked in one statement instead (`_rank_words`). Either way the
     page's offers come with their provider, organisation, areas and funding streams in three
     more statements."""
+    session.flush()
     start, end = _window(filters, now or utcnow())
     conditions = _conditions(filters, start, end)
     offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
@@ -168,10 +169,10 @@ def search_offers(
     if by_words is not None:
         found = by_words[1]
     elif count_limit is None:
-        found = session.scalar(_matches(conditions).with_only_columns(func.count()))
+        found = _core(session).scalar(_matches(conditions).with_only_columns(func.count()))
     else:
         capped = _matches(conditions).with_only_columns(Offer.id).limit(count_limit + 1).subquery()
-        found = session.scalar(select(func.count()).select_from(capped))
+        found = _core(session).scalar(select(func.count()).select_from(capped))
     exact = count_limit is None or found <= count_limit
     total = found if exact else count_limit
     if not exact and offset >= count_limit:
@@ -206,6 +207,12 @@ def count_limit_setting() -> int:
     return int(current_app.config.get("SEARCH_COUNT_LIMIT", COUNT_LIMIT))
 
 
+def _core(session: Session):
+    """The session's connection: the ranking statements return plain tuples, so they skip the
+    ORM's result handling (search_offers flushes first, so nothing pending is missed)."""
+    return session.connection()
+
+
 def _matches(conditions: list):
     return select(Offer.id).join(ProviderProfile, ProviderProfile.id == Offer.provider_id).where(*conditions)
 
@@ -234,7 +241,7 @@ Ranked = list[tuple[int, datetime | None]]
 def _rank_all(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
     """One statement: every match with its next open slot, sorted; the page of (id, next open slot)."""
     next_available = _next_available(start, end)
-    rows = session.execute(
+    rows = _core(session).execute(
         _matches(conditions)
         .add_columns(next_available)
         .order_by(*_order(filters, next_available))
@@ -266,14 +273,18 @@ def _rank_words(session, filters, conditions, start, offset: int, limit: int) ->
         .limit(WORDS_FETCH_LIMIT + 1)
         .subquery()
     )
-    rows = session.execute(
-        select(matches.c.id, matches.c.next_available, func.count().over())
-        .order_by(matches.c.relevance.desc(), nulls_last(matches.c.next_available), matches.c.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    rows = (
+        _core(session)
+        .execute(
+            select(matches.c.id, matches.c.next_available, func.count().over())
+            .order_by(matches.c.relevance.desc(), nulls_last(matches.c.next_available), matches.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        .all()
+    )
     # (a page past the end has no rows to carry the count: count them)
-    found = rows[0][2] if rows else session.scalar(select(func.count()).select_from(matches))
+    found = rows[0][2] if rows else _core(session).scalar(select(func.count()).select_from(matches))
     if found > WORDS_FETCH_LIMIT:
         return None
     return [(offer_id, when) for offer_id, when, _ in rows], found
@@ -297,7 +308,7 @@ def _rank_broad(session, filters, conditions, start, end, offset, limit, count_l
       soonest as above; past page 1, a band is counted (up to the page's offset) to skip it whole
       when it ends before the page."""
     if filters.sort == "price":
-        ceiling = session.scalar(
+        ceiling = _core(session).scalar(
             _matches(conditions)
             .with_only_columns(Offer.price)
             .order_by(Offer.price, Offer.id)
@@ -317,7 +328,7 @@ def _rank_broad(session, filters, conditions, start, end, offset, limit, count_l
     for band in range(len(words), -1, -1):  # all the words in the title first, then fewer
         in_band = [*conditions, relevance == band]
         if offset:  # is the whole band before the page?
-            size = session.scalar(
+            size = _core(session).scalar(
                 select(func.count()).select_from(
                     _matches(in_band).with_only_columns(Offer.id).limit(offset + 1).subquery()
                 )
@@ -346,12 +357,16 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
     soonest = filters.sort == "soonest"
     tie = [Offer.price] if soonest else []
     stored_ok = Offer.next_open_from <= start
-    dated = session.execute(
-        _matches([*(_walking(c) for c in conditions), stored_ok, Offer.next_open_at >= start])
-        .with_only_columns(Offer.next_open_at, *tie, Offer.id)
-        .order_by(Offer.next_open_at, *tie, Offer.id)
-        .limit(wanted)
-    ).all()
+    dated = (
+        _core(session)
+        .execute(
+            _matches([*(_walking(c) for c in conditions), stored_ok, Offer.next_open_at >= start])
+            .with_only_columns(Offer.next_open_at, *tie, Offer.id)
+            .order_by(Offer.next_open_at, *tie, Offer.id)
+            .limit(wanted)
+        )
+        .all()
+    )
     # worked out after `start` (a search of a moment past) / its slot has started since: found
     # on their own indexes (an OR of the two, or joined to the filters, is a scan of every offer
     # on SQLite), then filtered, and asked of the slot table
@@ -359,23 +374,31 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
         select(Offer.id).where(Offer.next_open_from > start),
         select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED, Offer.next_open_at < start),
     ).subquery()
-    redone = session.execute(
-        _matches([*conditions, Offer.id.in_(select(unsure.c.id))]).with_only_columns(
-            _next_available(start, end), *tie, Offer.id
+    redone = (
+        _core(session)
+        .execute(
+            _matches([*conditions, Offer.id.in_(select(unsure.c.id))]).with_only_columns(
+                _next_available(start, end), *tie, Offer.id
+            )
         )
-    ).all()
+        .all()
+    )
     order = sorted([*dated, *(row for row in redone if row[0] is not None)], key=lambda row: tuple(row))
     ranked: Ranked = [(row[-1], row[0]) for row in order[offset:wanted]]
     if len(ranked) == limit or len(dated) == wanted:  # (the latter: more dated offers may follow)
         return ranked
     # every offer with an open slot is above; those with none follow by (price,) id
     skip = max(0, offset - len(order))
-    undated = session.execute(
-        _matches([*conditions, stored_ok, Offer.next_open_at.is_(None)])
-        .with_only_columns(*tie, Offer.id)
-        .order_by(*tie, Offer.id)
-        .limit(skip + limit - len(ranked))
-    ).all()
+    undated = (
+        _core(session)
+        .execute(
+            _matches([*conditions, stored_ok, Offer.next_open_at.is_(None)])
+            .with_only_columns(*tie, Offer.id)
+            .order_by(*tie, Offer.id)
+            .limit(skip + limit - len(ranked))
+        )
+        .all()
+    )
     nones = sorted([*(tuple(row) for row in undated), *(tuple(row[1:]) for row in redone if row[0] is None)])
     ranked += [(row[-1], None) for row in nones[skip : skip + limit - len(ranked)]]
     return ranked
@@ -399,17 +422,21 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     window = [Slot.starts_at >= start, Slot.closed.is_(False)]
     if end is not None:
         window.append(Slot.starts_at < end)
-    prefix = session.execute(
-        select(Slot.starts_at, Slot.offer_id, Slot.id, Slot.capacity - Slot.booked)
-        .where(*window)
-        .order_by(Slot.starts_at, Slot.offer_id, Slot.id)
-        .limit(size)
-    ).all()
+    prefix = (
+        _core(session)
+        .execute(
+            select(Slot.starts_at, Slot.offer_id, Slot.id, Slot.capacity - Slot.booked)
+            .where(*window)
+            .order_by(Slot.starts_at, Slot.offer_id, Slot.id)
+            .limit(size)
+        )
+        .all()
+    )
     complete = len(prefix) < size  # the prefix is every open slot
     soonest = filters.sort == "soonest"  # ties on the start: price first, as _order says
     offers = dict(
         (offer_id, (price, reserve))
-        for offer_id, price, reserve in session.execute(
+        for offer_id, price, reserve in _core(session).execute(
             # an offer among the prefix's open slots has one in the window: no need to ask again
             _matches([_by_row(c) for c in conditions if not isinstance(c, OpenSlotIn)])
             .with_only_columns(Offer.id, Offer.price, Offer.emergency_reserve)
@@ -440,7 +467,7 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
             .offset(max(0, offset - len(first)))
             .limit(limit - len(ranked))
         )
-        ranked += [(offer_id, None) for offer_id in session.scalars(no_slot)]
+        ranked += [(offer_id, None) for offer_id in _core(session).scalars(no_slot)]
     return ranked
 
 
