@@ -1,40 +1,38 @@
-"""Searching published offers (read-only). Every filter is a plain, index-friendly predicate:
-status/category/price/age on offer's composite indexes, funding and area as EXISTS lookups on
-(stream, offer_id) and (code, profile_id), availability on slot (offer_id, starts_at)."""
+"""Searching published offers (read-only): the filters, `search_offers` and the page's offers.
+Every filter is a plain, index-friendly predicate: status/category/price/age on offer's composite
+indexes, funding as an EXISTS on (stream, offer_id), area as an IN over (code, profile_id),
+availability on slot (offer_id, starts_at). How a page is ranked is in `catalog.ranking`."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import (
-    ARRAY,
-    Integer,
-    any_,
-    case,
-    cast,
-    exists,
-    func,
-    nulls_last,
-    select,
-    union,
-)
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from marketplace.accounts.models import Organisation
-from marketplace.catalog.availability import open_slot_condition, stored_next_open
 from marketplace.catalog.models import (
     Category,
     FundingStream,
     Offer,
     OfferFunding,
     OfferStatus,
-    ProviderArea,
     ProviderProfile,
     Slot,
 )
+from marketplace.catalog.ranking import (
+    InArea,
+    OpenSlotIn,
+    Ranked,
+    WordMatch,
+    core,
+    matches,
+    rank_all,
+    rank_broad,
+    rank_words,
+    search_words,
+)
 from marketplace.core.clock import london_midnight, utcnow
 from marketplace.core.errors import ValidationFailed
-
-MAX_WORDS = 8
 
 
 @dataclass
@@ -81,10 +79,6 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
-def _words(q: str | None) -> list[str]:
-    return [w.lower() for w in (q or "").split()][:MAX_WORDS]
-
-
 def _window(filters: OfferFilters, now: datetime) -> tuple[datetime, datetime | None]:
     """Slots count from the later of now and the start of `available_from` (London), up to the end
     of `available_to`."""
@@ -99,7 +93,7 @@ def _window(filters: OfferFilters, now: datetime) -> tuple[datetime, datetime | 
 
 def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) -> list:
     conditions = [Offer.status == OfferStatus.PUBLISHED, ProviderProfile.verified_at.is_not(None)]
-    conditions += [WordMatch(word) for word in _words(filters.q)]
+    conditions += [WordMatch(word) for word in search_words(filters.q)]
     if filters.category is not None:
         conditions.append(Offer.category == filters.category)
     if filters.age is not None:
@@ -128,12 +122,6 @@ def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) ->
     return conditions
 
 
-def _relevance(words: list[str]):
-    """How many of the words are in the title (every match already has all of them somewhere)."""
-    hits = [case((func.lower(Offer.title).contains(word, autoescape=True), 1), else_=0) for word in words]
-    return sum(hits[1:], hits[0])
-
-
 COUNT_LIMIT = 1000
 """Searches count matches up to this many ("more than 1,000") and page through this many at most
 (the SEARCH_COUNT_LIMIT setting changes it for the search page and the JSON API).
@@ -153,26 +141,26 @@ def search_offers(
     The count stops at `count_limit` (None: counts every match, as the Open Referral feed needs).
     A search with no more matches than that is ranked in one statement, the database working
     out each match's next open slot. A broader one would make the database do that for every
-    match, so it ranks a page another way (see `_rank_broad`). A free-text search by relevance
-    without dates is counted and ranked in one statement instead (`_rank_words`). Either way the
+    match, so it ranks a page another way (see `rank_broad`). A free-text search by relevance
+    without dates is counted and ranked in one statement instead (`rank_words`). Either way the
     page's offers come with their provider, organisation, areas and funding streams in three
     more statements."""
     session.flush()
     start, end = _window(filters, now or utcnow())
     conditions = _conditions(filters, start, end)
     offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
-    words = _words(filters.q)
+    words = search_words(filters.q)
     windowed = filters.available_from is not None or filters.available_to is not None
     by_words = None
     if count_limit is not None and words and filters.sort == "relevance" and not windowed:
-        by_words = _rank_words(session, filters, conditions, start, offset, limit)
+        by_words = rank_words(session, filters, conditions, start, offset, limit)
     if by_words is not None:
         found = by_words[1]
     elif count_limit is None:
-        found = _core(session).scalar(_matches(conditions).with_only_columns(func.count()))
+        found = core(session).scalar(matches(conditions).with_only_columns(func.count()))
     else:
-        capped = _matches(conditions).with_only_columns(Offer.id).limit(count_limit + 1).subquery()
-        found = _core(session).scalar(select(func.count()).select_from(capped))
+        capped = matches(conditions).with_only_columns(Offer.id).limit(count_limit + 1).subquery()
+        found = core(session).scalar(select(func.count()).select_from(capped))
     exact = count_limit is None or found <= count_limit
     total = found if exact else count_limit
     if not exact and offset >= count_limit:
@@ -187,9 +175,9 @@ def search_offers(
     if by_words is not None:
         ranked = by_words[0]
     elif exact:
-        ranked = _rank_all(session, filters, conditions, start, end, offset, limit)
+        ranked = rank_all(session, filters, conditions, start, end, offset, limit)
     else:
-        ranked = _rank_broad(session, filters, conditions, start, end, offset, limit, count_limit)
+        ranked = rank_broad(session, filters, conditions, start, end, offset, limit, count_limit)
     return SearchResult(
         hits=_load(session, ranked),
         total=total,
@@ -205,330 +193,6 @@ def count_limit_setting() -> int:
     from flask import current_app
 
     return int(current_app.config.get("SEARCH_COUNT_LIMIT", COUNT_LIMIT))
-
-
-def _core(session: Session):
-    """The session's connection: the ranking statements return plain tuples, so they skip the
-    ORM's result handling (search_offers flushes first, so nothing pending is missed)."""
-    return session.connection()
-
-
-def _matches(conditions: list):
-    return select(Offer.id).join(ProviderProfile, ProviderProfile.id == Offer.provider_id).where(*conditions)
-
-
-def _next_available(start: datetime, end: datetime | None):
-    """Each offer's first open slot in the window: the stored next_open_at where it answers that
-    (catalog.availability), else the slot table."""
-    return stored_next_open(start, end).label("next_available")
-
-
-def _order(filters: OfferFilters, next_available) -> list:
-    soonest = nulls_last(next_available)  # offers with no open slot last
-    if filters.sort == "id":
-        return [Offer.id]
-    if filters.sort == "price":
-        return [Offer.price, soonest, Offer.id]
-    if filters.sort == "soonest":
-        return [soonest, Offer.price, Offer.id]
-    words = _words(filters.q)
-    return [_relevance(words).desc(), soonest, Offer.id] if words else [soonest, Offer.id]
-
-
-Ranked = list[tuple[int, datetime | None]]
-
-
-def _rank_all(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
-    """One statement: every match with its next open slot, sorted; the page of (id, next open slot)."""
-    next_available = _next_available(start, end)
-    rows = _core(session).execute(
-        _matches(conditions)
-        .add_columns(next_available)
-        .order_by(*_order(filters, next_available))
-        .limit(limit)
-        .offset(offset)
-    )
-    return [(offer_id, when) for offer_id, when in rows]
-
-
-WORDS_FETCH_LIMIT = 20_000
-
-
-def _rank_words(session, filters, conditions, start, offset: int, limit: int) -> tuple[Ranked, int] | None:
-    """A free-text search by relevance, no dates: the page and the number of matches, in one
-    statement; None if more than WORDS_FETCH_LIMIT match (then it is counted and ranked band by
-    band, `_rank_broad`).
-
-    Free text is the costly part of such a search (the trigram index finds candidates; each must
-    be read and checked), and counting, then ranking band by band, would do that several times.
-    Here the matches (at most the limit, which bounds the work) are read once, counted with a
-    window function and ranked from their stored next open slots."""
-    matches = (
-        _matches(conditions)
-        .with_only_columns(
-            Offer.id.label("id"),
-            _relevance(_word_list(conditions)).label("relevance"),
-            _next_available(start, None),
-        )
-        .limit(WORDS_FETCH_LIMIT + 1)
-        .subquery()
-    )
-    rows = (
-        _core(session)
-        .execute(
-            select(matches.c.id, matches.c.next_available, func.count().over())
-            .order_by(matches.c.relevance.desc(), nulls_last(matches.c.next_available), matches.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        .all()
-    )
-    # (a page past the end has no rows to carry the count: count them)
-    found = rows[0][2] if rows else _core(session).scalar(select(func.count()).select_from(matches))
-    if found > WORDS_FETCH_LIMIT:
-        return None
-    return [(offer_id, when) for offer_id, when, _ in rows], found
-
-
-def _word_list(conditions) -> list[str]:
-    return [c.word for c in conditions if isinstance(c, WordMatch)]
-
-
-def _rank_broad(session, filters, conditions, start, end, offset, limit, count_limit) -> Ranked:
-    """The same page as `_rank_all` for a search with more than `count_limit` matches, without
-    working out every match's next open slot:
-
-    - soonest first (the default without words, and "soonest"): in the order of the offers'
-      stored next open slots, which an index gives (`_by_stored`); with dates asked for, the
-      stored slot (the next from now) is not the answer, so open slots are read in start order
-      from the window's start until the page's offers have appeared (`_first_slots`);
-    - price: find the price of the last offer on the page (the index gives prices in order),
-      then rank only the offers up to that price in one statement;
-    - relevance: band by band (how many of the words are in the title, most first), each by
-      soonest as above; past page 1, a band is counted (up to the page's offset) to skip it whole
-      when it ends before the page."""
-    if filters.sort == "price":
-        ceiling = _core(session).scalar(
-            _matches(conditions)
-            .with_only_columns(Offer.price)
-            .order_by(Offer.price, Offer.id)
-            .offset(offset + limit - 1)
-            .limit(1)
-        )
-        if ceiling is not None:
-            conditions = [*conditions, Offer.price <= ceiling]
-        return _rank_all(session, filters, conditions, start, end, offset, limit)
-    windowed = filters.available_from is not None or filters.available_to is not None
-    by_soonest = _first_slots if windowed else _by_stored
-    words = _words(filters.q)
-    if filters.sort == "soonest" or not words:
-        return by_soonest(session, filters, conditions, start, end, offset, limit)
-    relevance = _relevance(words)
-    ranked: Ranked = []
-    for band in range(len(words), -1, -1):  # all the words in the title first, then fewer
-        in_band = [*conditions, relevance == band]
-        if offset:  # is the whole band before the page?
-            size = _core(session).scalar(
-                select(func.count()).select_from(
-                    _matches(in_band).with_only_columns(Offer.id).limit(offset + 1).subquery()
-                )
-            )
-            if size <= offset:
-                offset -= size
-                continue
-        wanted = limit - len(ranked)
-        found = by_soonest(session, filters, in_band, start, end, offset, wanted)
-        ranked += found
-        if len(found) == wanted:
-            break
-        offset = 0  # the band ran out within the page: the next one continues it
-    return ranked
-
-
-def _by_stored(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
-    """The page by soonest availability (no dates asked for), from the stored next open slots:
-
-    - offers whose stored slot answers the question (`availability.stored_next_open`), in its
-      order, which the (status, next_open_at) index gives, so the database stops at the page;
-    - merged with the few whose stored slot has started since it was worked out, asked of the
-      slot table (the refresh job keeps these few);
-    - then, if the page reaches past every offer with an open slot, those with none."""
-    wanted = offset + limit
-    soonest = filters.sort == "soonest"
-    tie = [Offer.price] if soonest else []
-    stored_ok = Offer.next_open_from <= start
-    dated = (
-        _core(session)
-        .execute(
-            _matches([*(_walking(c) for c in conditions), stored_ok, Offer.next_open_at >= start])
-            .with_only_columns(Offer.next_open_at, *tie, Offer.id)
-            .order_by(Offer.next_open_at, *tie, Offer.id)
-            .limit(wanted)
-        )
-        .all()
-    )
-    # worked out after `start` (a search of a moment past) / its slot has started since: found
-    # on their own indexes (an OR of the two, or joined to the filters, is a scan of every offer
-    # on SQLite), then filtered, and asked of the slot table
-    unsure = union(
-        select(Offer.id).where(Offer.next_open_from > start),
-        select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED, Offer.next_open_at < start),
-    ).subquery()
-    redone = (
-        _core(session)
-        .execute(
-            _matches([*conditions, Offer.id.in_(select(unsure.c.id))]).with_only_columns(
-                _next_available(start, end), *tie, Offer.id
-            )
-        )
-        .all()
-    )
-    order = sorted([*dated, *(row for row in redone if row[0] is not None)], key=lambda row: tuple(row))
-    ranked: Ranked = [(row[-1], row[0]) for row in order[offset:wanted]]
-    if len(ranked) == limit or len(dated) == wanted:  # (the latter: more dated offers may follow)
-        return ranked
-    # every offer with an open slot is above; those with none follow by (price,) id
-    skip = max(0, offset - len(order))
-    undated = (
-        _core(session)
-        .execute(
-            _matches([*conditions, stored_ok, Offer.next_open_at.is_(None)])
-            .with_only_columns(*tie, Offer.id)
-            .order_by(*tie, Offer.id)
-            .limit(skip + limit - len(ranked))
-        )
-        .all()
-    )
-    nones = sorted([*(tuple(row) for row in undated), *(tuple(row[1:]) for row in redone if row[0] is None)])
-    ranked += [(row[-1], None) for row in nones[skip : skip + limit - len(ranked)]]
-    return ranked
-
-
-PREFIX_SLOTS = 25  # per offer wanted: how far the slot scan reads before ranking every match instead
-
-
-def _first_slots(session, filters, conditions, start, end, offset: int, limit: int) -> Ranked:
-    """The page by soonest availability, read off the open slots in start order: an offer's
-    first slot read is its next open slot, so once offset + limit offers have appeared the page
-    is known. That is quick when matches are common (every offer, a council, a date window) and
-    slow when they are rare, so only a prefix is read: the first PREFIX_SLOTS x (offset + limit)
-    slots in (start, offer, slot) order, then which of their offers match, two plain statements
-    put together here (joined in SQL, the planner may read every matching offer instead). If
-    the prefix holds too few, the matches are few enough to rank outright (`_rank_all`, from the
-    stored next open slots). If the prefix is every open slot, the offers with none follow, by
-    id (soonest's "nulls last")."""
-    wanted = offset + limit
-    size = min(PREFIX_SLOTS * wanted, 20_000)
-    window = [Slot.starts_at >= start, Slot.closed.is_(False)]
-    if end is not None:
-        window.append(Slot.starts_at < end)
-    prefix = (
-        _core(session)
-        .execute(
-            select(Slot.starts_at, Slot.offer_id, Slot.id, Slot.capacity - Slot.booked)
-            .where(*window)
-            .order_by(Slot.starts_at, Slot.offer_id, Slot.id)
-            .limit(size)
-        )
-        .all()
-    )
-    complete = len(prefix) < size  # the prefix is every open slot
-    soonest = filters.sort == "soonest"  # ties on the start: price first, as _order says
-    offers = dict(
-        (offer_id, (price, reserve))
-        for offer_id, price, reserve in _core(session).execute(
-            # an offer among the prefix's open slots has one in the window: no need to ask again
-            _matches([_by_row(c) for c in conditions if not isinstance(c, OpenSlotIn)])
-            .with_only_columns(Offer.id, Offer.price, Offer.emergency_reserve)
-            .where(_id_in(session, Offer.id, {offer_id for _, offer_id, _, _ in prefix}))
-        )
-    )
-    rows = sorted(
-        (when, offers[offer_id][0] if soonest else 0, offer_id, slot_id)
-        for when, offer_id, slot_id, places in prefix
-        if offer_id in offers and places > offers[offer_id][1]
-    )
-    boundary = prefix[-1][0] if prefix else None
-    first: dict[int, datetime] = {}
-    for when, _, offer_id, _ in rows:
-        if soonest and not complete and when >= boundary:
-            # with price breaking ties, the prefix may hold only some slots of its last start
-            # time: only offers first seen before it are certain
-            break
-        first.setdefault(offer_id, when)
-    if len(first) < wanted and not complete:  # rare matches: rank them all
-        return _rank_all(session, filters, conditions, start, end, offset, limit)
-    ranked: Ranked = list(first.items())[offset:wanted]
-    windowed = filters.available_from is not None or filters.available_to is not None
-    if len(ranked) < limit and not windowed:  # every open slot read: the offers with none follow
-        no_slot = (
-            _matches([*conditions, ~exists().where(open_slot_condition(start, end)).correlate(Offer)])
-            .order_by(*([Offer.price] if soonest else []), Offer.id)
-            .offset(max(0, offset - len(first)))
-            .limit(limit - len(ranked))
-        )
-        ranked += [(offer_id, None) for offer_id in _core(session).scalars(no_slot)]
-    return ranked
-
-
-class WordMatch:
-    """`search_text LIKE '%word%'` as a where() condition. `by_row()` is the same test written so
-    that the trigram index cannot serve it, for a query that finds its few hundred rows by id."""
-
-    def __init__(self, word: str):
-        self.word = word
-
-    def __clause_element__(self):
-        return Offer.search_text.contains(self.word, autoescape=True)
-
-    def by_row(self):
-        return (Offer.search_text + "").contains(self.word, autoescape=True)
-
-
-class OpenSlotIn:
-    """The availability filter: the offer has an open slot in [start, end)."""
-
-    def __init__(self, start: datetime, end: datetime | None):
-        self.start, self.end = start, end
-
-    def __clause_element__(self):
-        return exists().where(open_slot_condition(self.start, self.end)).correlate(Offer)
-
-
-class InArea:
-    """The area filter: the offer's provider serves the area. An IN, not a correlated EXISTS: the
-    providers serving an area are looked up once (PostgreSQL hashes them), not once per offer."""
-
-    def __init__(self, kind, code):
-        self.kind, self.code = kind, code
-
-    def __clause_element__(self, column=Offer.provider_id):
-        serving = select(ProviderArea.profile_id).where(
-            ProviderArea.kind == self.kind, ProviderArea.code == self.code
-        )
-        return column.in_(serving)
-
-    def walking(self):
-        """The same test on `provider_id + 0`, which no index serves: SQLite would otherwise
-        read every offer of the area's providers and sort them, rather than walk the offers in
-        next-open-slot order and stop at the page."""
-        return self.__clause_element__(Offer.provider_id + 0)
-
-
-def _walking(condition):
-    return condition.walking() if isinstance(condition, InArea) else condition
-
-
-def _by_row(condition):
-    return condition.by_row() if isinstance(condition, WordMatch) else condition
-
-
-def _id_in(session: Session, column, ids):
-    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter however many ids (planning
-    a thousand parameters costs more than running the query)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(cast(list(ids), ARRAY(Integer)))
-    return column.in_(list(ids))
 
 
 def _load(session: Session, ranked: Ranked) -> list[Hit]:

@@ -72,9 +72,9 @@ SEARCHES = [
 def test_a_broad_search_shows_the_same_pages_as_ranking_every_match(
     session, many, search, prefix, days_later, monkeypatch
 ):
-    monkeypatch.setattr("marketplace.catalog.search.PREFIX_SLOTS", prefix)
+    monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_SLOTS", prefix)
     # free text is ranked in one read unless it matches more than this; then band by band
-    monkeypatch.setattr("marketplace.catalog.search.WORDS_FETCH_LIMIT", 3 if prefix == 1 else 20_000)
+    monkeypatch.setattr("marketplace.catalog.ranking.WORDS_FETCH_LIMIT", 3 if prefix == 1 else 20_000)
     search = dict(search)
     for key in ("available_from", "available_to"):
         if key in search:
