@@ -36,8 +36,11 @@ def strict_args(schema) -> dict:
     return parse(schema, request.args.to_dict(), "Check the search parameters")
 
 
+OFFER_OUT = OfferOut()  # one instance, reused: building a schema costs more than a dump
+
+
 def hit_json(hit) -> dict:
-    data = OfferOut().dump(hit.offer)
+    data = OFFER_OUT.dump(hit.offer)
     data["next_available"] = hit.next_available.isoformat() if hit.next_available else None
     return data
 
@@ -64,7 +67,7 @@ def search():
 @describe("get", "/offers/{id}", "One offer", response=OfferOut)
 def offer(offer_id: int):
     found = get_offer(offer_id)
-    return OfferOut().dump(visible(found, offer_visible_to(found, current_user), "offer"))
+    return OFFER_OUT.dump(visible(found, offer_visible_to(found, current_user), "offer"))
 
 
 class SlotRange(FormSchema):

@@ -288,12 +288,17 @@ class OfferOut(Schema):
     price = Pence(allow_zero=True)
     vat_treatment = fields.Function(lambda o: o.vat_treatment.value)
     funding_streams = fields.Function(lambda o: [s.value for s in o.funding_streams])
-    cancellation = fields.Function(lambda o: CancellationOut().dump(o))
-    booking_rules = fields.Function(lambda o: BookingRulesOut().dump(o))
+    cancellation = fields.Function(lambda o: _CANCELLATION.dump(o))
+    booking_rules = fields.Function(lambda o: _BOOKING_RULES.dump(o))
     status = fields.Function(lambda o: o.status.value)
     provider = fields.Nested(ProviderOut)
     updated_at = fields.DateTime()
     url = fields.Function(lambda o: url_for("catalog.offer_page", offer_id=o.id, _external=True))
+
+
+# one instance each, reused: building a marshmallow schema costs more than dumping an offer with it
+_CANCELLATION = CancellationOut()
+_BOOKING_RULES = BookingRulesOut()
 
 
 class SearchHitOut(OfferOut):
