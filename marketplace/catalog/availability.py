@@ -4,10 +4,10 @@ Ranking a broad search by soonest availability would otherwise make the database
 open slot of every match. Whenever a flush adds, changes or deletes a slot, or changes an offer's
 emergency reserve, the affected offers are noted, and worked out again just before the
 transaction commits (one UPDATE, its last statement), so the stored value is never behind a
-committed change. What time alone changes — the stored
-slot starting — is caught by search itself (`stored_next_open`: a value from before the search's
-start is not used; the slot table is asked instead) and, so that stays rare, by a job that works
-out those offers again every few minutes.
+committed change. What time alone changes (the stored slot starting) is caught by search itself
+(`stored_next_open`: a slot that started before the search's start is not used; the slot table
+is asked instead) and, so that stays rare, by a job that works those offers out again every few
+minutes.
 """
 
 import logging
@@ -167,27 +167,16 @@ def _forget(session: Session, transaction) -> None:
 
 def refresh_job() -> int:
     """The scheduler's job: refresh the offers whose stored next open slot has started."""
-    from flask import has_app_context
+    from marketplace.core.jobs import in_app
 
-    from marketplace.core.db import db
-
-    def run() -> int:
+    def run(session: Session) -> int:
         try:
-            count = refresh_stale(db.session)
-            db.session.commit()
+            count = refresh_stale(session)
+            session.commit()
         except Exception:
-            db.session.rollback()
+            session.rollback()
             raise
         log.info("next open slot worked out again for %d offers", count)
         return count
 
-    if has_app_context():
-        return run()
-    from marketplace import create_app
-
-    app = create_app()
-    with app.app_context():
-        try:
-            return run()
-        finally:
-            db.session.remove()
+    return in_app(run)

@@ -14,7 +14,5 @@ def schedule(scheduler) -> None:
         trigger=IntervalTrigger(minutes=REFRESH_MINUTES),
         id=JOB_ID,
         name="Offers' next open slot",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+        replace_existing=True,  # (coalesce, one instance at a time: the scheduler's defaults)
     )

@@ -95,7 +95,7 @@ def rank_words(session, filters, conditions, start, offset: int, limit: int) -> 
         matches(conditions)
         .with_only_columns(
             Offer.id.label("id"),
-            _relevance(_word_list(conditions)).label("relevance"),
+            _relevance(search_words(filters.q)).label("relevance"),
             _next_available(start, None),
         )
         .limit(WORDS_FETCH_LIMIT + 1)
@@ -118,12 +118,8 @@ def rank_words(session, filters, conditions, start, offset: int, limit: int) -> 
     return [(offer_id, when) for offer_id, when, _ in rows], found
 
 
-def _word_list(conditions) -> list[str]:
-    return [c.word for c in conditions if isinstance(c, WordMatch)]
-
-
-def rank_broad(session, filters, conditions, start, end, offset, limit, count_limit) -> Ranked:
-    """The same page as `rank_all` for a search with more than `count_limit` matches, without
+def rank_broad(session, filters, conditions, start, end, offset, limit) -> Ranked:
+    """The same page as `rank_all` for a search with more matches than the count limit, without
     working out every match's next open slot:
 
     - soonest first (the default without words, and "soonest"): in the order of the offers'
@@ -146,8 +142,7 @@ def rank_broad(session, filters, conditions, start, end, offset, limit, count_li
         if ceiling is not None:
             conditions = [*conditions, Offer.price <= ceiling]
         return rank_all(session, filters, conditions, start, end, offset, limit)
-    windowed = filters.available_from is not None or filters.available_to is not None
-    by_soonest = _first_slots if windowed else _by_stored
+    by_soonest = _first_slots if filters.windowed else _by_stored
     words = search_words(filters.q)
     if filters.sort == "soonest" or not words:
         return by_soonest(session, filters, conditions, start, end, offset, limit)
@@ -262,15 +257,15 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     )
     complete = len(prefix) < size  # the prefix is every open slot
     soonest = filters.sort == "soonest"  # ties on the start: price first, as _order says
-    offers = dict(
-        (offer_id, (price, reserve))
+    offers = {
+        offer_id: (price, reserve)
         for offer_id, price, reserve in core(session).execute(
             # an offer among the prefix's open slots has one in the window: no need to ask again
             matches([_by_row(c) for c in conditions if not isinstance(c, OpenSlotIn)])
             .with_only_columns(Offer.id, Offer.price, Offer.emergency_reserve)
             .where(_id_in(session, Offer.id, {offer_id for _, offer_id, _, _ in prefix}))
         )
-    )
+    }
     rows = sorted(
         (when, offers[offer_id][0] if soonest else 0, offer_id, slot_id)
         for when, offer_id, slot_id, places in prefix
@@ -287,8 +282,7 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     if len(first) < wanted and not complete:  # rare matches: rank them all
         return rank_all(session, filters, conditions, start, end, offset, limit)
     ranked: Ranked = list(first.items())[offset:wanted]
-    windowed = filters.available_from is not None or filters.available_to is not None
-    if len(ranked) < limit and not windowed:  # every open slot read: the offers with none follow
+    if len(ranked) < limit and not filters.windowed:  # every open slot read: the offers with none follow
         no_slot = (
             matches([*conditions, ~exists().where(open_slot_condition(start, end)).correlate(Offer)])
             .order_by(*([Offer.price] if soonest else []), Offer.id)

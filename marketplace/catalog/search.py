@@ -58,6 +58,11 @@ class OfferFilters:
     def from_args(cls, args: dict) -> "OfferFilters":
         return cls(**args)
 
+    @property
+    def windowed(self) -> bool:
+        """Dates were asked for: only offers with an open slot between them match."""
+        return self.available_from is not None or self.available_to is not None
+
 
 @dataclass
 class Hit:
@@ -109,7 +114,7 @@ def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) ->
         # IN, not a correlated EXISTS: the providers serving an area are looked up once (PostgreSQL
         # hashes them), not once per offer or per slot read
         conditions.append(InArea(kind, code))
-    if filters.available_from is not None or filters.available_to is not None:
+    if filters.windowed:
         conditions.append(OpenSlotIn(start, end))
     if filters.provider_ids is not None:
         conditions.append(ProviderProfile.organisation_id.in_(filters.provider_ids))
@@ -150,9 +155,8 @@ def search_offers(
     conditions = _conditions(filters, start, end)
     offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
     words = search_words(filters.q)
-    windowed = filters.available_from is not None or filters.available_to is not None
     by_words = None
-    if count_limit is not None and words and filters.sort == "relevance" and not windowed:
+    if count_limit is not None and words and filters.sort == "relevance" and not filters.windowed:
         by_words = rank_words(session, filters, conditions, start, offset, limit)
     if by_words is not None:
         found = by_words[1]
@@ -177,7 +181,7 @@ def search_offers(
     elif exact:
         ranked = rank_all(session, filters, conditions, start, end, offset, limit)
     else:
-        ranked = rank_broad(session, filters, conditions, start, end, offset, limit, count_limit)
+        ranked = rank_broad(session, filters, conditions, start, end, offset, limit)
     return SearchResult(
         hits=_load(session, ranked),
         total=total,

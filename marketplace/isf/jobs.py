@@ -180,20 +180,9 @@ def weekly_drawdown_job() -> DrawdownSummary:
 
     Uses the current app if there is one (tests, CLI), else builds one (the scheduler's thread).
     """
-    from flask import has_app_context
+    from marketplace.core.jobs import in_app
 
-    from marketplace.core.db import db
-
-    if has_app_context():
-        return _run_configured(db.session)
-    from marketplace import create_app
-
-    app = create_app()
-    with app.app_context():
-        try:
-            return _run_configured(db.session)
-        finally:
-            db.session.remove()
+    return in_app(_run_configured)
 
 
 def _run_configured(session: Session) -> DrawdownSummary:

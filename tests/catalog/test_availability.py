@@ -7,12 +7,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import CancelledBy
 from marketplace.catalog import availability, operations
 from marketplace.catalog.models import Offer, Slot
 from marketplace.catalog.search import OfferFilters, search_offers
+from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from tests.bookings.conftest import BookingWorld
 
@@ -86,6 +88,18 @@ def test_work_rolled_back_is_not_worked_out(session, make):
     session.rollback()
     assert session.info.get(availability.PENDING) is None
     assert stored(session, world.offer) == slot.starts_at
+
+
+def test_the_refresh_job_works_out_offers_whose_slot_has_started(app, session, make):
+    world = BookingWorld(session, make)
+    slot = world.make_slot(days_ahead=2)
+    session.commit()
+    # as if the stored slot had started: the job finds it and asks the slot table again
+    session.execute(update(Offer).values(next_open_at=utcnow() - timedelta(hours=1)))
+    session.commit()
+    assert availability.refresh_job() == 1
+    assert stored(session, world.offer) == slot.starts_at
+    assert availability.refresh_job() == 0
 
 
 def test_the_refresh_job_is_scheduled(app):
