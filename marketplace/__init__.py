@@ -27,12 +27,20 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from marketplace.core.auth import register_auth
     from marketplace.core.csrf import register_csrf
+    from marketplace.core.db import is_managed_by_models
     from marketplace.core.errors import register_error_handlers
     from marketplace.core.ids import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=MIGRATIONS_DIR,
+        compare_type=True,
+        render_as_batch=True,
+        include_object=is_managed_by_models,
+    )
     register_auth(app)
     register_csrf(app)
     register_error_handlers(app)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import utcnow
-from marketplace.core.db import db
+from marketplace.core.db import UNMANAGED_TABLES, db
 from marketplace.core.types import UTCDateTime
 
 
@@ -210,9 +210,10 @@ class Offer(db.Model):
         # refresh job).
         Index("ix_offer_status_next_open_at", "status", "next_open_at"),
         Index("ix_offer_next_open_from", "next_open_from"),
-        # Free-text search is `search_text LIKE '%word%'`: a trigram index serves it on PostgreSQL
-        # (pg_trgm, created below and in the migration). SQLite has no such index; there it is
-        # partial on a false predicate, so it stays empty and models and migrations still agree.
+        # Free-text search finds offers whose search_text holds each word: a trigram index serves
+        # it on PostgreSQL (pg_trgm, created below and in the migration). On SQLite this index is
+        # partial on a false predicate, so it stays empty and models and migrations still agree;
+        # there an FTS5 trigram table does the work (OFFER_TEXT_SQLITE below).
         Index(
             "ix_offer_search_text_trgm",
             "search_text",
@@ -362,6 +363,35 @@ event.listen(
     "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
+
+OFFER_TEXT = "offer_text"
+"""SQLite's free-text index: an FTS5 table with the trigram tokenizer over offer.search_text (an
+external-content table: it stores the index, not a copy of the text), kept in step by triggers,
+so every writer of offer (the ORM, bulk SQL, a console) keeps it right. A MATCH of quoted words
+finds the offers whose search_text contains each word, as `LIKE '%word%'` does, for words of
+three or more characters (see catalog.ranking.WordsMatch). Not a model: Alembic's comparison
+skips it (core.db.UNMANAGED_TABLES). Migration 3c1f0e2a9b7d creates the same."""
+
+OFFER_TEXT_SQLITE = (
+    f"CREATE VIRTUAL TABLE {OFFER_TEXT} USING fts5(search_text, content='offer', content_rowid='id', "
+    "tokenize='trigram')",
+    f"CREATE TRIGGER {OFFER_TEXT}_insert AFTER INSERT ON offer BEGIN "
+    f"INSERT INTO {OFFER_TEXT}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER {OFFER_TEXT}_delete AFTER DELETE ON offer BEGIN "
+    f"INSERT INTO {OFFER_TEXT}({OFFER_TEXT}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER {OFFER_TEXT}_update AFTER UPDATE OF search_text ON offer BEGIN "
+    f"INSERT INTO {OFFER_TEXT}({OFFER_TEXT}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {OFFER_TEXT}(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+
+for statement in OFFER_TEXT_SQLITE:
+    event.listen(Offer.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+# (dropping offer drops its triggers)
+event.listen(
+    Offer.__table__, "before_drop", DDL(f"DROP TABLE IF EXISTS {OFFER_TEXT}").execute_if(dialect="sqlite")
+)
+
+UNMANAGED_TABLES.add(OFFER_TEXT)
 
 # Keeps Offer.next_open_at up to date on every flush that touches slots or the emergency reserve.
 from marketplace.catalog import availability  # noqa: E402, F401

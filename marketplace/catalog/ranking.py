@@ -7,19 +7,22 @@ from datetime import datetime
 from sqlalchemy import (
     ARRAY,
     Integer,
+    and_,
     any_,
     case,
     cast,
+    column,
     exists,
     func,
     nulls_last,
     select,
+    table,
     union,
 )
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.availability import open_slot_condition, stored_next_open
-from marketplace.catalog.models import Offer, OfferStatus, ProviderArea, ProviderProfile, Slot
+from marketplace.catalog.models import OFFER_TEXT, Offer, OfferStatus, ProviderArea, ProviderProfile, Slot
 
 MAX_WORDS = 8
 
@@ -293,18 +296,37 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     return ranked
 
 
-class WordMatch:
-    """`search_text LIKE '%word%'` as a where() condition. `by_row()` is the same test written so
-    that the trigram index cannot serve it, for a query that finds its few hundred rows by id."""
+class WordsMatch:
+    """The free-text filter as a where() condition: the offer's search_text contains every word.
 
-    def __init__(self, word: str):
-        self.word = word
+    On PostgreSQL, `search_text LIKE '%word%'` per word, which the trigram index serves. On SQLite,
+    one MATCH of the quoted words on the FTS5 trigram table (models.OFFER_TEXT), which finds the
+    same offers; words under three characters have no trigram, so they are LIKEs on the offers
+    the MATCH found (or on every offer, if no word is long enough). `by_row()` is the same test
+    as plain LIKEs, which no index serves, for a query that finds its few hundred rows by id."""
+
+    def __init__(self, words: list[str], dialect: str):
+        self.words, self.dialect = words, dialect
 
     def __clause_element__(self):
-        return Offer.search_text.contains(self.word, autoescape=True)
+        if self.dialect != "sqlite":
+            return self.by_row(indexed=True)
+        long = [word for word in self.words if len(word) >= 3]
+        short = [_contains(Offer.search_text, word) for word in self.words if len(word) < 3]
+        if not long:
+            return and_(*short)
+        text_index = table(OFFER_TEXT, column("rowid"), column("search_text"))
+        query = " AND ".join('"' + word.replace('"', '""') + '"' for word in long)
+        found = select(text_index.c.rowid).where(text_index.c.search_text.match(query))
+        return and_(Offer.id.in_(found), *short)
 
-    def by_row(self):
-        return (Offer.search_text + "").contains(self.word, autoescape=True)
+    def by_row(self, *, indexed: bool = False):
+        text = Offer.search_text if indexed else Offer.search_text + ""  # (+ "": no index serves it)
+        return and_(*(_contains(text, word) for word in self.words))
+
+
+def _contains(text, word: str):
+    return text.contains(word, autoescape=True)
 
 
 class OpenSlotIn:
@@ -342,7 +364,7 @@ def _walking(condition):
 
 
 def _by_row(condition):
-    return condition.by_row() if isinstance(condition, WordMatch) else condition
+    return condition.by_row() if isinstance(condition, WordsMatch) else condition
 
 
 def _id_in(session: Session, column, ids):

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import Organisation
 from marketplace.catalog.models import (
@@ -16,6 +17,7 @@ from marketplace.catalog.models import (
     Offer,
     OfferFunding,
     OfferStatus,
+    ProviderArea,
     ProviderProfile,
     Slot,
 )
@@ -23,7 +25,7 @@ from marketplace.catalog.ranking import (
     InArea,
     OpenSlotIn,
     Ranked,
-    WordMatch,
+    WordsMatch,
     core,
     matches,
     rank_all,
@@ -96,9 +98,10 @@ def _window(filters: OfferFilters, now: datetime) -> tuple[datetime, datetime | 
     return start, end
 
 
-def _conditions(filters: OfferFilters, start: datetime, end: datetime | None) -> list:
+def _conditions(filters: OfferFilters, start: datetime, end: datetime | None, dialect: str) -> list:
     conditions = [Offer.status == OfferStatus.PUBLISHED, ProviderProfile.verified_at.is_not(None)]
-    conditions += [WordMatch(word) for word in search_words(filters.q)]
+    if words := search_words(filters.q):
+        conditions.append(WordsMatch(words, dialect))
     if filters.category is not None:
         conditions.append(Offer.category == filters.category)
     if filters.age is not None:
@@ -152,7 +155,7 @@ def search_offers(
     more statements."""
     session.flush()
     start, end = _window(filters, now or utcnow())
-    conditions = _conditions(filters, start, end)
+    conditions = _conditions(filters, start, end, session.get_bind().dialect.name)
     offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
     words = search_words(filters.q)
     by_words = None
@@ -200,8 +203,13 @@ def count_limit_setting() -> int:
 
 
 def _load(session: Session, ranked: Ranked) -> list[Hit]:
-    """The ranked offers with their provider and organisation (joined) and the providers' areas
-    and offers' funding streams (one statement each), in rank order."""
+    """The ranked offers with their provider and organisation (joined), then the providers' areas
+    and the offers' funding streams (one statement each), in rank order.
+
+    The two collections are read with plain selects and set as loaded (`set_committed_value`),
+    not with selectinload, whose per-query machinery cost more than the rest of the page load
+    (about 1 ms of a 7 ms search at 1,000 offers). Collections the session already holds are
+    left as they are, as selectinload leaves them."""
     if not ranked:
         return []
     offers = session.scalars(
@@ -209,14 +217,28 @@ def _load(session: Session, ranked: Ranked) -> list[Hit]:
         .join(ProviderProfile, ProviderProfile.id == Offer.provider_id)
         .join(Organisation, Organisation.id == ProviderProfile.organisation_id)
         .where(Offer.id.in_([offer_id for offer_id, _ in ranked]))
-        .options(
-            contains_eager(Offer.provider).contains_eager(ProviderProfile.organisation),
-            contains_eager(Offer.provider).selectinload(ProviderProfile.areas),
-            selectinload(Offer.funding),
-        )
-    )
+        .options(contains_eager(Offer.provider).contains_eager(ProviderProfile.organisation))
+    ).all()
+    _fill(session, "funding", {offer.id: offer for offer in offers}, OfferFunding, OfferFunding.offer_id)
+    providers = {offer.provider.id: offer.provider for offer in offers}
+    _fill(session, "areas", providers, ProviderArea, ProviderArea.profile_id)
     by_id = {offer.id: offer for offer in offers}
     return [Hit(by_id[offer_id], when) for offer_id, when in ranked]
+
+
+def _fill(session: Session, name: str, owners: dict, model, key) -> None:
+    """Load collection `name` of each owner (id -> object) not yet loaded, in one statement: the
+    rows of `model` whose `key` is among their ids, in the relationship's own order."""
+    unloaded = {owner_id: owner for owner_id, owner in owners.items() if name not in owner.__dict__}
+    if not unloaded:
+        return
+    relationship = getattr(type(next(iter(unloaded.values()))), name).property
+    rows = session.scalars(select(model).where(key.in_(list(unloaded))).order_by(*relationship.order_by))
+    found: dict[int, list] = {owner_id: [] for owner_id in unloaded}
+    for row in rows:
+        found[getattr(row, key.key)].append(row)
+    for owner_id, owner in unloaded.items():
+        set_committed_value(owner, name, found[owner_id])
 
 
 def offer_slots(

@@ -26,3 +26,16 @@ def _sqlite_begin(conn):
     # capacity) are then serialised, which is what row locks give us on PostgreSQL.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+UNMANAGED_TABLES: set[str] = set()
+"""Tables made by DDL rather than by a model (a domain adds the name; tables named `<name>_...`,
+such as an FTS5 table's shadow tables, count too). Alembic's comparison of models with the
+database skips them, so `flask db migrate` never proposes dropping them."""
+
+
+def is_managed_by_models(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: False for the UNMANAGED_TABLES found in the database."""
+    if type_ != "table" or not reflected:
+        return True
+    return not any(name == table or name.startswith(table + "_") for table in UNMANAGED_TABLES)

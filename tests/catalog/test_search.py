@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from marketplace.catalog import operations
 from marketplace.core.clock import LONDON, utcnow
@@ -90,6 +91,57 @@ def test_free_text(client, world):
         ("'; DROP TABLE offer; --", []),
     ]:
         assert sorted(ids(search(client, q=q))) == expected, q
+
+
+def test_free_text_words_of_any_length_together(client, world):
+    # SQLite's text index knows words of three letters or more; shorter ones are checked row by row
+    for q, expected in [
+        ("1:1", ["Saturday swimming"]),
+        ("po 1:1 au", ["Saturday swimming"]),
+        ("sea hy", ["Seaside residential break"]),
+        ("sea zz", []),
+        ('hydro"therapy', []),  # a quote is a plain character, not the index's query syntax
+        ('" OR "', []),
+        ("overnight*", []),
+        ("NEAR(overnight)", []),
+    ]:
+        assert sorted(ids(search(client, q=q))) == expected, q
+
+
+def test_free_text_follows_new_and_edited_offers(client, session, world, make_offer):
+    seaside = world["residential"]
+    operations.update_offer(
+        session,
+        seaside,
+        {"description": "Stays by the sea with a sensory room", "needs": ["tracheostomy"]},
+        None,
+    )
+    make_offer(world["hilltop"], title="Sensory garden mornings")
+    session.commit()
+    assert ids(search(client, q="hydrotherapy")) == []
+    assert ids(search(client, q="epilepsy")) == []
+    assert ids(search(client, q="sensory room")) == ["Seaside residential break"]
+    assert ids(search(client, q="tracheostomy")) == ["Seaside residential break"]
+    assert sorted(ids(search(client, q="sensory"))) == [
+        "Seaside residential break",
+        "Sensory garden mornings",
+    ]
+
+
+def test_free_text_on_sqlite_is_served_by_the_text_index(app, session, world):
+    """Without the FTS5 table SQLite reads every offer for a word (350 ms at 100,000 offers)."""
+    from sqlalchemy.dialects import sqlite
+
+    from marketplace.catalog.search import OfferFilters, _conditions, matches
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's text index; PostgreSQL's trigram index is in the models")
+    now = utcnow()
+    query = matches(_conditions(OfferFilters(q="sea hydrotherapy"), now, None, "sqlite"))
+    compiled = query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    plan = " ".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "offer_text VIRTUAL TABLE" in plan, plan
+    assert "SCAN offer " not in plan + " ", plan
 
 
 def test_category(client, world):

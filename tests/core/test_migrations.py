@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, select, text
 
 from marketplace import create_app
 from marketplace.catalog.availability import live_next_open
-from marketplace.core.db import db
+from marketplace.core.db import db, is_managed_by_models
 
 
 @pytest.fixture
@@ -43,7 +43,9 @@ def test_migrations_match_models(empty_database_url):
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": is_managed_by_models}
+            )
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
@@ -76,3 +78,56 @@ def test_the_next_open_slot_migration_works_out_every_existing_offer(empty_datab
         db.engine.dispose()
     assert len(stored) == 300 and sum(v is not None for v in stored.values()) > 250
     assert stored == live
+
+
+@pytest.mark.real_commits
+def test_the_text_index_migration_indexes_existing_offers(empty_database_url):
+    """Offers made before SQLite's text index (OFFER_TEXT) are found by free text after the upgrade,
+    and offers written afterwards, by the app or by plain SQL, are too."""
+    from datetime import UTC, datetime
+
+    from bench.bench_search import load_data
+    from marketplace.catalog.models import Offer
+    from marketplace.catalog.search import OfferFilters, search_offers
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        }
+    )
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="d48bb45db69c")  # the revision before
+        load_data(db.session, 300, datetime.now(UTC).replace(microsecond=0))
+        upgrade(directory=directory)
+        db.session.execute(text("UPDATE offer SET search_text = search_text || ' zebra' WHERE id % 7 = 0"))
+        db.session.commit()
+
+        def found(q):
+            result = search_offers(db.session, OfferFilters(q=q, per_page=100, sort="id"), count_limit=None)
+            return result.total, sorted(hit.offer.id for hit in result.hits)
+
+        def containing(*words):
+            matching = select(Offer.id).where(*(Offer.search_text.contains(w) for w in words))
+            ids = sorted(db.session.scalars(matching.where(Offer.status == "published")))
+            return ids
+
+        garden, zebra = found("sensory garden"), found("zebra")
+        expected_garden = [i for i in containing("sensory", "garden") if _verified(i)]
+        expected_zebra = [i for i in containing("zebra") if _verified(i)]
+        db.session.remove()
+        db.engine.dispose()
+    assert garden[0] > 5 and garden == (len(expected_garden), expected_garden[:100])
+    assert zebra[0] > 5 and zebra == (len(expected_zebra), expected_zebra[:100])
+
+
+def _verified(offer_id):
+    from marketplace.catalog.models import Offer, ProviderProfile
+
+    return db.session.scalar(
+        select(ProviderProfile.verified_at.is_not(None))
+        .join(Offer, Offer.provider_id == ProviderProfile.id)
+        .where(Offer.id == offer_id)
+    )
