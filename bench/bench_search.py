@@ -229,6 +229,7 @@ def cases(now: datetime) -> dict:
         "category+max_price": OfferFilters(category=Category.THERAPY, max_price=15000),
         "available window": OfferFilters(available_from=first, available_to=first + timedelta(days=14)),
         "free text": OfferFilters(q="sensory garden"),
+        "one common word": OfferFilters(q="sensory"),  # a quarter of the offers: ranked band by band
         "area": OfferFilters(area=(AreaKind.COUNCIL, "brightwater")),
         "area+age, soonest": OfferFilters(area=(AreaKind.COUNCIL, "eastshire"), age=12, sort="soonest"),
         "lowest price": OfferFilters(sort="price"),

@@ -56,6 +56,10 @@ SEARCHES = [
     {"sort": "price"},
     {"q": "sensory garden"},
     {"q": "break"},
+    {"q": "sensory"},  # in some titles: the top band is read off the soonest offers
+    {"q": "garden break"},
+    {"q": "music"},
+    {"q": "swim"},
     {"q": "swim", "sort": "soonest"},
     {"q": "music", "sort": "price"},
     {"category": Category.DAY_SESSION},
@@ -67,12 +71,13 @@ SEARCHES = [
 
 
 @pytest.mark.parametrize("days_later", [0, 3])  # 3: stored next open slots have started since
-@pytest.mark.parametrize("prefix", [1, 25])  # slots read per offer wanted before ranking all
+@pytest.mark.parametrize("prefix", [1, 25])  # slots / offers read per offer wanted before ranking all
 @pytest.mark.parametrize("search", SEARCHES, ids=[str(s) or "no filter" for s in SEARCHES])
 def test_a_broad_search_shows_the_same_pages_as_ranking_every_match(
     session, many, search, prefix, days_later, monkeypatch
 ):
     monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_SLOTS", prefix)
+    monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_OFFERS", prefix)
     # free text is ranked in one read unless it matches more than this; then band by band
     monkeypatch.setattr("marketplace.catalog.ranking.WORDS_FETCH_LIMIT", 3 if prefix == 1 else 20_000)
     search = dict(search)
@@ -125,3 +130,30 @@ def test_the_api_and_the_page_say_when_the_count_stopped(app, client, many, monk
     narrow = client.get("/api/v1/offers?q=break+35").get_json()
     assert narrow["paging"]["total"] == 1 and narrow["paging"]["total_exact"] is True
     assert "1 offer found" in client.get("/offers?q=break+35").get_data(as_text=True)
+
+
+def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slot_has_started(
+    session, catalog, make_offer, make_slot, monkeypatch
+):
+    """The top band is read off the soonest offers' stored slots; an offer whose stored slot has
+    started since is asked of the slot table and takes its place among them."""
+    monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_OFFERS", 2)  # the 4 soonest, for 2
+    provider = catalog.provider("Provider")
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+
+    def offer(title, *days):
+        made = make_offer(provider, title=title)
+        for day in days:
+            make_slot(made, starts_at=hour + timedelta(days=day), hours=2)
+        return made.id
+
+    started = offer("Sensory afternoons", 1, 5.5)  # stored: day 1, which has started by day 3
+    offer("Music club", 4)  # read, not a match
+    mornings = offer("Sensory mornings", 5)
+    offer("Sensory evenings", 6)
+    offer("Sensory nights", 7)
+    in_words = make_offer(provider, title="Music club 2", description="Sensory play")  # after every title
+    make_slot(in_words, starts_at=hour + timedelta(days=4.5), hours=2)
+    session.commit()
+    shown, _ = page(session, OfferFilters(q="sensory", per_page=2), now=utcnow() + timedelta(days=3))
+    assert [offer_id for offer_id, _ in shown] == [mornings, started]
