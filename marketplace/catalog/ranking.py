@@ -93,9 +93,10 @@ def rank_top_band(session, filters, conditions, start, offset: int, limit: int) 
     index gives them) are checked against the filters and given their band. If offset + limit
     of them are in the top band, the few whose stored slot does not answer (asked of the slot
     table, as `_by_stored` does) join them, and the first offset + limit are the page: every
-    other offer comes after every offer of the prefix, and no band comes before the top one. Otherwise (a rare top band, or a page far down) None: the caller ranks every
-    match (`rank_words`), which costs a read of each match (about 2 µs a match on PostgreSQL:
-    50 ms for a word found in 25,000 of 100,000 offers, where this takes a few)."""
+    other offer comes after every offer of the prefix, and no band comes before the top one.
+    Otherwise (a rare top band, or a page far down) None: the caller ranks every match
+    (`rank_words`), which costs a read of each match (about 2 µs a match on PostgreSQL: 50 ms
+    for a word found in 25,000 of 100,000 offers, where this takes a few)."""
     wanted = offset + limit
     words = search_words(filters.q)
     size = min(PREFIX_OFFERS * wanted, 20_000)
@@ -127,16 +128,8 @@ def rank_top_band(session, filters, conditions, start, offset: int, limit: int) 
     rows = [(when, offer_id) for when, offer_id in prefix if offer_id in in_top]
     if len(rows) < wanted:
         return None  # (the unsure offers could make up the difference, but rarely do)
-    unsure = union(
-        select(Offer.id).where(Offer.next_open_from > start),
-        select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED, Offer.next_open_at < start),
-    ).subquery()
-    next_available = _next_available(start, None)
     for when, offer_id, band in core(session).execute(
-        # (the few unsure offers drive this: the filters are checked row by row)
-        matches([*(_by_row(c) for c in conditions), Offer.id.in_(select(unsure.c.id))]).with_only_columns(
-            next_available, Offer.id, relevance
-        )
+        _unsure(conditions, start).with_only_columns(_next_available(start, None), Offer.id, relevance)
     ):
         if band == top and when is not None:  # (any later than the prefix sort after its rows)
             rows.append((when, offer_id))
@@ -254,20 +247,9 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
         )
         .all()
     )
-    # worked out after `start` (a search of a moment past) / its slot has started since: found
-    # on their own indexes (an OR of the two, or joined to the filters, is a scan of every offer
-    # on SQLite), then filtered, and asked of the slot table
-    unsure = union(
-        select(Offer.id).where(Offer.next_open_from > start),
-        select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED, Offer.next_open_at < start),
-    ).subquery()
     redone = (
         core(session)
-        .execute(
-            matches([*(_by_row(c) for c in conditions), Offer.id.in_(select(unsure.c.id))]).with_only_columns(
-                _next_available(start, end), *tie, Offer.id
-            )
-        )
+        .execute(_unsure(conditions, start).with_only_columns(_next_available(start, end), *tie, Offer.id))
         .all()
     )
     order = sorted([*dated, *(row for row in redone if row[0] is not None)], key=lambda row: tuple(row))
@@ -289,6 +271,19 @@ def _by_stored(session, filters, conditions, start, end, offset: int, limit: int
     nones = sorted([*(tuple(row) for row in undated), *(tuple(row[1:]) for row in redone if row[0] is None)])
     ranked += [(row[-1], None) for row in nones[skip : skip + limit - len(ranked)]]
     return ranked
+
+
+def _unsure(conditions, start: datetime):
+    """The matches whose stored next open slot does not answer for `start`: worked out after it
+    (a search of a moment past), or a slot that has started since. They are found on their own
+    indexes (an OR of the two, or joined to the filters, is a scan of every offer on SQLite) and
+    are few (the refresh job keeps them so), so they drive the query: the filters are checked
+    row by row. Select the columns wanted with `with_only_columns`."""
+    unsure = union(
+        select(Offer.id).where(Offer.next_open_from > start),
+        select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED, Offer.next_open_at < start),
+    ).subquery()
+    return matches([*(_by_row(c) for c in conditions), Offer.id.in_(select(unsure.c.id))])
 
 
 PREFIX_SLOTS = 25  # per offer wanted: how far the slot scan reads before ranking every match instead
