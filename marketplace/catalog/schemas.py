@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import Category, FundingStream, Setting, Unit, VatTreatment
 from marketplace.core.money import MAX_PENCE
-from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds
+from marketplace.core.schemas import FormSchema, Id, Parsed, Pence, Percent, Pounds
 
 MAX_AGE = 25
 SORTS = ("relevance", "price", "soonest")
@@ -52,14 +52,10 @@ class PenceArg(fields.Integer):
         )
 
 
-class Area(fields.String):
+class Area(Parsed):
     """A council area or postcode district, loaded as (kind, code)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return area_code(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
+    parse = staticmethod(area_code)
 
 
 class LocalTime(fields.String):

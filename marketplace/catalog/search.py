@@ -225,26 +225,30 @@ def _load(session: Session, ranked: Ranked) -> list[Hit]:
         .where(Offer.id.in_([offer_id for offer_id, _ in ranked]))
         .options(contains_eager(Offer.provider).contains_eager(ProviderProfile.organisation))
     ).all()
-    _fill(session, "funding", {offer.id: offer for offer in offers}, OfferFunding, OfferFunding.offer_id)
-    providers = {offer.provider.id: offer.provider for offer in offers}
-    _fill(session, "areas", providers, ProviderArea, ProviderArea.profile_id)
+    _fill(session, Offer.funding, {offer.id: offer for offer in offers}, OfferFunding.offer_id)
+    _fill(
+        session, ProviderProfile.areas, {o.provider.id: o.provider for o in offers}, ProviderArea.profile_id
+    )
     by_id = {offer.id: offer for offer in offers}
     return [Hit(by_id[offer_id], when) for offer_id, when in ranked]
 
 
-def _fill(session: Session, name: str, owners: dict, model, key) -> None:
-    """Load collection `name` of each owner (id -> object) not yet loaded, in one statement: the
-    rows of `model` whose `key` is among their ids, in the relationship's own order."""
-    unloaded = {owner_id: owner for owner_id, owner in owners.items() if name not in owner.__dict__}
+def _fill(session: Session, collection, owners: dict, key) -> None:
+    """Load `collection` (a relationship, e.g. Offer.funding) of each owner (id -> object) that
+    has not loaded it, in one statement: the rows whose `key` is among their ids, in the
+    relationship's own order."""
+    unloaded = {owner_id: owner for owner_id, owner in owners.items() if collection.key not in owner.__dict__}
     if not unloaded:
         return
-    relationship = getattr(type(next(iter(unloaded.values()))), name).property
-    rows = session.scalars(select(model).where(key.in_(list(unloaded))).order_by(*relationship.order_by))
+    relationship = collection.property
+    rows = session.scalars(
+        select(relationship.mapper.class_).where(key.in_(list(unloaded))).order_by(*relationship.order_by)
+    )
     found: dict[int, list] = {owner_id: [] for owner_id in unloaded}
     for row in rows:
         found[getattr(row, key.key)].append(row)
     for owner_id, owner in unloaded.items():
-        set_committed_value(owner, name, found[owner_id])
+        set_committed_value(owner, collection.key, found[owner_id])
 
 
 def offer_slots(

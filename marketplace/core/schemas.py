@@ -75,21 +75,26 @@ class FormSchema(Schema):
         unknown = EXCLUDE
 
 
-class Pounds(fields.String):
+class Parsed(fields.String):
+    """Text a person typed, loaded by `parse` (a function of the text that raises ValueError with
+    a message for the person); subclasses set `parse`."""
+
+    parse = staticmethod(str)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return self.parse(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
+
+
+class Pounds(Parsed):
     """An amount a person typed in pounds ('1,234.50', '£295'), loaded as integer pence."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_pounds(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
+    parse = staticmethod(parse_pounds)
 
 
-class Percent(fields.String):
+class Percent(Parsed):
     """A percentage a person typed ('5', '8.5'), loaded as integer basis points."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_percent_bp(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as err:
-            raise ValidationError(str(err)) from None
+    parse = staticmethod(parse_percent_bp)
