@@ -1,13 +1,14 @@
 """What comes in (search filters, offer and profile forms, slots) and what goes out (JSON)."""
 
 import re
-from datetime import time
+from datetime import time, timedelta
 
 from flask import url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import Category, FundingStream, Setting, Unit, VatTreatment
+from marketplace.core.clock import today
 from marketplace.core.money import MAX_PENCE
 from marketplace.core.schemas import FormSchema, Id, Parsed, Pence, Percent, Pounds
 
@@ -110,6 +111,18 @@ def _text(length: int, **kwargs) -> fields.String:
     return fields.String(
         validate=validate.Length(max=length, error=f"Must be {length} characters or fewer"), **kwargs
     )
+
+
+class OfferDatesArgs(BlankIsMissing):
+    """Which four weeks of an offer's dates its page shows (?from=2026-12-01)."""
+
+    from_ = fields.Date(data_key="from", error_messages={"invalid": "Enter a date like 2026-12-01"})
+
+    @validates_schema
+    def _near(self, data, **kwargs):
+        first = data.get("from_")
+        if first is not None and first > today() + timedelta(days=2 * 366):
+            raise ValidationError("Choose a date within the next two years", field_name="from")
 
 
 class ProfileForm(BlankIsMissing):

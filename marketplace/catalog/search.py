@@ -34,7 +34,7 @@ from marketplace.catalog.ranking import (
     rank_words,
     search_words,
 )
-from marketplace.core.clock import london_midnight, utcnow
+from marketplace.core.clock import LONDON, london_midnight, utcnow
 from marketplace.core.errors import ValidationFailed
 
 
@@ -261,3 +261,41 @@ def offer_slots(
     if not include_closed:
         query = query.where(Slot.closed.is_(False))
     return list(session.scalars(query.order_by(Slot.starts_at)))
+
+
+DATES_SHOWN = 28  # days of an offer's dates its page shows at a time
+
+
+@dataclass
+class DatesPage:
+    """Four weeks of an offer's open and full dates, from `first` to `last` (London days), and
+    where the pages before and after start (None: nothing there to show)."""
+
+    first: date
+    last: date
+    slots: list[Slot]
+    earlier: date | None
+    later: date | None  # the London day of the next date after `last`
+
+
+def dates_page(session: Session, offer: Offer, first: date | None, now: datetime | None = None) -> DatesPage:
+    """The offer's dates (closed ones left out) for DATES_SHOWN days from `first` (today, London,
+    if None or past); `later` skips straight to the next date, however far off."""
+    now = now or utcnow()
+    this_day = now.astimezone(LONDON).date()
+    first = max(first or this_day, this_day)
+    last = first + timedelta(days=DATES_SHOWN - 1)
+    start = max(now, london_midnight(first))
+    end = london_midnight(last + timedelta(days=1))
+    next_start = session.scalar(
+        select(func.min(Slot.starts_at)).where(
+            Slot.offer_id == offer.id, Slot.closed.is_(False), Slot.starts_at >= end
+        )
+    )
+    return DatesPage(
+        first=first,
+        last=last,
+        slots=offer_slots(session, offer, start, end),
+        earlier=max(this_day, first - timedelta(days=DATES_SHOWN)) if first > this_day else None,
+        later=next_start.astimezone(LONDON).date() if next_start else None,
+    )

@@ -1,8 +1,6 @@
 """Catalogue pages: search and offer pages for everyone; offers, slots and profile for providers;
 provider verification for platform admins. The Open Referral feed is registered beside them."""
 
-from datetime import timedelta
-
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,8 +21,22 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.openreferral import bp as openreferral_bp
 from marketplace.catalog.openreferral import register as register_openreferral
-from marketplace.catalog.schemas import OfferForm, PatternForm, ProfileForm, SearchForm, SlotForm, VerifyForm
-from marketplace.catalog.search import OfferFilters, count_limit_setting, offer_slots, search_offers
+from marketplace.catalog.schemas import (
+    OfferDatesArgs,
+    OfferForm,
+    PatternForm,
+    ProfileForm,
+    SearchForm,
+    SlotForm,
+    VerifyForm,
+)
+from marketplace.catalog.search import (
+    OfferFilters,
+    count_limit_setting,
+    dates_page,
+    offer_slots,
+    search_offers,
+)
 from marketplace.core.auth import roles_required
 from marketplace.core.clock import london_midnight, utcnow
 from marketplace.core.dashboard import register_panel
@@ -84,9 +96,13 @@ def search_page():
 def offer_page(offer_id: int):
     offer = get_offer(offer_id)
     visible(offer, offer_visible_to(offer, current_user), "offer")
-    now = utcnow()
-    slots = offer_slots(db.session, offer, now, now + timedelta(days=90))
-    return render_template("catalog/offer.html", offer=offer, slots=slots)
+    form = request.args.to_dict()
+    try:
+        first, errors, status = parse(OfferDatesArgs(), form, "Check the date").get("from_"), {}, 200
+    except ValidationFailed as err:  # the page still shows, from today, with the error summary
+        first, errors, status = None, err.fields, 422
+    dates = dates_page(db.session, offer, first)
+    return render_template("catalog/offer.html", offer=offer, dates=dates, form=form, errors=errors), status
 
 
 # ---- providers ------------------------------------------------------------------------------
