@@ -183,6 +183,11 @@ class ProviderArea(db.Model):
     profile: Mapped[ProviderProfile] = relationship(back_populates="areas")
 
 
+WALK_TEXT_BYTES = 1800
+"""PostgreSQL's walk index (ix_offer_walk) holds offers whose search_text is up to this many bytes:
+with a title of up to 200 characters (800 bytes) its rows stay under a btree row's 2,704."""
+
+
 class Offer(db.Model):
     """A priced service a provider offers. Only published offers of verified providers are
     searchable; archived offers stay for the bookings that refer to them."""
@@ -208,8 +213,37 @@ class Offer(db.Model):
         # Soonest availability: offers in stored-next-open-slot order, so a search stops at its
         # page; and the few whose stored slot has started or was never worked out (search, the
         # refresh job).
-        Index("ix_offer_status_next_open_at", "status", "next_open_at"),
+        # (On SQLite the walk index below starts with the same columns: this one stays empty there.)
+        Index("ix_offer_status_next_open_at", "status", "next_open_at", sqlite_where=text("0")),
         Index("ix_offer_next_open_from", "next_open_from"),
+        # Free text alone is read off the published offers in stored-next-open-slot order, each
+        # checked against the words in the index itself (catalog.ranking.rank_walk), so these hold
+        # every column that walk reads. On PostgreSQL: INCLUDE, for search_text up to WALK_TEXT_BYTES
+        # (an index row has a size limit); the few longer ones have an index of their own, and
+        # the walk merges the two. On SQLite (no INCLUDE, no size limit): one index, whose key
+        # starts as ix_offer_status_next_open_at's, so it serves that index's searches too. Each is
+        # empty on the other database.
+        Index(
+            "ix_offer_walk",
+            "next_open_at",
+            "id",
+            postgresql_include=["search_text", "title", "provider_id", "next_open_from", "emergency_reserve"],
+            postgresql_where=text(f"status = 'published' AND octet_length(search_text) <= {WALK_TEXT_BYTES}"),
+            sqlite_where=text("0"),
+        ),
+        Index(
+            "ix_offer_walk_long",
+            "next_open_at",
+            "id",
+            postgresql_where=text(f"status = 'published' AND octet_length(search_text) > {WALK_TEXT_BYTES}"),
+            sqlite_where=text("0"),
+        ),
+        Index(
+            "ix_offer_walk_sqlite",
+            *("status", "next_open_at", "id", "search_text", "title", "provider_id", "next_open_from"),
+            "emergency_reserve",
+            postgresql_where=text("false"),
+        ),
         # Free-text search finds offers whose search_text holds each word: a trigram index serves
         # it on PostgreSQL (pg_trgm, created below and in the migration). On SQLite this index is
         # partial on a false predicate, so it stays empty and models and migrations still agree;
@@ -280,6 +314,19 @@ class Offer(db.Model):
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.title!r} {self.status}>"
+
+
+# Relevance is how many of the words the title holds: this finds the offers whose title holds
+# them (ranking.rank_walk asks whether any match ranks above its page), with ILIKE (trigrams
+# ignore case, so no lower(title) expression is needed). On SQLite it stays empty: OFFER_TITLE
+# does its work.
+Index(
+    "ix_offer_title_trgm",
+    Offer.title,
+    postgresql_using="gin",
+    postgresql_ops={"title": "gin_trgm_ops"},
+    sqlite_where=text("0"),
+)
 
 
 class OfferFunding(db.Model):
@@ -364,6 +411,15 @@ event.listen(
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
 
+# How many offers have a search_text too long for the walk index (ix_offer_walk): the planner
+# needs this to choose ix_offer_walk_long for them (without it, it guesses a third of all offers).
+OFFER_TEXT_BYTES_STATISTICS = (
+    "CREATE STATISTICS IF NOT EXISTS offer_search_text_bytes ON (octet_length(search_text)) FROM offer"
+)
+event.listen(
+    Offer.__table__, "after_create", DDL(OFFER_TEXT_BYTES_STATISTICS).execute_if(dialect="postgresql")
+)
+
 OFFER_TEXT = "offer_text"
 """SQLite's free-text index: an FTS5 table with the trigram tokenizer over offer.search_text (an
 external-content table: it stores the index, not a copy of the text), kept in step by triggers,
@@ -392,6 +448,34 @@ event.listen(
 )
 
 UNMANAGED_TABLES.add(OFFER_TEXT)
+
+OFFER_TITLE = "offer_title"
+"""SQLite's index of titles, as OFFER_TEXT is of search_text (an FTS5 trigram table over
+offer.title, external-content, kept by triggers): relevance is how many of the words the title
+holds, and catalog.ranking.rank_walk asks it whether any match ranks above its page (PostgreSQL
+has ix_offer_title_trgm). A table of its own: FTS5 keeps one index for all of a table's columns,
+so a title column in OFFER_TEXT would read search_text's long lists for every word. Migration
+5b8d2c7e4f10 creates the same."""
+
+OFFER_TITLE_SQLITE = (
+    f"CREATE VIRTUAL TABLE {OFFER_TITLE} USING fts5(title, content='offer', content_rowid='id', "
+    "tokenize='trigram')",
+    f"CREATE TRIGGER {OFFER_TITLE}_insert AFTER INSERT ON offer BEGIN "
+    f"INSERT INTO {OFFER_TITLE}(rowid, title) VALUES (new.id, new.title); END",
+    f"CREATE TRIGGER {OFFER_TITLE}_delete AFTER DELETE ON offer BEGIN "
+    f"INSERT INTO {OFFER_TITLE}({OFFER_TITLE}, rowid, title) VALUES ('delete', old.id, old.title); END",
+    f"CREATE TRIGGER {OFFER_TITLE}_update AFTER UPDATE OF title ON offer BEGIN "
+    f"INSERT INTO {OFFER_TITLE}({OFFER_TITLE}, rowid, title) VALUES ('delete', old.id, old.title); "
+    f"INSERT INTO {OFFER_TITLE}(rowid, title) VALUES (new.id, new.title); END",
+)
+
+for statement in OFFER_TITLE_SQLITE:
+    event.listen(Offer.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+event.listen(
+    Offer.__table__, "before_drop", DDL(f"DROP TABLE IF EXISTS {OFFER_TITLE}").execute_if(dialect="sqlite")
+)
+
+UNMANAGED_TABLES.add(OFFER_TITLE)
 
 # Keeps Offer.next_open_at up to date on every flush that touches slots or the emergency reserve.
 from marketplace.catalog import availability  # noqa: E402, F401

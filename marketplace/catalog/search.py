@@ -16,7 +16,6 @@ from marketplace.catalog.models import (
     FundingStream,
     Offer,
     OfferFunding,
-    OfferStatus,
     ProviderArea,
     ProviderProfile,
     Slot,
@@ -24,6 +23,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.ranking import (
     InArea,
     OpenSlotIn,
+    Published,
     Ranked,
     WordsMatch,
     core,
@@ -31,6 +31,7 @@ from marketplace.catalog.ranking import (
     rank_all,
     rank_broad,
     rank_top_band,
+    rank_walk,
     rank_words,
     search_words,
 )
@@ -60,6 +61,13 @@ class OfferFilters:
     @classmethod
     def from_args(cls, args: dict) -> "OfferFilters":
         return cls(**args)
+
+    @property
+    def words_only(self) -> bool:
+        """Free text is the only filter."""
+        others = (self.category, self.age, self.area, self.max_price, self.funding_stream, self.provider_ids,
+                  self.min_age_at_least, self.max_age_at_most, self.modified_after)  # fmt: skip
+        return bool(search_words(self.q)) and not self.windowed and all(value is None for value in others)
 
     @property
     def windowed(self) -> bool:
@@ -100,7 +108,7 @@ def _window(filters: OfferFilters, now: datetime) -> tuple[datetime, datetime | 
 
 
 def _conditions(filters: OfferFilters, start: datetime, end: datetime | None, dialect: str) -> list:
-    conditions = [Offer.status == OfferStatus.PUBLISHED, ProviderProfile.verified_at.is_not(None)]
+    conditions = [Published(), ProviderProfile.verified_at.is_not(None)]
     if words := search_words(filters.q):
         conditions.append(WordsMatch(words, dialect))
     if filters.category is not None:
@@ -162,8 +170,11 @@ def search_offers(
     words = search_words(filters.q)
     by_words = top_band = None
     if count_limit is not None and words and filters.sort == "relevance" and not filters.windowed:
-        top_band = rank_top_band(session, filters, conditions, start, offset, limit)
-        if top_band is None:
+        if filters.words_only:
+            by_words = rank_walk(session, filters, conditions, start, offset, limit, count_limit)
+        else:
+            top_band = rank_top_band(session, filters, conditions, start, offset, limit)
+        if by_words is None and top_band is None:
             by_words = rank_words(session, filters, conditions, start, offset, limit)
     if by_words is not None:
         found = by_words[1]

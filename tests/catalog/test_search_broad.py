@@ -56,8 +56,11 @@ SEARCHES = [
     {"sort": "price"},
     {"q": "sensory garden"},
     {"q": "break"},
-    {"q": "sensory"},  # in some titles: the top band is read off the soonest offers
+    {"q": "sensory"},  # free text alone: the walk (test_search_walk.py)
     {"q": "garden break"},
+    # free text and another filter: the top band is read off the soonest offers (rank_top_band)
+    {"q": "sensory", "category": Category.DAY_SESSION},
+    {"q": "garden break", "max_price": 3500},
     {"q": "music"},
     {"q": "swim"},
     {"q": "swim", "sort": "soonest"},
@@ -132,11 +135,13 @@ def test_the_api_and_the_page_say_when_the_count_stopped(app, client, many, monk
     assert "1 offer found" in client.get("/offers?q=break+35").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("other_filter", [{}, {"max_price": 10_000_000}], ids=["walk", "top band"])
 def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slot_has_started(
-    session, catalog, make_offer, make_slot, monkeypatch
+    session, catalog, make_offer, make_slot, monkeypatch, other_filter
 ):
-    """The top band is read off the soonest offers' stored slots; an offer whose stored slot has
-    started since is asked of the slot table and takes its place among them."""
+    """The top band is read off the soonest offers' stored slots (free text alone: the walk;
+    with another filter: rank_top_band); an offer whose stored slot has started since is asked of
+    the slot table and takes its place among them."""
     monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_OFFERS", 2)  # the 4 soonest, for 2
     provider = catalog.provider("Provider")
     hour = utcnow().replace(minute=0, second=0, microsecond=0)
@@ -155,5 +160,6 @@ def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slo
     in_words = make_offer(provider, title="Music club 2", description="Sensory play")  # after every title
     make_slot(in_words, starts_at=hour + timedelta(days=4.5), hours=2)
     session.commit()
-    shown, _ = page(session, OfferFilters(q="sensory", per_page=2), now=utcnow() + timedelta(days=3))
+    filters = OfferFilters(q="sensory", per_page=2, **other_filter)
+    shown, _ = page(session, filters, now=utcnow() + timedelta(days=3), count_limit=3)
     assert [offer_id for offer_id, _ in shown] == [mornings, started]

@@ -118,3 +118,49 @@ def test_the_text_index_migration_indexes_existing_offers(empty_database_url):
         db.engine.dispose()
     assert garden[0] > 5 and garden == (len(expected_garden), expected_garden[:100])
     assert zebra[0] > 5 and zebra == (len(expected_zebra), expected_zebra[:100])
+
+
+@pytest.mark.real_commits
+def test_the_walk_index_migration_indexes_existing_titles(empty_database_url):
+    """After the upgrade that added the walk indexes and the titles' index (on SQLite a table
+    indexing existing titles), free text alone finds an existing offer whose title holds every
+    word, though it opens last: a small count limit (the walk) shows what ranking every match
+    does."""
+    from datetime import UTC, datetime
+
+    from bench.bench_search import load_data
+    from marketplace.catalog.availability import refresh
+    from marketplace.catalog.models import Offer, ProviderProfile
+    from marketplace.catalog.search import OfferFilters, search_offers
+
+    app = _app(empty_database_url)
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="3c1f0e2a9b7d")  # the revision before
+        now = datetime.now(UTC).replace(microsecond=0)
+        load_data(db.session, 300, now)
+        refresh(db.session, None, now)
+        last = db.session.scalar(
+            select(Offer.id)
+            .join(ProviderProfile, ProviderProfile.id == Offer.provider_id)
+            .where(Offer.status == "published", ProviderProfile.verified_at.is_not(None))
+            .where(Offer.search_text.contains("sensory"), Offer.search_text.contains("garden"))
+            .order_by(Offer.next_open_at.desc().nulls_last())
+            .limit(1)
+        )
+        db.session.execute(
+            text("UPDATE offer SET title = 'Sensory garden days' WHERE id = :id"), {"id": last}
+        )
+        db.session.commit()
+        upgrade(directory=directory)
+
+        def shown(count_limit):
+            result = search_offers(
+                db.session, OfferFilters(q="sensory garden", per_page=3), count_limit=count_limit
+            )
+            return [(hit.offer.id, hit.next_available) for hit in result.hits], result.total
+
+        (walked, _), (everything, found) = shown(12), shown(None)
+        db.session.remove()
+        db.engine.dispose()
+    assert found > 13 and everything[0][0] == last and walked == everything
