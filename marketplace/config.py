@@ -64,13 +64,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
     }
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # psycopg prepares a statement run five times, and PostgreSQL may then plan it once for
-        # any values: a search's plan depends on its words (a walk for common ones, the text
-        # index for rare ones), so every statement is planned with its own values.
-        config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {
-            "options": "-c plan_cache_mode=force_custom_plan"
-        }
     config.update(overrides)
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(env, instance_path)

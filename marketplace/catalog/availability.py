@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, case, event, func, inspect, or_, select, update
+from sqlalchemy import and_, case, event, exists, func, inspect, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.core.clock import utcnow
@@ -39,6 +39,15 @@ def open_slot_condition(start: datetime, end: datetime | None = None):
     if end is not None:
         conditions.append(Slot.starts_at < end)
     return and_(*conditions)
+
+
+def has_open_slot(start: datetime, end: datetime | None = None):
+    """EXISTS an open slot of the (correlated) offer in [start, end), as `SELECT 1`: SQLite reads
+    `SELECT *` as needing every column of slot, and then probes the (offer_id, starts_at) unique
+    index and the table rather than the covering ix_slot_offer_open."""
+    from marketplace.catalog.models import Offer
+
+    return exists(literal_column("1")).where(open_slot_condition(start, end)).correlate(Offer)
 
 
 def live_next_open(start: datetime, end: datetime | None = None):

@@ -2,30 +2,32 @@
 and the conditions they share. Every strategy returns the page as (offer id, next open slot)
 pairs, in order; tests/catalog/test_search_broad.py checks each against ranking every match."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import combinations
 
 from sqlalchemy import (
     ARRAY,
+    DateTime,
     Integer,
+    String,
     and_,
     any_,
     case,
     cast,
     column,
-    exists,
     func,
     literal,
     nulls_last,
     or_,
     select,
     table,
+    type_coerce,
     union,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.availability import open_slot_condition, stored_next_open
+from marketplace.catalog.availability import has_open_slot, stored_next_open
 from marketplace.catalog.models import (
     OFFER_TEXT,
     OFFER_TITLE,
@@ -168,33 +170,49 @@ def rank_walk(session, filters, conditions, start, offset: int, limit: int, coun
     words = search_words(filters.q)
     relevance = _relevance(words)
     size = max(count_limit + 1, wanted)
+    sqlite = session.get_bind().dialect.name == "sqlite"
     rows = _walk(session, conditions, start, relevance, size)
-    key = {offer_id: (-band, when is None, when or start, offer_id) for offer_id, _, when, band in rows}
+    # (band first, no slot last, then soonest and id; the slots as the database gives them, see _raw)
+    key = {offer_id: (-band, when is None, when or 0, offer_id) for offer_id, _, when, band in rows}
+
+    def page(keys) -> Ranked:
+        return [(offer_id, None if none else _from_raw(when, sqlite)) for _, none, when, offer_id in keys]
+
     if len(rows) < size:  # every match: rank them
-        ranked = sorted(key.values())[offset:wanted]
-        return [(offer_id, None if none else when) for _, none, when, offer_id in ranked], len(rows)
+        return page(sorted(key.values())[offset:wanted]), len(rows)
     # More match than the walk read. The rest come after its last row in stored order; those whose
     # stored slot does not answer may come anywhere, so they are asked of the slot table.
     last_at, last_id = rows[-1][1], rows[-1][0]
-    for when, offer_id, band in core(session).execute(
-        _unsure(conditions, start).with_only_columns(_next_available(start, None), Offer.id, relevance)
-    ):
-        key[offer_id] = (-band, when is None, when or start, offer_id)
+    unsure = _unsure(conditions, start).with_only_columns(
+        _raw(_next_available(start, None), sqlite), Offer.id, relevance
+    )
+    for when, offer_id, band in core(session).execute(unsure):
+        key[offer_id] = (-band, when is None, when or 0, offer_id)
     top = -min(k[0] for k in key.values())
     if top < len(words) and not _no_band_above(session, conditions, words, top):
         return None
-    nulls_last = session.get_bind().dialect.name != "sqlite"  # (the walk's order: SQLite's puts them first)
 
     def certain(k) -> bool:  # before every offer the walk did not read, in its band
         _, none, when, offer_id = k
-        if last_at is None:
-            return nulls_last and (not none or offer_id <= last_id)
+        if last_at is None:  # (SQLite's walk puts offers with no slot first, PostgreSQL's last)
+            return not sqlite and (not none or offer_id <= last_id)
         return not none and (when, offer_id) <= (last_at, last_id)
 
     band = sorted(k for k in key.values() if -k[0] == top and certain(k))
     if len(band) < wanted:
         return None
-    return [(offer_id, None if none else when) for _, none, when, offer_id in band[offset:wanted]], size
+    return page(band[offset:wanted]), size
+
+
+def _raw(column, sqlite: bool):
+    """A timestamp column as the driver gives it (SQLite: its text, which sorts as the time does;
+    PostgreSQL: a datetime), not through UTCDateTime: the walk compares a thousand of them and
+    hands on twenty (`_from_raw`)."""
+    return type_coerce(column, String() if sqlite else DateTime(timezone=True))
+
+
+def _from_raw(value, sqlite: bool) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if sqlite else value.astimezone(UTC)
 
 
 def _walk(session, conditions, start, relevance, size: int) -> list:
@@ -204,10 +222,15 @@ def _walk(session, conditions, start, relevance, size: int) -> list:
     checked row by row; the database may instead find the matches by the text index and sort
     them, when it expects few. On PostgreSQL, offers with a longer search_text than the main walk
     index holds have an index of their own: the two walks are merged."""
-    columns = (Offer.id, Offer.next_open_at, _next_available(start, None), relevance)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    columns = (
+        Offer.id,
+        *(_raw(c, sqlite) for c in (Offer.next_open_at, _next_available(start, None))),
+        relevance,
+    )
     # the walk indexes' condition, as a constant (a parameter would not prove it in a generic plan)
     where = [Offer.status == literal(OfferStatus.PUBLISHED.value, literal_execute=True), *conditions]
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         walk = matches([_by_row(c) for c in where]).with_only_columns(*columns)
         return core(session).execute(walk.order_by(Offer.next_open_at, Offer.id).limit(size)).all()
     length = func.octet_length(Offer.search_text)
@@ -408,13 +431,60 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     first slot read is its next open slot, so once offset + limit offers have appeared the page
     is known. That is quick when matches are common (every offer, a council, a date window) and
     slow when they are rare, so only a prefix is read: the first PREFIX_SLOTS x (offset + limit)
-    slots in (start, offer, slot) order, then which of their offers match, two plain statements
-    put together here (joined in SQL, the planner may read every matching offer instead). If
-    the prefix holds too few, the matches are few enough to rank outright (`rank_all`, from the
-    stored next open slots). If the prefix is every open slot, the offers with none follow, by
-    id (soonest's "nulls last")."""
+    slots in (start, offer, slot) order (`_slot_prefix`). If the prefix holds too few, the
+    matches are few enough to rank outright (`rank_all`, from the stored next open slots). If
+    the prefix is every open slot, the offers with none follow, by id (soonest's "nulls last")."""
     wanted = offset + limit
-    size = min(PREFIX_SLOTS * wanted, 20_000)
+    first, complete, _ = _slot_prefix(
+        session, filters, conditions, start, end, min(PREFIX_SLOTS * wanted, 20_000)
+    )
+    if len(first) < wanted and not complete:  # rare matches: rank them all
+        return rank_all(session, filters, conditions, start, end, offset, limit)
+    ranked: Ranked = list(first.items())[offset:wanted]
+    if len(ranked) < limit and not filters.windowed:  # every open slot read: the offers with none follow
+        soonest = filters.sort == "soonest"
+        no_slot = (
+            matches([*conditions, ~has_open_slot(start, end)])
+            .order_by(*([Offer.price] if soonest else []), Offer.id)
+            .offset(max(0, offset - len(first)))
+            .limit(limit - len(ranked))
+        )
+        ranked += [(offer_id, None) for offer_id in core(session).scalars(no_slot)]
+    return ranked
+
+
+WINDOW_SLOTS = 3  # per offer counted: how many open slots `rank_window` reads, at most
+
+
+def rank_window(session, filters, conditions, start, end, offset: int, limit: int, count_limit: int):
+    """A search between two dates, soonest first (or by relevance without words): the page and
+    the number of matches (count_limit + 1 meaning "more"), both read off the open slots in start
+    order (`_slot_prefix`), or None when the slots read hold too few matches to tell.
+
+    The slots read are enough for count_limit + 1 offers, or the page, if more (each offer
+    matches once however many of its slots are read, so up to WINDOW_SLOTS slots an offer).
+    If they are every open slot in the window, the offers among them are every match: counted and
+    ranked. If they hold more matching offers than the count limit, the page is theirs. This
+    replaces counting the matches one offer at a time (each asked whether it has an open slot in
+    the window), which read about 2,600 offers for a count of 1,000 at 100,000 offers."""
+    wanted = offset + limit
+    size = min(WINDOW_SLOTS * max(count_limit + 1, wanted), 20_000)
+    first, complete, matching = _slot_prefix(session, filters, conditions, start, end, size)
+    if complete:
+        return list(first.items())[offset:wanted], len(first)
+    if matching <= count_limit or len(first) < wanted:
+        return None
+    return list(first.items())[offset:wanted], count_limit + 1
+
+
+def _slot_prefix(
+    session, filters, conditions, start, end, size: int
+) -> tuple[dict[int, datetime], bool, int]:
+    """The first `size` open slots from `start` (to `end`) in (start, offer, slot) order, and which
+    of their offers match, two plain statements put together here (joined in SQL, the planner may
+    read every matching offer instead): (each matching offer's first slot among them, in rank
+    order, as far as it is certain; whether they are every open slot; how many matching offers
+    they hold)."""
     window = [Slot.starts_at >= start, Slot.closed.is_(False)]
     if end is not None:
         window.append(Slot.starts_at < end)
@@ -452,18 +522,7 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
             # time: only offers first seen before it are certain
             break
         first.setdefault(offer_id, when)
-    if len(first) < wanted and not complete:  # rare matches: rank them all
-        return rank_all(session, filters, conditions, start, end, offset, limit)
-    ranked: Ranked = list(first.items())[offset:wanted]
-    if len(ranked) < limit and not filters.windowed:  # every open slot read: the offers with none follow
-        no_slot = (
-            matches([*conditions, ~exists().where(open_slot_condition(start, end)).correlate(Offer)])
-            .order_by(*([Offer.price] if soonest else []), Offer.id)
-            .offset(max(0, offset - len(first)))
-            .limit(limit - len(ranked))
-        )
-        ranked += [(offer_id, None) for offer_id in core(session).scalars(no_slot)]
-    return ranked
+    return first, complete, len({offer_id for _, _, offer_id, _ in rows})
 
 
 class WordsMatch:
@@ -504,12 +563,20 @@ def _title_contains(word: str, sqlite: bool):
     index serves (ix_offer_title_trgm); on SQLite as relevance tests it."""
     if sqlite:
         return _contains(func.lower(Offer.title), word)
-    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return Offer.title.ilike(f"%{escaped}%", escape="/")
+    return Offer.title.ilike(_pattern(word), escape="/")
 
 
 def _contains(text, word: str):
-    return text.contains(word, autoescape=True)
+    return text.like(_pattern(word), escape="/")
+
+
+def _pattern(word: str):
+    """`%word%` for LIKE ... ESCAPE '/', written into the statement rather than sent as a
+    parameter: psycopg prepares a statement run five times, and PostgreSQL may then plan it once
+    for any values; with the words in its text, each search keeps a plan for its own words (a
+    walk for common ones, the text index for rare ones)."""
+    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return literal(f"%{escaped}%", literal_execute=True)
 
 
 class Published:
@@ -531,7 +598,7 @@ class OpenSlotIn:
         self.start, self.end = start, end
 
     def __clause_element__(self):
-        return exists().where(open_slot_condition(self.start, self.end)).correlate(Offer)
+        return has_open_slot(self.start, self.end)
 
 
 class InArea:

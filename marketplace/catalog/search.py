@@ -6,7 +6,7 @@ availability on slot (offer_id, starts_at). How a page is ranked is in `catalog.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal_column, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,6 +32,7 @@ from marketplace.catalog.ranking import (
     rank_broad,
     rank_top_band,
     rank_walk,
+    rank_window,
     rank_words,
     search_words,
 )
@@ -119,7 +120,9 @@ def _conditions(filters: OfferFilters, start: datetime, end: datetime | None, di
         conditions.append(Offer.price <= filters.max_price)
     if filters.funding_stream is not None:
         conditions.append(
-            exists().where(OfferFunding.offer_id == Offer.id, OfferFunding.stream == filters.funding_stream)
+            exists(literal_column("1")).where(
+                OfferFunding.offer_id == Offer.id, OfferFunding.stream == filters.funding_stream
+            )
         )
     if filters.area is not None:
         kind, code = filters.area
@@ -158,26 +161,33 @@ def search_offers(
     The count stops at `count_limit` (None: counts every match, as the Open Referral feed needs).
     A search with no more matches than that is ranked in one statement, the database working
     out each match's next open slot. A broader one would make the database do that for every
-    match, so it ranks a page another way (see `rank_broad`). A free-text search by relevance
-    without dates first tries reading its page off the soonest offers (`rank_top_band`: quick
-    when the words are common); failing that it is counted and ranked in one statement
-    (`rank_words`). Either way the page's offers come with their provider, organisation, areas
-    and funding streams in three more statements."""
+    match, so it ranks a page another way (see `rank_broad`). Some searches count as they rank:
+    - free text by relevance without dates: free text alone walks the offers in next-open-slot
+      order (`rank_walk`); with other filters the page is first read off the soonest offers
+      (`rank_top_band`); failing either, every match is counted and ranked in one statement
+      (`rank_words`);
+    - between two dates, soonest first: counted and ranked off the open slots in start order
+      (`rank_window`), failing that counted, then ranked as above.
+    Either way the page's offers come with their provider, organisation, areas and funding
+    streams in three more statements."""
     session.flush()
     start, end = _window(filters, now or utcnow())
     conditions = _conditions(filters, start, end, session.get_bind().dialect.name)
     offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
     words = search_words(filters.q)
-    by_words = top_band = None
+    soonest_first = filters.sort == "soonest" or (filters.sort == "relevance" and not words)
+    counted = top_band = None  # (page, matches) from a strategy that counts as it ranks
     if count_limit is not None and words and filters.sort == "relevance" and not filters.windowed:
         if filters.words_only:
-            by_words = rank_walk(session, filters, conditions, start, offset, limit, count_limit)
+            counted = rank_walk(session, filters, conditions, start, offset, limit, count_limit)
         else:
             top_band = rank_top_band(session, filters, conditions, start, offset, limit)
-        if by_words is None and top_band is None:
-            by_words = rank_words(session, filters, conditions, start, offset, limit)
-    if by_words is not None:
-        found = by_words[1]
+        if counted is None and top_band is None:
+            counted = rank_words(session, filters, conditions, start, offset, limit)
+    elif count_limit is not None and filters.windowed and soonest_first:
+        counted = rank_window(session, filters, conditions, start, end, offset, limit, count_limit)
+    if counted is not None:
+        found = counted[1]
     elif count_limit is None:
         found = core(session).scalar(matches(conditions).with_only_columns(func.count()))
     else:
@@ -194,8 +204,8 @@ def search_offers(
                 ]
             },
         )
-    if by_words is not None:
-        ranked = by_words[0]
+    if counted is not None:
+        ranked = counted[0]
     elif top_band is not None:
         ranked = top_band
     elif exact:

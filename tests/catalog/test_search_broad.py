@@ -67,7 +67,9 @@ SEARCHES = [
     {"q": "music", "sort": "price"},
     {"category": Category.DAY_SESSION},
     {"max_price": 3500, "sort": "soonest"},
-    {"available_from": 3, "available_to": 20},
+    {"available_from": 3, "available_to": 20},  # counted off the open slots (rank_window)
+    {"available_from": 1, "available_to": 25, "sort": "soonest"},
+    {"available_to": 25, "category": Category.DAY_SESSION, "sort": "soonest"},
     {"available_from": 10, "sort": "price"},
     {"available_to": 12, "q": "garden"},
 ]
@@ -81,6 +83,7 @@ def test_a_broad_search_shows_the_same_pages_as_ranking_every_match(
 ):
     monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_SLOTS", prefix)
     monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_OFFERS", prefix)
+    monkeypatch.setattr("marketplace.catalog.ranking.WINDOW_SLOTS", 1 if prefix == 1 else 3)
     # free text is ranked in one read unless it matches more than this; then band by band
     monkeypatch.setattr("marketplace.catalog.ranking.WORDS_FETCH_LIMIT", 3 if prefix == 1 else 20_000)
     search = dict(search)
@@ -163,3 +166,42 @@ def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slo
     filters = OfferFilters(q="sensory", per_page=2, **other_filter)
     shown, _ = page(session, filters, now=utcnow() + timedelta(days=3), count_limit=3)
     assert [offer_id for offer_id, _ in shown] == [mornings, started]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "soonest"])
+def test_a_search_between_dates_is_counted_off_the_open_slots(session, many, monkeypatch, sort):
+    """Between two dates, soonest first: the open slots in start order give the count and the
+    page (rank_window), exact when they are every open slot in the window, "more" when they
+    hold more matching offers than the limit; the same as counting and ranking every match."""
+    from marketplace.catalog import ranking
+
+    answers = []
+    real = ranking.rank_window
+    monkeypatch.setattr(
+        "marketplace.catalog.search.rank_window", lambda *a, **k: answers.append(real(*a, **k)) or answers[-1]
+    )
+    dates = {"available_from": today() + timedelta(days=2), "available_to": today() + timedelta(days=25)}
+    everything, exact = page(session, OfferFilters(**dates, sort=sort, per_page=100), count_limit=None)
+    assert exact.total > 8
+    shown, counted = page(session, OfferFilters(**dates, sort=sort, per_page=5, page=2), count_limit=1000)
+    assert (counted.total, counted.total_exact, shown) == (exact.total, True, everything[5:10])
+    shown, more = page(session, OfferFilters(**dates, sort=sort, per_page=3), count_limit=6)
+    assert (more.total, more.total_exact, shown) == (6, False, everything[:3])
+    assert all(answer is not None for answer in answers) and len(answers) == 2
+
+
+def test_offers_tied_on_a_start_time_past_the_slots_read_are_ranked_by_price(
+    session, catalog, make_offer, make_slot, monkeypatch
+):
+    """Soonest first, ties on the start time go to the lower price. When the slots read end
+    within a group of slots sharing a start time, a cheaper offer may be among those not read:
+    none of that group is certain, so the page is not taken from them."""
+    monkeypatch.setattr("marketplace.catalog.ranking.WINDOW_SLOTS", 1)
+    provider = catalog.provider("Tied provider")
+    at = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    for price in (5000, 4000, 3000):  # offer ids ascending, prices descending
+        make_slot(make_offer(provider, title=f"Tied {price}", price=price), starts_at=at, hours=2)
+    session.commit()
+    dates = {"available_from": today(), "available_to": today() + timedelta(days=5), "sort": "soonest"}
+    _, result = page(session, OfferFilters(**dates, per_page=1), count_limit=1)  # reads 2 slots
+    assert result.hits[0].offer.price == 3000 and not result.total_exact

@@ -150,3 +150,18 @@ def test_a_search_as_of_a_moment_before_the_stored_slots_were_worked_out(session
     assert expected[0] == (offers[9].id, hour - timedelta(hours=12))
     shown, _ = page(session, "sensory garden", count_limit=8, now=yesterday)
     assert shown == expected[:3]
+
+
+def test_words_written_into_the_statement_are_plain_text(session, catalog, make_offer):
+    """The words go into the statement's text (so each search is planned for its own words):
+    quotes, backslashes and LIKE's wildcards in them are plain characters."""
+    provider = catalog.provider("Quote provider")
+    found = make_offer(provider, title="St Mary's garden", description=r"sensory \ 100%_ fun")
+    make_offer(provider, title="St Marys garden", description="sensory 1000 fun")
+    session.commit()
+    for q, expected in [("mary's", [found.id]), ("mary's garden", [found.id]), ("\\", [found.id]),
+                        ("100%_", [found.id]), ("mary''s", []), ("100%%", [])]:  # fmt: skip
+        for count_limit in (None, 1000):
+            shown, _ = page(session, q, count_limit)
+            assert [offer_id for offer_id, _ in shown] == expected, q
+    assert page(session, "'; DROP TABLE offer; --", 1000)[0] == []
