@@ -440,7 +440,7 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     )
     if len(first) < wanted and not complete:  # rare matches: rank them all
         return rank_all(session, filters, conditions, start, end, offset, limit)
-    ranked: Ranked = list(first.items())[offset:wanted]
+    ranked = _page_of(session, first, offset, wanted)
     if len(ranked) < limit and not filters.windowed:  # every open slot read: the offers with none follow
         soonest = filters.sort == "soonest"
         no_slot = (
@@ -471,27 +471,31 @@ def rank_window(session, filters, conditions, start, end, offset: int, limit: in
     size = min(WINDOW_SLOTS * max(count_limit + 1, wanted), 20_000)
     first, complete, matching = _slot_prefix(session, filters, conditions, start, end, size)
     if complete:
-        return list(first.items())[offset:wanted], len(first)
+        return _page_of(session, first, offset, wanted), len(first)
     if matching <= count_limit or len(first) < wanted:
         return None
-    return list(first.items())[offset:wanted], count_limit + 1
+    return _page_of(session, first, offset, wanted), count_limit + 1
 
 
-def _slot_prefix(
-    session, filters, conditions, start, end, size: int
-) -> tuple[dict[int, datetime], bool, int]:
+def _page_of(session, first: dict, offset: int, wanted: int) -> Ranked:
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return [(offer_id, _from_raw(when, sqlite)) for offer_id, when in list(first.items())[offset:wanted]]
+
+
+def _slot_prefix(session, filters, conditions, start, end, size: int) -> tuple[dict, bool, int]:
     """The first `size` open slots from `start` (to `end`) in (start, offer, slot) order, and which
     of their offers match, two plain statements put together here (joined in SQL, the planner may
     read every matching offer instead): (each matching offer's first slot among them, in rank
     order, as far as it is certain; whether they are every open slot; how many matching offers
-    they hold)."""
+    they hold). The slots' starts are as the driver gives them (`_raw`): `_page_of` converts the page's."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
     window = [Slot.starts_at >= start, Slot.closed.is_(False)]
     if end is not None:
         window.append(Slot.starts_at < end)
     prefix = (
         core(session)
         .execute(
-            select(Slot.starts_at, Slot.offer_id, Slot.id, Slot.capacity - Slot.booked)
+            select(_raw(Slot.starts_at, sqlite), Slot.offer_id, Slot.id, Slot.capacity - Slot.booked)
             .where(*window)
             .order_by(Slot.starts_at, Slot.offer_id, Slot.id)
             .limit(size)
@@ -515,7 +519,7 @@ def _slot_prefix(
         if offer_id in offers and places > offers[offer_id][1]
     )
     boundary = prefix[-1][0] if prefix else None
-    first: dict[int, datetime] = {}
+    first: dict = {}
     for when, _, offer_id, _ in rows:
         if soonest and not complete and when >= boundary:
             # with price breaking ties, the prefix may hold only some slots of its last start

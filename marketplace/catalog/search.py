@@ -166,13 +166,14 @@ def search_offers(
       order (`rank_walk`); with other filters the page is first read off the soonest offers
       (`rank_top_band`); failing either, every match is counted and ranked in one statement
       (`rank_words`);
-    - between two dates, soonest first: counted and ranked off the open slots in start order
-      (`rank_window`), failing that counted, then ranked as above.
+    - between two dates, soonest first, on SQLite: counted and ranked off the open slots in start
+      order (`rank_window`), failing that counted, then ranked as above.
     Either way the page's offers come with their provider, organisation, areas and funding
     streams in three more statements."""
     session.flush()
     start, end = _window(filters, now or utcnow())
-    conditions = _conditions(filters, start, end, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    conditions = _conditions(filters, start, end, dialect)
     offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
     words = search_words(filters.q)
     soonest_first = filters.sort == "soonest" or (filters.sort == "relevance" and not words)
@@ -184,7 +185,9 @@ def search_offers(
             top_band = rank_top_band(session, filters, conditions, start, offset, limit)
         if counted is None and top_band is None:
             counted = rank_words(session, filters, conditions, start, offset, limit)
-    elif count_limit is not None and filters.windowed and soonest_first:
+    elif count_limit is not None and filters.windowed and soonest_first and dialect == "sqlite":
+        # (PostgreSQL counts a thousand offers with an open slot in the window quicker one by one
+        # than it looks up the thousands of offers of the slots read: 9 ms against 24 at 100,000)
         counted = rank_window(session, filters, conditions, start, end, offset, limit, count_limit)
     if counted is not None:
         found = counted[1]

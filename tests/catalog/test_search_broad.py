@@ -170,8 +170,8 @@ def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slo
 
 @pytest.mark.parametrize("sort", ["relevance", "soonest"])
 def test_a_search_between_dates_is_counted_off_the_open_slots(session, many, monkeypatch, sort):
-    """Between two dates, soonest first: the open slots in start order give the count and the
-    page (rank_window), exact when they are every open slot in the window, "more" when they
+    """Between two dates, soonest first, on SQLite: the open slots in start order give the count
+    and the page (rank_window), exact when they are every open slot in the window, "more" when they
     hold more matching offers than the limit; the same as counting and ranking every match."""
     from marketplace.catalog import ranking
 
@@ -187,7 +187,10 @@ def test_a_search_between_dates_is_counted_off_the_open_slots(session, many, mon
     assert (counted.total, counted.total_exact, shown) == (exact.total, True, everything[5:10])
     shown, more = page(session, OfferFilters(**dates, sort=sort, per_page=3), count_limit=6)
     assert (more.total, more.total_exact, shown) == (6, False, everything[:3])
-    assert all(answer is not None for answer in answers) and len(answers) == 2
+    if session.get_bind().dialect.name == "sqlite":  # (PostgreSQL counts offer by offer: quicker there)
+        assert all(answer is not None for answer in answers) and len(answers) == 2
+    else:
+        assert answers == []
 
 
 def test_offers_tied_on_a_start_time_past_the_slots_read_are_ranked_by_price(
