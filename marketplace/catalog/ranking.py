@@ -453,7 +453,7 @@ def _first_slots(session, filters, conditions, start, end, offset: int, limit: i
     return ranked
 
 
-WINDOW_SLOTS = 3  # per offer counted: how many open slots `rank_window` reads, at most
+WINDOW_SLOTS = 2  # open slots `rank_window` reads per offer it must count (3: 34 ms not 25 at 100,000 offers)
 
 
 def rank_window(session, filters, conditions, start, end, offset: int, limit: int, count_limit: int):
