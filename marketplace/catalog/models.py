@@ -420,62 +420,46 @@ event.listen(
     Offer.__table__, "after_create", DDL(OFFER_TEXT_BYTES_STATISTICS).execute_if(dialect="postgresql")
 )
 
+
+def _sqlite_text_index(name: str, column: str) -> tuple[str, ...]:
+    """An FTS5 table `name` with the trigram tokenizer over offer.`column` (external-content: it
+    stores the index, not a copy of the text), kept in step by triggers, so every writer of offer
+    (the ORM, bulk SQL, a console) keeps it right; made with offer on SQLite and dropped with it.
+    A MATCH of quoted words finds the offers whose column contains each word, as
+    `LIKE '%word%'` does, for words of three or more characters. Not a model: Alembic's
+    comparison skips it (core.db.UNMANAGED_TABLES). Returns its DDL."""
+    statements = (
+        f"CREATE VIRTUAL TABLE {name} USING fts5({column}, content='offer', content_rowid='id', "
+        "tokenize='trigram')",
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON offer BEGIN "
+        f"INSERT INTO {name}(rowid, {column}) VALUES (new.id, new.{column}); END",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON offer BEGIN "
+        f"INSERT INTO {name}({name}, rowid, {column}) VALUES ('delete', old.id, old.{column}); END",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {column} ON offer BEGIN "
+        f"INSERT INTO {name}({name}, rowid, {column}) VALUES ('delete', old.id, old.{column}); "
+        f"INSERT INTO {name}(rowid, {column}) VALUES (new.id, new.{column}); END",
+    )
+    for statement in statements:
+        event.listen(Offer.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+    # (dropping offer drops its triggers)
+    drop = DDL(f"DROP TABLE IF EXISTS {name}").execute_if(dialect="sqlite")
+    event.listen(Offer.__table__, "before_drop", drop)
+    UNMANAGED_TABLES.add(name)
+    return statements
+
+
 OFFER_TEXT = "offer_text"
-"""SQLite's free-text index: an FTS5 table with the trigram tokenizer over offer.search_text (an
-external-content table: it stores the index, not a copy of the text), kept in step by triggers,
-so every writer of offer (the ORM, bulk SQL, a console) keeps it right. A MATCH of quoted words
-finds the offers whose search_text contains each word, as `LIKE '%word%'` does, for words of
-three or more characters (see catalog.ranking.WordsMatch). Not a model: Alembic's comparison
-skips it (core.db.UNMANAGED_TABLES). Migration 3c1f0e2a9b7d creates the same."""
-
-OFFER_TEXT_SQLITE = (
-    f"CREATE VIRTUAL TABLE {OFFER_TEXT} USING fts5(search_text, content='offer', content_rowid='id', "
-    "tokenize='trigram')",
-    f"CREATE TRIGGER {OFFER_TEXT}_insert AFTER INSERT ON offer BEGIN "
-    f"INSERT INTO {OFFER_TEXT}(rowid, search_text) VALUES (new.id, new.search_text); END",
-    f"CREATE TRIGGER {OFFER_TEXT}_delete AFTER DELETE ON offer BEGIN "
-    f"INSERT INTO {OFFER_TEXT}({OFFER_TEXT}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
-    f"CREATE TRIGGER {OFFER_TEXT}_update AFTER UPDATE OF search_text ON offer BEGIN "
-    f"INSERT INTO {OFFER_TEXT}({OFFER_TEXT}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
-    f"INSERT INTO {OFFER_TEXT}(rowid, search_text) VALUES (new.id, new.search_text); END",
-)
-
-for statement in OFFER_TEXT_SQLITE:
-    event.listen(Offer.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-# (dropping offer drops its triggers)
-event.listen(
-    Offer.__table__, "before_drop", DDL(f"DROP TABLE IF EXISTS {OFFER_TEXT}").execute_if(dialect="sqlite")
-)
-
-UNMANAGED_TABLES.add(OFFER_TEXT)
+"""SQLite's free-text index, over offer.search_text (catalog.ranking.WordsMatch). Migration
+3c1f0e2a9b7d creates the same."""
+OFFER_TEXT_SQLITE = _sqlite_text_index(OFFER_TEXT, "search_text")
 
 OFFER_TITLE = "offer_title"
-"""SQLite's index of titles, as OFFER_TEXT is of search_text (an FTS5 trigram table over
-offer.title, external-content, kept by triggers): relevance is how many of the words the title
-holds, and catalog.ranking.rank_walk asks it whether any match ranks above its page (PostgreSQL
-has ix_offer_title_trgm). A table of its own: FTS5 keeps one index for all of a table's columns,
-so a title column in OFFER_TEXT would read search_text's long lists for every word. Migration
+"""SQLite's index of titles: relevance is how many of the words the title holds, and
+catalog.ranking.rank_walk asks it whether any match ranks above its page (PostgreSQL has
+ix_offer_title_trgm). A table of its own: FTS5 keeps one index for all of a table's columns, so
+a title column in OFFER_TEXT would read search_text's long lists for every word. Migration
 5b8d2c7e4f10 creates the same."""
-
-OFFER_TITLE_SQLITE = (
-    f"CREATE VIRTUAL TABLE {OFFER_TITLE} USING fts5(title, content='offer', content_rowid='id', "
-    "tokenize='trigram')",
-    f"CREATE TRIGGER {OFFER_TITLE}_insert AFTER INSERT ON offer BEGIN "
-    f"INSERT INTO {OFFER_TITLE}(rowid, title) VALUES (new.id, new.title); END",
-    f"CREATE TRIGGER {OFFER_TITLE}_delete AFTER DELETE ON offer BEGIN "
-    f"INSERT INTO {OFFER_TITLE}({OFFER_TITLE}, rowid, title) VALUES ('delete', old.id, old.title); END",
-    f"CREATE TRIGGER {OFFER_TITLE}_update AFTER UPDATE OF title ON offer BEGIN "
-    f"INSERT INTO {OFFER_TITLE}({OFFER_TITLE}, rowid, title) VALUES ('delete', old.id, old.title); "
-    f"INSERT INTO {OFFER_TITLE}(rowid, title) VALUES (new.id, new.title); END",
-)
-
-for statement in OFFER_TITLE_SQLITE:
-    event.listen(Offer.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-event.listen(
-    Offer.__table__, "before_drop", DDL(f"DROP TABLE IF EXISTS {OFFER_TITLE}").execute_if(dialect="sqlite")
-)
-
-UNMANAGED_TABLES.add(OFFER_TITLE)
+OFFER_TITLE_SQLITE = _sqlite_text_index(OFFER_TITLE, "title")
 
 # Keeps Offer.next_open_at up to date on every flush that touches slots or the emergency reserve.
 from marketplace.catalog import availability  # noqa: E402, F401
