@@ -228,15 +228,16 @@ def _walk(session, conditions, start, relevance, size: int) -> list:
         *(_raw(c, sqlite) for c in (Offer.next_open_at, _next_available(start, None))),
         relevance,
     )
-    # the walk indexes' condition, as a constant (a parameter would not prove it in a generic plan)
-    where = [Offer.status == literal(OfferStatus.PUBLISHED.value, literal_execute=True), *conditions]
     if sqlite:
-        walk = matches([_by_row(c) for c in where]).with_only_columns(*columns)
+        walk = matches([_walking(c) for c in conditions]).with_only_columns(*columns)
         return core(session).execute(walk.order_by(Offer.next_open_at, Offer.id).limit(size)).all()
     length = func.octet_length(Offer.search_text)
     bytes_ = literal(WALK_TEXT_BYTES, literal_execute=True)
     short, long = (
-        matches([*where, test]).with_only_columns(*columns).order_by(Offer.next_open_at, Offer.id).limit(size)
+        matches([*conditions, test])
+        .with_only_columns(*columns)
+        .order_by(Offer.next_open_at, Offer.id)
+        .limit(size)
         for test in (length <= bytes_, length > bytes_)
     )
     both = union_all(short, long).subquery()
@@ -253,19 +254,14 @@ def _no_band_above(session, conditions, words: list[str], band: int) -> bool:
     sets = list(combinations(words, band + 1))
     if len(sets) > TITLE_COMBINATIONS:
         return False
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    titles = table(OFFER_TITLE, column("rowid"), column("title"))
     any_set = []
     for words_set in sets:
-        long = [word for word in words_set if len(word) >= 3]
-        short = [word for word in words_set if len(word) < 3 or not sqlite]
-        if sqlite and not long:
-            return False  # (no trigram to look up)
-        tests = [_title_contains(word, sqlite) for word in short]
-        if sqlite:
-            titled = select(titles.c.rowid).where(titles.c.title.match(_fts_words(long)))
-            tests.append(Offer.id.in_(titled))
-        any_set.append(and_(*tests))
+        if session.get_bind().dialect.name != "sqlite":
+            any_set.append(and_(*(Offer.title.ilike(_pattern(word), escape="/") for word in words_set)))
+        elif (titled := _fts_match(OFFER_TITLE, "title", func.lower(Offer.title), words_set)) is not None:
+            any_set.append(titled)
+        else:
+            return False  # (no word with a trigram to look up)
     # a count, not EXISTS: with a LIMIT 1 the planner may walk the offers hoping for an early hit
     found = core(session).scalar(
         matches([*(_by_row(c) for c in conditions), or_(*any_set)]).with_only_columns(func.count())
@@ -542,32 +538,29 @@ class WordsMatch:
         self.words, self.dialect = words, dialect
 
     def __clause_element__(self):
-        if self.dialect != "sqlite":
-            return self.by_row(indexed=True)
-        long = [word for word in self.words if len(word) >= 3]
-        short = [_contains(Offer.search_text, word) for word in self.words if len(word) < 3]
-        if not long:
-            return and_(*short)
-        text_index = table(OFFER_TEXT, column("rowid"), column("search_text"))
-        found = select(text_index.c.rowid).where(text_index.c.search_text.match(_fts_words(long)))
-        return and_(Offer.id.in_(found), *short)
+        if self.dialect == "sqlite":
+            found = _fts_match(OFFER_TEXT, "search_text", Offer.search_text, self.words)
+            if found is not None:
+                return found
+        return self.by_row(indexed=True)
 
     def by_row(self, *, indexed: bool = False):
         text = Offer.search_text if indexed else Offer.search_text + ""  # (+ "": no index serves it)
         return and_(*(_contains(text, word) for word in self.words))
 
 
-def _fts_words(words: list[str]) -> str:
-    """An FTS5 query for every word, each quoted (what users type is never FTS syntax)."""
-    return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
-
-
-def _title_contains(word: str, sqlite: bool):
-    """The title holds the word, ignoring case: on PostgreSQL as ILIKE, which the title's trigram
-    index serves (ix_offer_title_trgm); on SQLite as relevance tests it."""
-    if sqlite:
-        return _contains(func.lower(Offer.title), word)
-    return Offer.title.ilike(_pattern(word), escape="/")
+def _fts_match(index: str, name: str, text, words: list[str]):
+    """SQLite: `text` (the offer column `name`, which the FTS5 trigram table `index` indexes)
+    contains every word: one MATCH of the quoted words of three or more characters (what users
+    type is never FTS syntax), LIKEs on the offers it finds for shorter ones (they have no
+    trigram); None if no word is long enough."""
+    long = [word for word in words if len(word) >= 3]
+    if not long:
+        return None
+    fts = table(index, column("rowid"), column(name))
+    query = " AND ".join('"' + word.replace('"', '""') + '"' for word in long)
+    found = select(fts.c.rowid).where(fts.c[name].match(query))
+    return and_(Offer.id.in_(found), *(_contains(text, word) for word in words if len(word) < 3))
 
 
 def _contains(text, word: str):
@@ -584,12 +577,14 @@ def _pattern(word: str):
 
 
 class Published:
-    """Every search's first condition: the offer is published. `by_row()` is the same test on
-    `status || ''`, which no index serves, for a query that finds its rows by id (on SQLite an
-    index on status would otherwise lead it to read every published offer)."""
+    """Every search's first condition: the offer is published, as a constant in the statement (a
+    parameter would not prove the walk indexes' `status = 'published'` in a generic plan).
+    `by_row()` is the same test on `status || ''`, which no index serves, for a query that finds
+    its rows by id (on SQLite an index on status would otherwise lead it to read every published
+    offer)."""
 
     def __clause_element__(self):
-        return Offer.status == OfferStatus.PUBLISHED
+        return Offer.status == literal(OfferStatus.PUBLISHED.value, literal_execute=True)
 
     def by_row(self):
         return Offer.status.concat("") == OfferStatus.PUBLISHED.value

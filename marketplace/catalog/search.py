@@ -3,7 +3,7 @@ Every filter is a plain, index-friendly predicate: status/category/price/age on 
 indexes, funding as an EXISTS on (stream, offer_id), area as an IN over (code, profile_id),
 availability on slot (offer_id, starts_at). How a page is ranked is in `catalog.ranking`."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, literal_column, select
@@ -65,10 +65,9 @@ class OfferFilters:
 
     @property
     def words_only(self) -> bool:
-        """Free text is the only filter."""
-        others = (self.category, self.age, self.area, self.max_price, self.funding_stream, self.provider_ids,
-                  self.min_age_at_least, self.max_age_at_most, self.modified_after)  # fmt: skip
-        return bool(search_words(self.q)) and not self.windowed and all(value is None for value in others)
+        """Free text is the only filter (every other filter, a new one too, is at its default)."""
+        others = (f for f in fields(self) if f.name not in ("q", "sort", "page", "per_page"))
+        return bool(search_words(self.q)) and all(getattr(self, f.name) == f.default for f in others)
 
     @property
     def windowed(self) -> bool:
