@@ -36,6 +36,7 @@ from marketplace.ledger.batch import Movement, bulk_insert, open_accounts, trans
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
 RECEIPT_MARGIN = timedelta(days=366)
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # an ISF's period lies in this window
 AMENDABLE = (
     "weekly_amount",
     "contingency_bp",
@@ -89,8 +90,18 @@ def create_isf(
     chosen = _check_cycles(cycles or {}, streams, errors)
     if errors:
         raise ValidationFailed("Check the ISF's terms", fields=errors)
+    # Two set-ups of one budget at once: lock the budget's row (NO KEY UPDATE: rows referencing
+    # the budget, like bookings, are not held up) and look again under the lock, so the second
+    # waits for the first and gets this 409 instead of the unique constraint's 500.
+    session.execute(
+        select(Budget.id).where(Budget.id == budget.id).with_for_update(key_share=True)
+    ).scalar_one()
     if session.scalar(select(Isf.id).where(Isf.budget_id == budget.id)) is not None:
-        raise Conflict("That budget already has an ISF", fields={"budget": ["Already held as an ISF"]})
+        raise Conflict(
+            "That budget already has an ISF",
+            fields={"budget": ["This budget already has an ISF; find it on the ISFs page"]},
+            code="isf_exists",
+        )
     isf = Isf(
         budget=budget,
         provider=provider,
@@ -123,8 +134,11 @@ def check_terms(terms: dict) -> dict[str, list[str]]:
     whole("drawdown_weekday", 0, 6, "Choose a weekday from 0 (Monday) to 6 (Sunday)")
     whole("surplus_threshold_weeks", 1, 52, "Enter a number of weeks from 1 to 52")
     start, end = terms.get("start_date"), terms.get("end_date")
+    for name in ("start_date", "end_date"):
+        if isinstance(terms.get(name), date) and not EARLIEST <= terms[name] <= LATEST:
+            errors[name] = [f"Enter a date between {uk_date(EARLIEST)} and {uk_date(LATEST)}"]
     if "end_date" in terms and (not isinstance(end, date) or (isinstance(start, date) and end < start)):
-        errors["end_date"] = ["The ISF must end on or after it starts"]
+        errors.setdefault("end_date", ["The ISF must end on or after it starts"])
     return errors
 
 

@@ -4,9 +4,10 @@ nothing written, never a 500."""
 
 from sqlalchemy import func, select
 
-from marketplace.isf.models import ContingencyRelease, IsfReceipt
+from marketplace.isf.models import ContingencyRelease, Isf, IsfReceipt
 from tests.isf import test_routes
 from tests.isf.test_routes import signed_in_client
+from tests.isf.test_setup_pages import FORM, _budget_awaiting_isf
 
 amy = test_routes.amy  # the fixture: example A paid, drawn to 29 April, one release asked for
 
@@ -95,3 +96,24 @@ def test_statements_at_the_calendars_edges_are_a_clear_422(app, client, bearer, 
         assert response.status_code == 422, path
     ok = client.get(f"/api/v1/isfs/{amy.isf.id}/statement?from=2000-01-01&to=2099-12-31", headers=headers)
     assert ok.status_code == 200 and ok.json["closing"]["contingency"] == 39_000
+
+
+def test_an_isf_starting_in_year_one_is_refused_naming_the_field(client, session, make, sign_in, csrf):
+    budget, council, _, _ = _budget_awaiting_isf(session, make)
+    sign_in(make.user("commissioner", org=council))
+    for field, value in (("start_date", "0001-01-01"), ("end_date", "9999-12-31")):
+        page = client.post(f"/budgets/{budget.id}/isf/new", data={**FORM, field: value, "csrf_token": csrf()})
+        assert page.status_code == 422 and f'href="#{field}"'.encode() in page.data, field
+        assert b"1 January 2000" in page.data
+    assert session.scalar(select(func.count(Isf.id))) == 0
+
+
+def test_setting_up_a_second_isf_for_a_budget_is_a_clear_409(client, session, make, sign_in, csrf):
+    budget, council, _, _ = _budget_awaiting_isf(session, make)
+    sign_in(make.user("commissioner", org=council))
+    assert (
+        client.post(f"/budgets/{budget.id}/isf/new", data={**FORM, "csrf_token": csrf()}).status_code == 302
+    )
+    again = client.post(f"/budgets/{budget.id}/isf/new", data={**FORM, "csrf_token": csrf()})
+    assert again.status_code == 409 and b"This budget already has an ISF" in again.data
+    assert session.scalar(select(func.count(Isf.id))) == 1
