@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Child, Organisation, OrgKind, Role
+from marketplace.accounts.models import Child, Family, Organisation, OrgKind, Role
 from marketplace.budgets.models import (
     Budget,
     BudgetAmendment,
@@ -269,11 +269,17 @@ def amend_stream(
     if errors:
         raise ValidationFailed("Check the amendment", fields=errors)
     # Serialise amendments of one stream: the old values and the delta moved through the ledger
-    # must be read under the same lock that the write happens under.
+    # must be read under the same lock that the write happens under. Locks follow the bookings'
+    # order (bookings.operations: the family row, ..., then the stream accounts by id): the family
+    # first, so a booking on this budget waits for the amendment or the amendment for it. The
+    # stream row is locked FOR NO KEY UPDATE, which a booking's payment row referencing it (a KEY
+    # SHARE lock) does not wait for: a plain FOR UPDATE here deadlocked against a booking that
+    # held the stream's account and was inserting its payment.
+    session.execute(select(Family.id).where(Family.id == budget.family_id).with_for_update()).scalar_one()
     session.execute(
         select(FundingStream)
         .where(FundingStream.id == stream.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
     if budget.is_closed:
@@ -518,6 +524,17 @@ def _check_ras(commissioner, name, pence_per_point, questions) -> dict[str, list
 def publish_ras(session: Session, ras: ResourceAllocationSystem, *, actor) -> ResourceAllocationSystem:
     """Publish a draft RAS, retiring the commissioner's previously published one: one live RAS per
     commissioner (a unique constraint backs this). A published or retired RAS never changes."""
+    # Serialise publications by one commissioner (two at once both retired the old RAS, then the
+    # second broke the one-live-RAS constraint: a 500): lock the commissioner's row (NO KEY
+    # UPDATE, so rows referencing it are not held up), then re-read this RAS under the lock.
+    session.execute(
+        select(Organisation.id).where(Organisation.id == ras.commissioner_id).with_for_update(key_share=True)
+    ).scalar_one()
+    session.execute(
+        select(ResourceAllocationSystem)
+        .where(ResourceAllocationSystem.id == ras.id)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if ras.published_at is not None:
         raise Conflict(
             "This RAS has already been published; create a new version to change it", code="already_published"

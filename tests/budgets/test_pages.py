@@ -1,6 +1,5 @@
 """Budget pages: lists, panels, the commissioner's create form, and refusals on every route."""
 
-
 import pytest
 from sqlalchemy import func, select
 
