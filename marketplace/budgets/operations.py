@@ -410,6 +410,8 @@ def _check_outcome(description, time_frame, review_date, budget) -> dict[str, li
         errors["review_date"] = ["Enter a review date"]
     elif review_date < budget.period_start:
         errors["review_date"] = ["The review date must be on or after the budget starts"]
+    elif review_date > LATEST_PERIOD:
+        errors["review_date"] = [f"Enter a review date up to {LATEST_PERIOD.strftime('%-d %B %Y')}"]
     return errors
 
 
@@ -427,6 +429,8 @@ def update_outcome(
         errors["status"] = ["Choose a status from the list"]
     if review_date is not None and review_date < outcome.budget.period_start:
         errors["review_date"] = ["The review date must be on or after the budget starts"]
+    elif review_date is not None and review_date > LATEST_PERIOD:
+        errors["review_date"] = [f"Enter a review date up to {LATEST_PERIOD.strftime('%-d %B %Y')}"]
     if status is None and review_date is None:
         errors["status"] = ["Change the status or the review date"]
     if errors:

@@ -214,3 +214,16 @@ def test_a_bad_budget_id_is_a_404(client, world, sign_in):
     sign_in(world.admin)
     for url in ("/budgets/x", "/budgets/999999", f"/budgets/{world.budget.id}/streams/999/amend"):
         assert client.get(url).status_code == 404
+
+
+def test_a_review_date_in_year_9999_is_refused_naming_the_field(client, session, world, sign_in, post_form):
+    sign_in(world.parent)
+    before = len(world.budget.outcomes)
+    url = f"/budgets/{world.budget.id}/outcomes"
+    response = post_form(url, {"description": "Later", "time_frame": "long", "review_date": "9999-12-31"})
+    assert response.status_code == 422 and b'href="#review_date"' in response.data
+    assert b"31 December 2099" in response.data
+    moved = post_form(f"{url}/{world.outcome.id}", {"review_date": "9999-12-31"})
+    assert moved.status_code == 422
+    session.expire_all()
+    assert len(world.budget.outcomes) == before and world.outcome.review_date.year == 2026
