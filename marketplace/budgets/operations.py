@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Child, Organisation, OrgKind
+from marketplace.accounts.models import Child, Family, Organisation, OrgKind, Role
 from marketplace.budgets.models import (
     Budget,
     BudgetAmendment,
@@ -33,6 +33,8 @@ STREAM_OWNER = "funding_stream"
 FUNDER_OWNER = "organisation"
 CATEGORIES = frozenset(c.value for c in Category)  # the catalogue's taxonomy
 MAX_TERMS_DAYS = 365
+EARLIEST_PERIOD = date(2000, 1, 1)  # a budget's period lies in this window (rule 8)
+LATEST_PERIOD = date(2099, 12, 31)
 
 # Which status may follow which. A budget may be withdrawn (closed) before it is active; a
 # closed budget is final.
@@ -85,12 +87,15 @@ def create_budget(
     po_number, payment_terms_days, categories, management. Kinds are unique within a budget.
     The period defaults to the financial year containing today (or `period_start`).
     """
-    default_start, default_end = financial_year(period_start or today())
-    period_start = period_start or default_start
-    period_end = period_end or default_end
-    errors = _check_streams(streams)
-    if period_end < period_start:
-        errors["period_end"] = ["The period must end on or after it starts"]
+    errors = _check_period(period_start, period_end)
+    if not errors:
+        default_start, default_end = financial_year(period_start or today())
+        period_start = period_start or default_start
+        period_end = period_end or default_end
+        if period_end < period_start:
+            errors["period_end"] = ["The period must end on or after it starts"]
+    errors.update(_check_streams(streams))
+    errors.update(_check_funders_agree(actor, streams))
     if BudgetStatus(status) is BudgetStatus.CLOSED:
         errors["status"] = ["A new budget cannot be closed"]
     if errors:
@@ -131,6 +136,40 @@ def create_budget(
             )
     audit.record(session, actor, "budget.created", budget, allocated=budget.allocated)
     return budget
+
+
+def _check_funders_agree(actor, streams: list[dict]) -> dict[str, list[str]]:
+    """A commissioner commits only its own organisation's money: every stream must be funded by
+    one of the actor's organisations (another funder has not agreed to it, and its allocation
+    account would be drawn on without it being asked). An admin (or the system, actor=None) may
+    set up any stream, on the funders' behalf."""
+    if actor is None or getattr(actor, "role", None) is Role.ADMIN:
+        return {}
+    own = set(getattr(actor, "organisation_ids", None) or ())
+    errors: dict[str, list[str]] = {}
+    for i, spec in enumerate(streams):
+        funder = spec.get("funder")
+        if isinstance(funder, Organisation) and funder.id not in own:
+            errors[f"streams.{i}.funder"] = [
+                f"Each stream must be funded by your organisation: {funder.name} has not agreed to "
+                "commit this money, so leave the stream out until it does"
+            ]
+    return errors
+
+
+def _check_period(start, end) -> dict[str, list[str]]:
+    """A budget's period (either end, where given) lies within a sane window of the calendar:
+    no year 1 or 9999, whose neighbouring days and financial years do not exist."""
+    errors: dict[str, list[str]] = {}
+    for name, value in (("period_start", start), ("period_end", end)):
+        if value is not None and (
+            not isinstance(value, date) or not EARLIEST_PERIOD <= value <= LATEST_PERIOD
+        ):
+            errors[name] = [
+                f"Enter a date between {EARLIEST_PERIOD.strftime('%-d %B %Y')} and "
+                f"{LATEST_PERIOD.strftime('%-d %B %Y')}"
+            ]
+    return errors
 
 
 def _check_streams(streams: list[dict]) -> dict[str, list[str]]:
@@ -230,11 +269,17 @@ def amend_stream(
     if errors:
         raise ValidationFailed("Check the amendment", fields=errors)
     # Serialise amendments of one stream: the old values and the delta moved through the ledger
-    # must be read under the same lock that the write happens under.
+    # must be read under the same lock that the write happens under. Locks follow the bookings'
+    # order (bookings.operations: the family row, ..., then the stream accounts by id): the family
+    # first, so a booking on this budget waits for the amendment or the amendment for it. The
+    # stream row is locked FOR NO KEY UPDATE, which a booking's payment row referencing it (a KEY
+    # SHARE lock) does not wait for: a plain FOR UPDATE here deadlocked against a booking that
+    # held the stream's account and was inserting its payment.
+    session.execute(select(Family.id).where(Family.id == budget.family_id).with_for_update()).scalar_one()
     session.execute(
         select(FundingStream)
         .where(FundingStream.id == stream.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
     if budget.is_closed:
@@ -365,6 +410,8 @@ def _check_outcome(description, time_frame, review_date, budget) -> dict[str, li
         errors["review_date"] = ["Enter a review date"]
     elif review_date < budget.period_start:
         errors["review_date"] = ["The review date must be on or after the budget starts"]
+    elif review_date > LATEST_PERIOD:
+        errors["review_date"] = [f"Enter a review date up to {LATEST_PERIOD.strftime('%-d %B %Y')}"]
     return errors
 
 
@@ -382,6 +429,8 @@ def update_outcome(
         errors["status"] = ["Choose a status from the list"]
     if review_date is not None and review_date < outcome.budget.period_start:
         errors["review_date"] = ["The review date must be on or after the budget starts"]
+    elif review_date is not None and review_date > LATEST_PERIOD:
+        errors["review_date"] = [f"Enter a review date up to {LATEST_PERIOD.strftime('%-d %B %Y')}"]
     if status is None and review_date is None:
         errors["status"] = ["Change the status or the review date"]
     if errors:
@@ -479,6 +528,17 @@ def _check_ras(commissioner, name, pence_per_point, questions) -> dict[str, list
 def publish_ras(session: Session, ras: ResourceAllocationSystem, *, actor) -> ResourceAllocationSystem:
     """Publish a draft RAS, retiring the commissioner's previously published one: one live RAS per
     commissioner (a unique constraint backs this). A published or retired RAS never changes."""
+    # Serialise publications by one commissioner (two at once both retired the old RAS, then the
+    # second broke the one-live-RAS constraint: a 500): lock the commissioner's row (NO KEY
+    # UPDATE, so rows referencing it are not held up), then re-read this RAS under the lock.
+    session.execute(
+        select(Organisation.id).where(Organisation.id == ras.commissioner_id).with_for_update(key_share=True)
+    ).scalar_one()
+    session.execute(
+        select(ResourceAllocationSystem)
+        .where(ResourceAllocationSystem.id == ras.id)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if ras.published_at is not None:
         raise Conflict(
             "This RAS has already been published; create a new version to change it", code="already_published"

@@ -71,6 +71,15 @@ def funds_budget(user: User, budget: Budget) -> bool:
     return _is(user, Role.COMMISSIONER) and bool(user.organisation_ids & budget.funder_ids)
 
 
+def knows_family(user: User, family) -> bool:
+    """The user may already know who the family's children are: an admin, the family itself, or a
+    commissioner that funds a budget of the family. Nobody else learns their names from a form."""
+    if is_admin(user) or acts_for_family(user, family.id):
+        return True
+    query = select(Budget.id).where(Budget.family_id == family.id, budget_visibility(user)).limit(1)
+    return db.session.scalar(query) is not None
+
+
 def can_create_budget(user: User) -> bool:
     return is_admin(user) or _is(user, Role.COMMISSIONER)
 

@@ -31,6 +31,7 @@ from marketplace.budgets.permissions import (
     can_create_budget,
     can_edit_support_plan,
     can_see_budget,
+    knows_family,
     visible_budgets,
 )
 from marketplace.budgets.schemas import (
@@ -206,10 +207,12 @@ def _resolve_new_budget(data: dict):
         matches = [c for c in family.children if c.name.casefold() == wanted] if wanted else family.children
         if len(matches) == 1:
             child = matches[0]
-        else:
+        elif knows_family(current_user, family):
             errors["child"] = [
                 f"Enter the child's name: {', '.join(c.name for c in family.children) or 'none'}"
             ]
+        else:  # a commissioner with no link to the family does not learn its children's names
+            errors["child"] = ["Enter the child's name as the family gave it to you"]
     funders = {o.slug: o for o in _commissioners()}
     streams = []
     for i, row in enumerate(data["streams"]):
@@ -217,10 +220,7 @@ def _resolve_new_budget(data: dict):
         if funder is None:
             errors[f"streams.{i}.funder"] = ["Choose a commissioning organisation"]
         streams.append({**row, "funder": funder})
-    if current_user.role is not Role.ADMIN and not any(
-        s["funder"] is not None and s["funder"].id in current_user.organisation_ids for s in streams
-    ):
-        errors.setdefault("streams.0.funder", ["At least one stream must be funded by your organisation"])
+    # who may commit which funder's money is the operation's rule (create_budget)
     if errors:
         raise ValidationFailed("Check the budget", fields=errors)
     return child, streams

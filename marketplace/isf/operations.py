@@ -5,7 +5,7 @@ batches funds into transactions under an advisory lock is `isf.jobs.run_weekly_d
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from marketplace.budgets.operations import stream_account
 from marketplace.core import audit
 from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
-from marketplace.core.money import apply_bp
+from marketplace.core.money import apply_bp, format_pence
 from marketplace.isf import books, schedule
 from marketplace.isf.models import (
     AgreementParty,
@@ -35,6 +35,8 @@ from marketplace.ledger import operations as ledger
 from marketplace.ledger.batch import Movement, bulk_insert, open_accounts, transfer_many
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
+RECEIPT_MARGIN = timedelta(days=366)
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # an ISF's period lies in this window
 AMENDABLE = (
     "weekly_amount",
     "contingency_bp",
@@ -88,8 +90,18 @@ def create_isf(
     chosen = _check_cycles(cycles or {}, streams, errors)
     if errors:
         raise ValidationFailed("Check the ISF's terms", fields=errors)
+    # Two set-ups of one budget at once: lock the budget's row (NO KEY UPDATE: rows referencing
+    # the budget, like bookings, are not held up) and look again under the lock, so the second
+    # waits for the first and gets this 409 instead of the unique constraint's 500.
+    session.execute(
+        select(Budget.id).where(Budget.id == budget.id).with_for_update(key_share=True)
+    ).scalar_one()
     if session.scalar(select(Isf.id).where(Isf.budget_id == budget.id)) is not None:
-        raise Conflict("That budget already has an ISF", fields={"budget": ["Already held as an ISF"]})
+        raise Conflict(
+            "That budget already has an ISF",
+            fields={"budget": ["This budget already has an ISF; find it on the ISFs page"]},
+            code="isf_exists",
+        )
     isf = Isf(
         budget=budget,
         provider=provider,
@@ -122,8 +134,11 @@ def check_terms(terms: dict) -> dict[str, list[str]]:
     whole("drawdown_weekday", 0, 6, "Choose a weekday from 0 (Monday) to 6 (Sunday)")
     whole("surplus_threshold_weeks", 1, 52, "Enter a number of weeks from 1 to 52")
     start, end = terms.get("start_date"), terms.get("end_date")
+    for name in ("start_date", "end_date"):
+        if isinstance(terms.get(name), date) and not EARLIEST <= terms[name] <= LATEST:
+            errors[name] = [f"Enter a date between {uk_date(EARLIEST)} and {uk_date(LATEST)}"]
     if "end_date" in terms and (not isinstance(end, date) or (isinstance(start, date) and end < start)):
-        errors["end_date"] = ["The ISF must end on or after it starts"]
+        errors.setdefault("end_date", ["The ISF must end on or after it starts"])
     return errors
 
 
@@ -217,6 +232,13 @@ def record_receipt(
         errors["reference"] = ["Enter the payment's reference (up to 120 characters)"]
     if not isinstance(received_on, date):
         errors["received_on"] = ["Enter the date the money was received"]
+    else:
+        earliest, latest = receipt_window(isf)
+        if not earliest <= received_on <= latest:
+            errors["received_on"] = [
+                f"Enter a date between {uk_date(earliest)} and {uk_date(latest)}: "
+                "money is received at most a year before the ISF starts or after it ends"
+            ]
     if errors:
         raise ValidationFailed("Check the receipt", fields=errors)
     reference = reference.strip()
@@ -253,6 +275,15 @@ def record_receipt(
     return receipt
 
 
+def receipt_window(isf: Isf) -> tuple[date, date]:
+    """The dates a receipt may carry: a year either side of the ISF's period (rule 8)."""
+    return isf.start_date - RECEIPT_MARGIN, isf.end_date + RECEIPT_MARGIN
+
+
+def uk_date(day: date) -> str:
+    return day.strftime("%-d %B %Y")
+
+
 def _post_receipt(session: Session, isf: Isf, receipt: IsfReceipt) -> None:
     if receipt.stream_id is not None:
         # A funder's payment draws on its stream's allocation in the personal budget, so the
@@ -286,7 +317,8 @@ def _post_receipt(session: Session, isf: Isf, receipt: IsfReceipt) -> None:
 def request_release(
     session: Session, isf: Isf, *, amount: int, reason: str, actor=None
 ) -> ContingencyRelease:
-    """The provider asks to spend contingency, with a reason. Nothing moves until it is approved."""
+    """The provider asks to spend contingency, with a reason. Nothing moves until it is approved.
+    A release larger than the contingency holds now is refused at once (409 naming what it holds)."""
     errors = {}
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         errors["amount"] = ["Enter the amount as a whole number of pence above zero"]
@@ -294,6 +326,9 @@ def request_release(
         errors["reason"] = ["Say what the contingency is needed for"]
     if errors:
         raise ValidationFailed("Check the release request", fields=errors)
+    held = ledger.balance(books.contingency_account(session, isf)).available
+    if amount > held:
+        raise _more_than_contingency(amount, held)
     release = ContingencyRelease(
         isf_id=isf.id, amount=amount, reason=reason.strip(), requested_by_id=getattr(actor, "id", None)
     )
@@ -301,6 +336,25 @@ def request_release(
     session.flush()
     audit.record(session, actor, "isf.release_requested", isf, release=release.id, amount=amount)
     return release
+
+
+def _more_than_contingency(amount: int, held: int) -> Conflict:
+    return Conflict(
+        f"The contingency holds {format_pence(held)}; this release asks for {format_pence(amount)}",
+        fields={"amount": [f"Enter at most {format_pence(held)}, what the contingency holds"]},
+        code="insufficient_contingency",
+    )
+
+
+def _lock_release(session: Session, release: ContingencyRelease) -> None:
+    """Lock the release row and re-read it, so of two decisions at once exactly one finds it
+    still requested; the other waits, then sees the decision and gets a 409."""
+    session.execute(
+        select(ContingencyRelease)
+        .where(ContingencyRelease.id == release.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def _decide(release: ContingencyRelease, isf: Isf, organisation: Organisation, actor, note) -> None:
@@ -321,14 +375,12 @@ def approve_release(
     provider's ISF delivery income (no top-slice on contingency). A release larger than the
     contingency is refused with a 409 and nothing changes."""
     isf = session.get(Isf, release.isf_id)
+    _lock_release(session, release)  # first the release, then its money (one order for both decisions)
     contingency = books.contingency_account(session, isf)
     ledger.lock_accounts(session, contingency)
-    if release.status is ReleaseStatus.REQUESTED and release.amount > ledger.balance(contingency).available:
-        raise Conflict(
-            f"The contingency holds {ledger.balance(contingency).available} pence; "
-            f"this release asks for {release.amount}",
-            code="insufficient_contingency",
-        )
+    held = ledger.balance(contingency).available
+    if release.status is ReleaseStatus.REQUESTED and release.amount > held:
+        raise _more_than_contingency(release.amount, held)
     _decide(release, isf, organisation, actor, note)
     release.status = ReleaseStatus.APPROVED
     spend_release(session, release)
@@ -361,6 +413,7 @@ def refuse_release(
     if not (note or "").strip():
         raise ValidationFailed("Say why the release is refused", fields={"note": ["Give a reason"]})
     isf = session.get(Isf, release.isf_id)
+    _lock_release(session, release)
     _decide(release, isf, organisation, actor, note)
     release.status = ReleaseStatus.REFUSED
     session.flush()

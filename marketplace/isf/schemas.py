@@ -1,5 +1,7 @@
 """ISF JSON in and out (amounts in pence, dates ISO, ids strings) and the HTML forms."""
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds
@@ -153,14 +155,24 @@ class StatementOut(Schema):
     lines = fields.Nested(StatementLineOut, many=True)
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a statement's period lies in this window
+
+
 class PeriodIn(FormSchema):
-    """?from=&to= (both ISO dates, to on or after from)."""
+    """?from=&to= (both ISO dates from 2000 to 2099, to on or after from)."""
 
     from_ = fields.Date(data_key="from", required=True, error_messages={"required": "Enter the start date"})
     to = fields.Date(required=True, error_messages={"required": "Enter the end date"})
 
     @validates_schema
     def _in_order(self, data, **kwargs):
+        errors = {
+            key: [f"Enter a date between {EARLIEST:%-d %B %Y} and {LATEST:%-d %B %Y}"]
+            for name, key in (("from_", "from"), ("to", "to"))
+            if name in data and not EARLIEST <= data[name] <= LATEST
+        }
+        if errors:  # the calendar's edges (year 1, 9999) have no day before or after to read
+            raise ValidationError(errors)
         if "from_" in data and "to" in data and data["to"] < data["from_"]:
             raise ValidationError("The period must end on or after it starts", field_name="to")
 

@@ -106,7 +106,7 @@ def set_up_isf(budget_id: int):
             "drawdown_weekday": "0",
         }
     )
-    errors = {}
+    errors, status = {}, 200
     if request.method == "POST":
         try:
             data = parse(SetupForm(), {k: v for k, v in form.items() if v != ""})
@@ -140,7 +140,7 @@ def set_up_isf(budget_id: int):
             operations.agree_isf(db.session, isf, org, current_user)
         except (ValidationFailed, Conflict) as err:
             db.session.rollback()
-            errors = err.fields or {"_form": [err.message]}
+            errors, status = err.fields or {"_form": [err.message]}, err.status
         else:
             db.session.commit()
             flash(f"ISF set up. {provider.name} needs to agree it before anything is drawn.", "success")
@@ -153,7 +153,7 @@ def set_up_isf(budget_id: int):
         form=form,
         errors=errors,
         weekdays=WEEKDAYS,
-    ), (422 if errors else 200)
+    ), status
 
 
 @bp.route("/isfs/<int:isf_id>/amend", methods=["GET", "POST"])

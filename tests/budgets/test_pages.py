@@ -3,7 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.budgets import operations as budgets
 from marketplace.budgets.models import Budget, BudgetStatus
+from marketplace.ledger import operations as ledger
 
 NEW = {
     "family": "others-family",
@@ -26,16 +28,19 @@ def budget_count(session):
     return session.scalar(select(func.count()).select_from(Budget))
 
 
+OWN = {**NEW, "streams.1.kind": "education", "streams.1.funder": "brightwater-council"}
+
+
 def test_commissioner_creates_an_integrated_budget(client, session, world, sign_in, post_form):
     sign_in(world.council_user)
     assert client.get("/budgets/new").status_code == 200
-    response = post_form("/budgets/new", NEW)
+    response = post_form("/budgets/new", OWN)
     assert response.status_code == 302
     budget = session.scalar(select(Budget).where(Budget.family_id == world.others.id))
     assert budget.status is BudgetStatus.AGREED and budget.child.name == "Zed"
     assert [(s.kind.value, s.funder.slug, s.amount, s.categories) for s in budget.streams] == [
         ("social_care", "brightwater-council", 120000, ["day_session"]),
-        ("health", "nhs-brightwater-icb", 80050, []),
+        ("education", "brightwater-council", 80050, []),
     ]
     page = client.get(response.headers["Location"])
     assert "£2,000.50" in page.get_data(as_text=True)
@@ -61,6 +66,76 @@ def test_bad_create_form_names_fields_and_writes_nothing(client, session, world,
     )
     assert again.status_code == 422 and b'href="#streams.1.kind"' in again.data
     assert budget_count(session) == before
+
+
+def allocations_balance(session, org):
+    account = ledger.find_account(session, "organisation", org.id, "allocations")
+    return ledger.balance(account).posted if account is not None else 0
+
+
+def test_a_commissioner_cannot_commit_another_funders_money(client, session, world, sign_in, post_form):
+    """Issue #12: a council created an active budget with a stream "funded" by the ICB, whose
+    allocation account went negative without the ICB being asked."""
+    sign_in(world.council_user)
+    before, icb_before = budget_count(session), allocations_balance(session, world.icb)
+    million = {**NEW, "status": "active", "streams.1.amount": "1,000,000.00"}
+    response = post_form("/budgets/new", million)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#streams.1.funder"' in page and "NHS Brightwater ICB has not agreed" in page
+    assert 'href="#streams.0.funder"' not in page  # the council's own stream is fine
+    assert budget_count(session) == before
+    assert allocations_balance(session, world.icb) == icb_before
+
+
+def test_an_admin_may_set_up_streams_for_their_funders(session, world):
+    budget = budgets.create_budget(
+        session,
+        child=world.others.children[0],
+        actor=world.admin,
+        streams=[{"kind": "health", "funder": world.icb, "amount": 1000}],
+    )
+    assert budget.allocated == 1000
+
+
+def test_no_child_names_for_a_commissioner_with_no_link_to_the_family(
+    client, session, world, make, sign_in, post_form
+):
+    make.family(slug="twins-family", children=("Xanthe", "Yusuf"))
+    sign_in(world.council_user)  # funds Ben's budget only
+    before = budget_count(session)
+    response = post_form("/budgets/new", {**OWN, "family": "twins-family"})
+    assert response.status_code == 422 and 'href="#child"' in response.get_data(as_text=True)
+    assert b"Xanthe" not in response.data and b"Yusuf" not in response.data
+    assert budget_count(session) == before
+
+
+def test_a_funding_commissioner_is_reminded_of_the_childs_name(
+    client, session, world, make, sign_in, post_form
+):
+    twins = make.family(slug="twins-family", children=("Xanthe", "Yusuf"))
+    budgets.create_budget(
+        session,
+        child=twins.children[0],
+        streams=[{"kind": "social_care", "funder": world.council, "amount": 100}],
+    )
+    sign_in(world.council_user)  # now funds a budget of the twins' family
+    response = post_form("/budgets/new", {**OWN, "family": "twins-family"})
+    assert response.status_code == 422 and b"Xanthe, Yusuf" in response.data
+
+
+def test_a_budget_period_at_the_calendars_edge_is_refused_naming_the_field(
+    client, session, world, sign_in, post_form
+):
+    sign_in(world.council_user)
+    before = budget_count(session)
+    for field, value in (("period_start", "0001-01-01"), ("period_end", "9999-12-31")):
+        response = post_form("/budgets/new", {**OWN, field: value})
+        assert response.status_code == 422, field
+        assert f'href="#{field}"'.encode() in response.data and b"1 January 2000" in response.data
+    assert budget_count(session) == before
+    response = post_form("/budgets/new", {**OWN, "period_start": "0001-01-01", "period_end": ""})
+    assert response.status_code == 422 and b'href="#period_start"' in response.data
 
 
 def test_a_commissioner_must_fund_what_it_creates(client, session, world, sign_in, post_form):
@@ -139,3 +214,16 @@ def test_a_bad_budget_id_is_a_404(client, world, sign_in):
     sign_in(world.admin)
     for url in ("/budgets/x", "/budgets/999999", f"/budgets/{world.budget.id}/streams/999/amend"):
         assert client.get(url).status_code == 404
+
+
+def test_a_review_date_in_year_9999_is_refused_naming_the_field(client, session, world, sign_in, post_form):
+    sign_in(world.parent)
+    before = len(world.budget.outcomes)
+    url = f"/budgets/{world.budget.id}/outcomes"
+    response = post_form(url, {"description": "Later", "time_frame": "long", "review_date": "9999-12-31"})
+    assert response.status_code == 422 and b'href="#review_date"' in response.data
+    assert b"31 December 2099" in response.data
+    moved = post_form(f"{url}/{world.outcome.id}", {"review_date": "9999-12-31"})
+    assert moved.status_code == 422
+    session.expire_all()
+    assert len(world.budget.outcomes) == before and world.outcome.review_date.year == 2026

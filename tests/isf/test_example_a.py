@@ -160,12 +160,18 @@ def test_unapproved_and_refused_releases_move_nothing(world, session):
 def test_a_release_larger_than_the_contingency_is_refused_cleanly(world, session):
     isf = world.example_a()
     world.pay_quarter_one()
-    release = operations.request_release(session, isf, amount=39_001, reason="Too much")
-    with pytest.raises(Conflict) as err:
-        operations.approve_release(session, release, organisation=world.council)
+    with pytest.raises(Conflict) as err:  # refused when asked for, not only when approved
+        operations.request_release(session, isf, amount=39_001, reason="Too much")
+    assert err.value.code == "insufficient_contingency" and "£390.00" in err.value.message
+    first, second = (
+        operations.request_release(session, isf, amount=30_000, reason=why) for why in ("One", "Two")
+    )
+    operations.approve_release(session, first, organisation=world.council)
+    with pytest.raises(Conflict) as err:  # the contingency shrank since the second was asked for
+        operations.approve_release(session, second, organisation=world.council)
     assert err.value.code == "insufficient_contingency"
-    assert release.status is ReleaseStatus.REQUESTED
-    assert world.contingency() == 39_000
+    assert second.status is ReleaseStatus.REQUESTED
+    assert world.contingency() == 9_000
 
 
 def test_receipts_draw_on_the_budget_streams(world, session):
