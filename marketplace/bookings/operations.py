@@ -86,6 +86,17 @@ def _lock(session: Session, model, id_):
     )
 
 
+def _lock_budget(session: Session, budget_id: int) -> Budget:
+    """FOR NO KEY UPDATE, as budgets.change_budget_status takes it: booking, confirming and
+    closing wait for one another, while rows that merely refer to the budget are not held up."""
+    return session.scalar(
+        select(Budget)
+        .where(Budget.id == budget_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
 def terms_token(terms: OfferTerms) -> str:
     """A short fingerprint of the terms a page showed (price, unit, VAT, cancellation and no-show
     charges), posted back with the confirmation so a change in between is noticed."""
@@ -148,7 +159,7 @@ def book(
             fields={"outcome_id": ["Not an outcome of this budget's support plan"]},
         )
     _lock(session, Family, budget.family_id)
-    budget = _lock(session, Budget, budget.id)
+    budget = _lock_budget(session, budget.id)
     slot = _lock(session, Slot, slot.id)
     rules.check_bookable(
         session, offer=slot.offer, slot=slot, budget=budget, units=units, now=now, emergency=emergency
@@ -202,7 +213,7 @@ def book(
 def confirm(session: Session, booking: Booking, actor: User) -> Booking:
     """The provider accepts a requested booking, only while its budget is still active (the
     budget row is locked, so a budget being closed waits for, or refuses, this)."""
-    budget = _lock(session, Budget, booking.budget_id)
+    budget = _lock_budget(session, booking.budget_id)
     booking = _lock(session, Booking, booking.id)
     rules.check_transition(booking, S.CONFIRMED)
     if budget.status is not BudgetStatus.ACTIVE:

@@ -185,10 +185,11 @@ def change_budget_status(
         ) from None
     # Lock the budget row: booking and confirming lock it too (before the streams' accounts), so a
     # booking either commits its hold first (and closing is refused) or waits and finds it closed.
+    # NO KEY UPDATE (key_share): rows that merely refer to the budget are not held up.
     budget = session.scalar(
         select(Budget)
         .where(Budget.id == budget.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     current = budget.status
