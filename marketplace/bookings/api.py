@@ -3,17 +3,18 @@
 from flask import Blueprint, request
 from flask_login import current_user
 
+from marketplace.accounts.models import User
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, allowed, visible
 from marketplace.bookings import operations
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
-from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
+from marketplace.bookings.permissions import acts_as, acts_for_budget, can_see, visible_bookings
 from marketplace.bookings.schemas import BookingIn, BookingOut, ReasonIn
 from marketplace.budgets.models import Budget
 from marketplace.catalog.models import Slot
 from marketplace.core.api import json_body, page_args
 from marketplace.core.auth import signed_in
 from marketplace.core.db import db
-from marketplace.core.errors import ValidationFailed
+from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.openapi import describe
 from marketplace.core.schemas import parse
 
@@ -24,7 +25,11 @@ bp = Blueprint("bookings_api", __name__)
 @describe(
     "post",
     "/bookings",
-    "Book a slot against a budget (409 when capacity or money is short)",
+    "Book a slot against a budget (409 when capacity or money is short, or when the optional "
+    "expected_cost, the cost in pence the caller was quoted, differs from the cost now). "
+    "emergency: true is for the slot's provider only, and needs asked_by: the id of the user who "
+    "asked for it (the budget's family, or a commissioner funding the budget); otherwise the "
+    "budget is 404 No such budget",
     body=BookingIn,
     response=BookingOut,
     status=201,
@@ -34,6 +39,13 @@ def create_booking():
     data = parse(BookingIn(), json_body())
     slot = db.session.get(Slot, data["slot_id"])
     budget = db.session.get(Budget, data["budget_id"])
+    asked_by = None
+    if data["emergency"]:
+        # The provider books its emergency reserve on behalf of someone who may act for the
+        # budget (operations.book); a caller with neither link learns nothing about the budget.
+        asked_by = db.session.get(User, data["asked_by"]) if data["asked_by"] else None
+        if budget is None or not (acts_for_budget(current_user, budget) or acts_for_budget(asked_by, budget)):
+            raise NotFound("No such budget", fields={"budget_id": ["No such budget"]})
     errors = {}
     if slot is None:
         errors["slot_id"] = ["No such slot"]
@@ -46,6 +58,13 @@ def create_booking():
             acts_for_organisation(current_user, slot.offer.organisation_id),
             "Only the provider can book its emergency capacity.",
         )
+        if not acts_for_budget(asked_by, budget):
+            raise ValidationFailed(
+                "Say who asked for this emergency booking",
+                fields={
+                    "asked_by": ["The id of the family member, or commissioner funding the budget, who asked"]
+                },
+            )
     booking = operations.book(
         db.session,
         actor=current_user,
@@ -54,6 +73,8 @@ def create_booking():
         units=data["units"],
         outcome_id=data["outcome_id"],
         emergency=data["emergency"],
+        asked_by=asked_by,
+        expected_cost=data["expected_cost"],
     )
     db.session.commit()
     return BookingOut().dump(booking), 201

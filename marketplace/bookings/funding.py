@@ -1,6 +1,22 @@
 """Which funding streams pay for a booking, and how much each pays."""
 
+from marketplace.budgets.models import Budget, FundingStream, ManagementOption
+from marketplace.catalog.models import Offer
 from marketplace.core.allocation import allocate
+
+
+def eligible_streams(budget: Budget, offer: Offer) -> list[FundingStream]:
+    """Streams that may pay for the offer: the offer accepts the stream's kind of money (its
+    funding streams), the stream accepts the offer's category, and its money is not held in an
+    ISF (the holding provider spends that)."""
+    accepted = {s.value for s in offer.funding_streams}
+    return [
+        s
+        for s in budget.streams
+        if s.kind.value in accepted
+        and s.accepts(offer.category.value)
+        and s.management is not ManagementOption.ISF
+    ]
 
 
 def cover_cost(cost: int, weights: list[int], available: list[int]) -> tuple[list[int], int]:

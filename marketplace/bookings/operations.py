@@ -1,10 +1,14 @@
 """Booking verbs: the only code that changes bookings. Operations flush; the caller commits.
 
 Locks, always in this order so two transactions cannot deadlock: the family row (rules that
-count a family's bookings), the booking, the slot (capacity), then the stream accounts (money,
+count a family's bookings), the budget row (its status: closing a budget locks it too, so a
+budget is never closed with a live hold and nothing is booked or confirmed on a closed one), the
+booking, the slot (capacity, one place per child), then the stream accounts (money,
 ledger.lock_accounts orders them by id).
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,16 +17,17 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Family, Membership, User
 from marketplace.bookings import rules
-from marketplace.bookings.funding import cover_cost
+from marketplace.bookings.funding import cover_cost, eligible_streams
 from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
-from marketplace.budgets.models import Budget, FundingStream, ManagementOption
+from marketplace.bookings.permissions import acts_for_budget
+from marketplace.budgets.models import Budget, BudgetStatus, FundingStream
 from marketplace.budgets.operations import outcome_for_budget, stream_account
 from marketplace.catalog.models import Slot
 from marketplace.catalog.terms import OfferTerms, price_snapshot
 from marketplace.core import audit
 from marketplace.core.allocation import allocate
 from marketplace.core.clock import business_date, utcnow
-from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
 from marketplace.ledger import operations as ledger
@@ -61,17 +66,12 @@ def provider_account(session: Session, organisation_id: int):
     )
 
 
-def eligible_streams(budget: Budget, category: str) -> list[FundingStream]:
-    """Streams that may pay: they accept the category and their money is not held in an ISF."""
-    return [s for s in budget.streams if s.accepts(category) and s.management is not ManagementOption.ISF]
-
-
 def quote(session: Session, *, slot: Slot, budget: Budget, units: int, locked: bool = False) -> Quote:
     """Price `units` of the slot's offer now and split the cost across the budget's streams.
     With `locked`, the streams' accounts are locked first (as booking needs)."""
     terms = price_snapshot(slot.offer)
     cost = terms.cost(units)
-    streams = eligible_streams(budget, slot.offer.category.value)
+    streams = eligible_streams(budget, slot.offer)
     accounts = [stream_account(session, s) for s in streams]
     if locked:
         ledger.lock_accounts(session, *accounts)
@@ -86,6 +86,43 @@ def _lock(session: Session, model, id_):
     )
 
 
+def _lock_budget(session: Session, budget_id: int) -> Budget:
+    """FOR NO KEY UPDATE, as budgets.change_budget_status takes it: booking, confirming and
+    closing wait for one another, while rows that merely refer to the budget are not held up."""
+    return session.scalar(
+        select(Budget)
+        .where(Budget.id == budget_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+def terms_token(terms: OfferTerms) -> str:
+    """A short fingerprint of the terms a page showed (price, unit, VAT, cancellation and no-show
+    charges), posted back with the confirmation so a change in between is noticed."""
+    return hashlib.sha256(json.dumps(terms.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _check_quote_unchanged(priced: Quote, units: int, expected_cost: int | None, expected_terms: str | None):
+    """Refuse (409, with the figures now) if the price or terms changed since the family looked."""
+    if expected_cost is not None and expected_cost != priced.cost:
+        unit = priced.terms.unit.value
+        raise Conflict(
+            f"The price has changed since you looked: {units} {unit}{'s' if units > 1 else ''} now cost "
+            f"{format_pence(priced.cost)}, not {format_pence(expected_cost)}. "
+            "Nothing has been booked: check the new price and confirm again.",
+            code="price_changed",
+            fields={"expected_cost": [f"The cost is now {format_pence(priced.cost)}"]},
+        )
+    if expected_terms is not None and expected_terms != terms_token(priced.terms):
+        raise Conflict(
+            "The provider has changed this short break's terms since you looked. "
+            "Nothing has been booked: check the price and cancellation terms again and confirm.",
+            code="terms_changed",
+            fields={"expected_cost": ["The terms have changed"]},
+        )
+
+
 def book(
     session: Session,
     *,
@@ -95,25 +132,40 @@ def book(
     units: int,
     outcome_id: int | None = None,
     emergency: bool = False,
+    asked_by: User | None = None,
+    expected_cost: int | None = None,
+    expected_terms: str | None = None,
     now: datetime | None = None,
 ) -> Booking:
     """Book one place on `slot` for `units` units, paid from `budget`.
 
     Capacity and money are checked and reserved in one transaction under row locks: exactly the
     bookings that fit succeed; the rest get a 409 and leave nothing behind.
+
+    An emergency booking (the provider using its emergency reserve) needs a real link to the
+    budget: the provider books on behalf of `asked_by`, someone who may act for the budget (its
+    family, or a commissioner funding it), and the booking's history records who asked. Without
+    that link the budget is "No such budget" (404), saying nothing about it.
+
+    With `expected_cost` / `expected_terms` (what the family was shown) a price or terms change
+    in between is refused with a 409 giving the new figures.
     """
     now = now or utcnow()
+    if emergency and (asked_by is None or not acts_for_budget(asked_by, budget)):
+        raise NotFound("No such budget", fields={"budget_id": ["No such budget"]})
     if outcome_id is not None and outcome_for_budget(session, budget.id, outcome_id) is None:
         raise ValidationFailed(
             "Choose an outcome from this budget's support plan",
             fields={"outcome_id": ["Not an outcome of this budget's support plan"]},
         )
     _lock(session, Family, budget.family_id)
+    budget = _lock_budget(session, budget.id)
     slot = _lock(session, Slot, slot.id)
     rules.check_bookable(
         session, offer=slot.offer, slot=slot, budget=budget, units=units, now=now, emergency=emergency
     )
     priced = quote(session, slot=slot, budget=budget, units=units, locked=True)
+    _check_quote_unchanged(priced, units, expected_cost, expected_terms)
     if priced.top_up:
         raise Conflict(
             f"The budget is {format_pence(priced.top_up)} short for this booking of {format_pence(priced.cost)}. "
@@ -153,14 +205,22 @@ def book(
             )
             session.add(BookingPayment(booking=booking, stream=stream, hold_id=hold.id, amount=share))
     slot.booked += 1
-    _record(session, booking, None, actor, "Booked")
+    _record(session, booking, None, actor, _asked_note(asked_by, budget) if emergency else "Booked")
     _tell(session, booking, f"Booking {_label(booking)}: {booking.status.value}")
     return booking
 
 
 def confirm(session: Session, booking: Booking, actor: User) -> Booking:
-    """The provider accepts a requested booking."""
+    """The provider accepts a requested booking, only while its budget is still active (the
+    budget row is locked, so a budget being closed waits for, or refuses, this)."""
+    budget = _lock_budget(session, booking.budget_id)
     booking = _lock(session, Booking, booking.id)
+    rules.check_transition(booking, S.CONFIRMED)
+    if budget.status is not BudgetStatus.ACTIVE:
+        raise Conflict(
+            f"This booking cannot be confirmed: its budget is {budget.status.value}.",
+            code="budget_not_active",
+        )
     _move(session, booking, S.CONFIRMED, actor)
     _tell(session, booking, f"Your booking {_label(booking)} is confirmed")
     return booking
@@ -200,6 +260,13 @@ def cancellation_charge(booking: Booking, now: datetime | None = None) -> int:
     return OfferTerms.from_dict(booking.terms).cancellation_charge(booking.cost, notice_hours)
 
 
+def can_cancel(booking: Booking, now: datetime | None = None) -> bool:
+    """Open, and not confirmed care that has already started (that is delivered or a no-show)."""
+    if not booking.status.is_open:
+        return False
+    return not (booking.status is S.CONFIRMED and booking.slot.starts_at <= (now or utcnow()))
+
+
 def cancel(
     session: Session,
     booking: Booking,
@@ -213,6 +280,12 @@ def cancel(
     provider, or a bump for end-of-life care: everything is released and the family told at once."""
     booking = _lock(session, Booking, booking.id)
     rules.check_transition(booking, S.CANCELLED)
+    if not can_cancel(booking, now):
+        raise Conflict(
+            "This care has already started, so it cannot be cancelled. The provider records it as "
+            "delivered or as a no-show.",
+            code="already_started",
+        )
     charge = cancellation_charge(booking, now) if by is CancelledBy.FAMILY else 0
     booking.cancelled_by = by
     _move(session, booking, S.CANCELLED, actor, reason, charge=charge)
@@ -294,6 +367,13 @@ def _release(session, booking: Booking, *, charge: int, give_back_place: bool = 
     if give_back_place:
         slot.booked -= 1
     session.flush()
+
+
+def _asked_note(asked_by: User, budget: Budget) -> str:
+    if asked_by.family_id == budget.family_id:
+        return f"Emergency booking, asked for by {asked_by.name} (the family)"
+    funders = sorted(s.funder.name for s in budget.streams if s.funder_id in asked_by.organisation_ids)
+    return f"Emergency booking, asked for by {asked_by.name} ({', '.join(funders) or 'admin'})"
 
 
 def _label(booking: Booking) -> str:

@@ -5,7 +5,7 @@ from sqlalchemy import Select, or_, select
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, is_admin
 from marketplace.bookings.models import Booking
-from marketplace.budgets.models import FundingStream
+from marketplace.budgets.models import Budget, FundingStream
 
 
 def can_see(user: User, booking: Booking) -> bool:
@@ -14,6 +14,16 @@ def can_see(user: User, booking: Booking) -> bool:
         acts_for_family(user, booking.family_id)
         or acts_for_organisation(user, booking.provider_id)
         or bool(user.is_authenticated and user.organisation_ids & booking.budget.funder_ids)
+    )
+
+
+def acts_for_budget(user: User | None, budget: Budget | None) -> bool:
+    """May ask for care paid from this budget: its family, a commissioner funding it, or an admin.
+    (A provider may not: it books emergency capacity only on behalf of one of these.)"""
+    if user is None or budget is None or not user.is_active:
+        return False
+    return acts_for_family(user, budget.family_id) or (
+        user.role is Role.COMMISSIONER and bool(user.organisation_ids & budget.funder_ids)
     )
 
 

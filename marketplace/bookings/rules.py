@@ -36,10 +36,12 @@ def check_transition(booking: Booking, to: BookingStatus) -> None:
 def check_bookable(
     session: Session, *, offer: Offer, slot: Slot, budget: Budget, units: int, now: datetime, emergency: bool
 ) -> None:
-    """The offer's rules: published, open slot in the future and inside the booking window, units
-    per booking, the budget active for the slot's date, the yearly cap per child, bookings open at
-    once per family, and capacity (the emergency reserve only for providers)."""
-    if offer.status is not OfferStatus.PUBLISHED:
+    """The offer's rules: published by a provider that is verified now, open slot in the future and
+    inside the booking window, units per booking, the budget active for the slot's date, the child
+    inside the offer's ages on the slot's date, money of a kind the offer accepts, one place per
+    child on a slot, the yearly cap per child, bookings open at once per family, and capacity (the
+    emergency reserve only for providers)."""
+    if not is_open_for_booking(offer):
         raise Conflict("This short break is not open for booking.", code="offer_not_published")
     if slot.closed:
         raise Conflict("That date is closed for booking.", code="slot_closed")
@@ -59,11 +61,54 @@ def check_bookable(
             "That budget cannot pay for care on that date (it is not active for that period).",
             code="budget_not_active",
         )
+    _check_age(offer, budget, day)
+    _check_funding_accepted(offer, budget)
+    _check_one_place_per_child(session, slot, budget)
     _check_yearly_cap(session, offer, budget, slot, units)
     _check_open_bookings(session, offer, budget, now)
     reserve = 0 if emergency else offer.emergency_reserve
     if slot.capacity_left - reserve < 1:
         raise Conflict("Sorry, that date is fully booked. Choose another date.", code="fully_booked")
+
+
+def is_open_for_booking(offer: Offer) -> bool:
+    """Published, and its provider still verified (a withdrawn verification closes every offer)."""
+    return offer.status is OfferStatus.PUBLISHED and offer.provider.is_verified
+
+
+def _check_age(offer: Offer, budget: Budget, day) -> None:
+    age = budget.child.age_on(day)
+    if not offer.min_age <= age <= offer.max_age:
+        raise Conflict(
+            f"This short break is for ages {offer.min_age} to {offer.max_age}; "
+            f"{budget.child.name} will be {age} on {day:%-d %B %Y}.",
+            code="age_range",
+        )
+
+
+def _check_funding_accepted(offer: Offer, budget: Budget) -> None:
+    """The offer must accept at least one kind of money the budget holds (whether that stream may
+    pay for the category, and has enough, is the quote's business)."""
+    accepted = {s.value for s in offer.funding_streams}
+    if not any(s.kind.value in accepted for s in budget.streams):
+        kinds = ", ".join(s.value.replace("_", " ") for s in offer.funding_streams) or "no budget money"
+        raise Conflict(
+            f"This short break can be paid only from {kinds}, and this budget has none of that.",
+            code="funding_not_accepted",
+        )
+
+
+def _check_one_place_per_child(session: Session, slot: Slot, budget: Budget) -> None:
+    """Called with the slot row locked, so two requests for the same child cannot both pass."""
+    taken = session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.slot_id == slot.id,
+            Booking.child_id == budget.child_id,
+            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+        )
+    )
+    if taken:
+        raise Conflict(f"{budget.child.name} already has a place on that date.", code="already_booked")
 
 
 def _check_units(offer: Offer, units: int) -> None:

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from marketplace.core.schemas import FormSchema, Id
+from marketplace.core.schemas import FormSchema, Id, Pence
 
 
 class BookingIn(Schema):
@@ -9,6 +9,11 @@ class BookingIn(Schema):
     units = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=366))
     outcome_id = Id(load_default=None, allow_none=True)
     emergency = fields.Boolean(load_default=False)
+    # Emergency bookings only: the user (the budget's family, or a commissioner funding it) who
+    # asked the provider for this emergency place; recorded in the booking's history.
+    asked_by = Id(load_default=None, allow_none=True)
+    # Optional: the cost the caller was quoted, in pence; a different cost now is refused (409).
+    expected_cost = Pence(allow_zero=True, load_default=None, allow_none=True)
 
 
 class ReasonIn(Schema):
@@ -68,3 +73,21 @@ class BudgetChoiceForm(FormSchema):
 
 class ReasonForm(FormSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class QuotedForm(FormSchema):
+    """What the check page showed, posted back with "Confirm booking"."""
+
+    expected_cost = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0),
+        error_messages={
+            "required": "Check the cost and confirm again",
+            "invalid": "Check the cost and confirm again",
+        },
+    )
+    expected_terms = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        error_messages={"required": "Check the terms and confirm again"},
+    )

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import acts_for_family, allowed, visible
-from marketplace.bookings import operations
+from marketplace.bookings import operations, rules
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
-from marketplace.bookings.schemas import BudgetChoiceForm, ReasonForm, UnitsForm
+from marketplace.bookings.schemas import BudgetChoiceForm, QuotedForm, ReasonForm, UnitsForm
 from marketplace.budgets.models import Budget, BudgetStatus
 from marketplace.budgets.operations import outcome_for_budget
-from marketplace.catalog.models import OfferStatus, Slot
+from marketplace.catalog.models import Slot
 from marketplace.core.auth import roles_required, signed_in
 from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
@@ -70,8 +70,9 @@ def _family_budgets():
 
 
 def _bookable_slot(slot_id: int) -> Slot:
+    """A slot of a published offer whose provider is verified now; any other is not found."""
     slot = db.session.get(Slot, slot_id)
-    return visible(slot, slot is not None and slot.offer.status is OfferStatus.PUBLISHED, "date")
+    return visible(slot, slot is not None and rules.is_open_for_booking(slot.offer), "date")
 
 
 def _own_budget(budget_id) -> Budget:
@@ -157,9 +158,15 @@ def choose_outcome(slot_id):
     ), (422 if errors else 200)
 
 
+STALE_QUOTE = ("price_changed", "terms_changed")
+
+
 @bp.route("/book/<int:slot_id>/check", methods=["GET", "POST"])
 @roles_required("family")
 def check_booking(slot_id):
+    """The check page shows the price and terms and posts back what it showed (expected_cost and a
+    fingerprint of the terms): if either changed before the click, nothing is booked and the page
+    comes back (409) with the new figures to confirm again."""
     slot = _bookable_slot(slot_id)
     budget = _own_budget(request.values.get("budget_id", type=db_id))
     wanted = {
@@ -167,7 +174,27 @@ def check_booking(slot_id):
         "outcome_id": request.values.get("outcome_id") or None,
     }
     data = parse(UnitsForm(), wanted)
+
+    def page(errors=None, refused=False, status=200):
+        priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
+        return render_template(
+            "bookings/check.html",
+            slot=slot,
+            budget=budget,
+            units=data["units"],
+            outcome_id=data["outcome_id"],
+            quote=priced,
+            terms_token=operations.terms_token(priced.terms),
+            rows=priced.left_after(db.session),
+            errors=errors or {},
+            refused=refused,
+        ), status
+
     if request.method == "POST":
+        try:
+            quoted = parse(QuotedForm(), request.form.to_dict())
+        except ValidationFailed:
+            return page({"cost": ["Check the cost and terms below, then confirm again"]}, status=422)
         try:
             booking = operations.book(
                 db.session,
@@ -176,35 +203,18 @@ def check_booking(slot_id):
                 budget=budget,
                 units=data["units"],
                 outcome_id=data["outcome_id"],
+                expected_cost=quoted["expected_cost"],
+                expected_terms=quoted["expected_terms"],
             )
         except DomainError as err:
             db.session.rollback()
-            priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
-            return render_template(
-                "bookings/check.html",
-                slot=slot,
-                budget=budget,
-                units=data["units"],
-                outcome_id=data["outcome_id"],
-                quote=priced,
-                rows=priced.left_after(db.session),
-                errors=err.fields or {"units": [err.message]},
-                refused=True,
-            ), err.status
+            if err.code in STALE_QUOTE:
+                return page({"cost": [err.message]}, status=err.status)
+            return page(err.fields or {"units": [err.message]}, refused=True, status=err.status)
         db.session.commit()
         flash(f"Booking sent: {booking.status.value}. We have told the provider.", "success")
         return redirect(url_for(".booking_detail", booking_id=booking.id))
-    priced = operations.quote(db.session, slot=slot, budget=budget, units=data["units"])
-    return render_template(
-        "bookings/check.html",
-        slot=slot,
-        budget=budget,
-        units=data["units"],
-        outcome_id=data["outcome_id"],
-        quote=priced,
-        rows=priced.left_after(db.session),
-        errors={},
-    )
+    return page()
 
 
 # ---- lists and detail ---------------------------------------------------------------------
@@ -233,6 +243,7 @@ def booking_detail(booking_id):
         booking=booking,
         sides=acts_as(current_user, booking),
         charge=operations.cancellation_charge(booking),
+        cancellable=operations.can_cancel(booking),
         errors={},
     )
 
@@ -247,11 +258,29 @@ def cancel_booking(booking_id):
     charge = operations.cancellation_charge(booking) if by is CancelledBy.FAMILY else 0
     if request.method == "POST":
         reason = parse(ReasonForm(), request.form.to_dict())["reason"] or None
-        operations.cancel(db.session, booking, current_user, by=by, reason=reason)
+        try:
+            operations.cancel(db.session, booking, current_user, by=by, reason=reason)
+        except DomainError as err:
+            db.session.rollback()
+            return _detail_with_error(booking_id, err)
         db.session.commit()
         flash("The booking is cancelled.", "success")
         return redirect(url_for(".booking_detail", booking_id=booking.id))
+    if not operations.can_cancel(booking):
+        return redirect(url_for(".booking_detail", booking_id=booking.id))
     return render_template("bookings/cancel.html", booking=booking, charge=charge, by=by)
+
+
+def _detail_with_error(booking_id, err: DomainError):
+    booking = _booking(booking_id)
+    return render_template(
+        "bookings/detail.html",
+        booking=booking,
+        sides=acts_as(current_user, booking),
+        charge=operations.cancellation_charge(booking),
+        cancellable=operations.can_cancel(booking),
+        errors={"action": [err.message]},
+    ), err.status
 
 
 PROVIDER_ACTIONS = {
@@ -273,14 +302,7 @@ def provider_action(booking_id, action):
         PROVIDER_ACTIONS[action](booking, reason)
     except DomainError as err:
         db.session.rollback()
-        booking = _booking(booking_id)
-        return render_template(
-            "bookings/detail.html",
-            booking=booking,
-            sides=acts_as(current_user, booking),
-            charge=operations.cancellation_charge(booking),
-            errors={"action": [err.message]},
-        ), err.status
+        return _detail_with_error(booking_id, err)
     db.session.commit()
     flash(f"Booking {booking.status.value.replace('_', ' ')}.", "success")
     return redirect(url_for(".booking_detail", booking_id=booking.id))

@@ -222,6 +222,15 @@ def change_budget_status(
         raise ValidationFailed(
             "Choose a status", fields={"status": ["Choose indicative, agreed, active or closed"]}
         ) from None
+    # Lock the budget row: booking and confirming lock it too (before the streams' accounts), so a
+    # booking either commits its hold first (and closing is refused) or waits and finds it closed.
+    # NO KEY UPDATE (key_share): rows that merely refer to the budget are not held up.
+    budget = session.scalar(
+        select(Budget)
+        .where(Budget.id == budget.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
     current = budget.status
     if target not in TRANSITIONS[current]:
         raise Conflict(
@@ -235,9 +244,11 @@ def change_budget_status(
             code="illegal_transition",
         )
     if target is BudgetStatus.CLOSED:
-        for stream in budget.streams:
-            account = _existing_stream_account(session, stream)
-            if account is not None and ledger.balance(account).pending:
+        accounts = [
+            a for a in (_existing_stream_account(session, s) for s in budget.streams) if a is not None
+        ]
+        for account in ledger.lock_accounts(session, *accounts):  # their holds, read fresh
+            if ledger.balance(account).pending:
                 raise Conflict(
                     "Money is still held for bookings on this budget; resolve them before closing it",
                     code="money_held",

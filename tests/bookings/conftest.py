@@ -1,5 +1,7 @@
 """Factories for bookings: example B's parties, an overnight offer and its slots."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -76,6 +78,26 @@ class BookingWorld:
         catalog.publish_offer(self.session, offer, None)
         return offer
 
+    def other_provider(self, **offer):
+        """Another verified provider, unrelated to Ben's family, with its own published offer."""
+        org = self.make.org("provider", name="Seaview Respite")
+        user = self.make.user("provider", org=org)
+        profile = catalog.provider_profile(self.session, org)
+        catalog.verify_provider(self.session, profile, None)
+        data = dict(
+            title="Seaview overnight",
+            description="A night by the sea",
+            category=Category.OVERNIGHT_SHORT_BREAK,
+            setting=Setting.HOSPICE_RESIDENTIAL,
+            unit=Unit.NIGHT,
+            price=29500,
+            funding_streams=["social_care", "health"],
+        )
+        data.update(offer)
+        made = catalog.create_offer(self.session, profile, data, None)
+        catalog.publish_offer(self.session, made, None)
+        return user, made
+
     def make_slot(self, offer=None, days_ahead=10, capacity=4):
         starts = utcnow().replace(microsecond=0) + timedelta(days=days_ahead)
         return catalog.add_slot(
@@ -91,3 +113,12 @@ class BookingWorld:
 @pytest.fixture
 def world(session, make):
     return BookingWorld(session, make)
+
+
+def hidden_fields(page: bytes) -> dict[str, str]:
+    """The hidden inputs of a page's form: what the browser posts back with its button."""
+    text = page.decode()
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text)
+    }

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from marketplace.bookings.models import Booking
+from tests.bookings.conftest import hidden_fields
 
 
 def test_family_books_through_the_pages(client, world, sign_in, csrf):
@@ -22,7 +23,7 @@ def test_family_books_through_the_pages(client, world, sign_in, csrf):
     check = client.get(ok.headers["Location"])
     assert b"\xc2\xa3590.00" in check.data  # £590.00
     assert b"\xc2\xa32,606.67" in check.data and b"\xc2\xa31,303.33" in check.data  # left per stream
-    done = client.post(ok.headers["Location"], data={"csrf_token": csrf()})
+    done = client.post(ok.headers["Location"], data={**hidden_fields(check.data), "csrf_token": csrf()})
     assert done.status_code == 302
     booking = world.session.scalar(select(Booking))
     assert booking.cost == 59000
@@ -123,7 +124,7 @@ def test_the_outcome_is_its_own_question(client, world, sign_in, csrf, session):
     )
     check = client.get(chosen.headers["Location"])
     assert b"Supports" in check.data and b"Ben sleeps over with friends" in check.data
-    client.post(chosen.headers["Location"], data={"csrf_token": csrf()})
+    client.post(chosen.headers["Location"], data={**hidden_fields(check.data), "csrf_token": csrf()})
     booking = session.scalar(select(Booking))
     assert booking.outcome_id == outcome.id
 
@@ -138,7 +139,8 @@ def test_a_refused_booking_does_not_offer_to_confirm_again(client, world, sign_i
     assert b"Confirm booking" in page.data
     bookings.book(session, actor=other_user, slot=slot, budget=other_budget, units=1)  # the last bed goes
     refused = client.post(
-        f"/book/{slot.id}/check?budget_id={world.budget.id}&units=1", data={"csrf_token": csrf()}
+        f"/book/{slot.id}/check?budget_id={world.budget.id}&units=1",
+        data={**hidden_fields(page.data), "csrf_token": csrf()},
     )
     assert refused.status_code == 409
     assert b"fully booked" in refused.data and b"Choose another date" in refused.data

@@ -120,7 +120,9 @@ def test_emergency_capacity_is_for_providers_only(session, world):
     family, user, budget = world.another_family()
     with pytest.raises(Conflict, match="fully booked"):
         bookings.book(session, actor=user, slot=slot, budget=budget, units=1)
-    bookings.book(session, actor=world.provider, slot=slot, budget=budget, units=1, emergency=True)
+    bookings.book(
+        session, actor=world.provider, slot=slot, budget=budget, units=1, emergency=True, asked_by=user
+    )
     assert slot.booked == 2
 
 
