@@ -7,7 +7,13 @@ from marketplace.accounts.models import User
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, allowed, visible
 from marketplace.bookings import operations
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
-from marketplace.bookings.permissions import acts_as, acts_for_budget, can_see, visible_bookings
+from marketplace.bookings.permissions import (
+    acts_as,
+    acts_for_budget,
+    can_see,
+    provider_knows_budget,
+    visible_bookings,
+)
 from marketplace.bookings.schemas import BookingIn, BookingOut, ReasonIn
 from marketplace.budgets.models import Budget
 from marketplace.catalog.models import Slot
@@ -28,8 +34,8 @@ bp = Blueprint("bookings_api", __name__)
     "Book a slot against a budget (409 when capacity or money is short, or when the optional "
     "expected_cost, the cost in pence the caller was quoted, differs from the cost now). "
     "emergency: true is for the slot's provider only, and needs asked_by: the id of the user who "
-    "asked for it (the budget's family, or a commissioner funding the budget); otherwise the "
-    "budget is 404 No such budget",
+    "asked for it (the budget's family, or a commissioner funding the budget), and only for a "
+    "family that has booked with this provider before; otherwise the budget is 404 No such budget",
     body=BookingIn,
     response=BookingOut,
     status=201,
@@ -44,7 +50,10 @@ def create_booking():
         # The provider books its emergency reserve on behalf of someone who may act for the
         # budget (operations.book); a caller with neither link learns nothing about the budget.
         asked_by = db.session.get(User, data["asked_by"]) if data["asked_by"] else None
-        if budget is None or not (acts_for_budget(current_user, budget) or acts_for_budget(asked_by, budget)):
+        linked = acts_for_budget(asked_by, budget) and provider_knows_budget(
+            db.session, current_user.organisation_ids, budget
+        )
+        if budget is None or not (acts_for_budget(current_user, budget) or linked):
             raise NotFound("No such budget", fields={"budget_id": ["No such budget"]})
     errors = {}
     if slot is None:

@@ -19,7 +19,7 @@ from marketplace.accounts.models import Family, Membership, User
 from marketplace.bookings import rules
 from marketplace.bookings.funding import cover_cost, eligible_streams
 from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
-from marketplace.bookings.permissions import acts_for_budget
+from marketplace.bookings.permissions import acts_for_budget, provider_knows_budget
 from marketplace.budgets.models import Budget, BudgetStatus, FundingStream
 from marketplace.budgets.operations import outcome_for_budget, stream_account
 from marketplace.catalog.models import Slot
@@ -144,14 +144,19 @@ def book(
 
     An emergency booking (the provider using its emergency reserve) needs a real link to the
     budget: the provider books on behalf of `asked_by`, someone who may act for the budget (its
-    family, or a commissioner funding it), and the booking's history records who asked. Without
+    family, or a commissioner funding it), the family has booked with this provider before
+    (`permissions.provider_knows_budget`), and the booking's history records who asked. Without
     that link the budget is "No such budget" (404), saying nothing about it.
 
     With `expected_cost` / `expected_terms` (what the family was shown) a price or terms change
     in between is refused with a 409 giving the new figures.
     """
     now = now or utcnow()
-    if emergency and (asked_by is None or not acts_for_budget(asked_by, budget)):
+    if emergency and (
+        asked_by is None
+        or not acts_for_budget(asked_by, budget)
+        or not provider_knows_budget(session, {slot.offer.organisation_id}, budget)
+    ):
         raise NotFound("No such budget", fields={"budget_id": ["No such budget"]})
     if outcome_id is not None and outcome_for_budget(session, budget.id, outcome_id) is None:
         raise ValidationFailed(

@@ -1,6 +1,7 @@
 """Who may see a booking and who may move it."""
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, is_admin
@@ -25,6 +26,20 @@ def acts_for_budget(user: User | None, budget: Budget | None) -> bool:
     return acts_for_family(user, budget.family_id) or (
         user.role is Role.COMMISSIONER and bool(user.organisation_ids & budget.funder_ids)
     )
+
+
+def provider_knows_budget(session: Session, provider_ids: set[int], budget: Budget | None) -> bool:
+    """The provider already has a real link to the budget: the family has booked with it before
+    (any booking on this budget, whatever became of it). A provider can guess a budget's id and a
+    family member's id, so naming who asked is not enough on its own to reach a budget."""
+    if budget is None or not provider_ids:
+        return False
+    found = session.scalar(
+        select(Booking.id)
+        .where(Booking.budget_id == budget.id, Booking.provider_id.in_(provider_ids))
+        .limit(1)
+    )
+    return found is not None
 
 
 def acts_as(user: User, booking: Booking) -> set[str]:

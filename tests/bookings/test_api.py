@@ -111,7 +111,14 @@ def test_only_the_provider_may_book_emergency_capacity(client, world, bearer):
     body = {"slot_id": str(slot.id), "budget_id": str(world.budget.id), "units": 1, "emergency": True}
     assert client.post("/api/v1/bookings", json=body, headers=bearer(world.parent)).status_code == 403
     assert post_booking(client, bearer(world.parent), slot, world.budget, units=1).status_code == 409
-    # the provider books the reserve for the family that asked (tests/bookings/test_emergency.py)
+    # the provider books the reserve for a family that has booked with it and asked
+    # (tests/bookings/test_emergency.py)
+    assert (
+        post_booking(
+            client, bearer(world.parent), world.make_slot(offer, days_ahead=20), world.budget
+        ).status_code
+        == 201
+    )
     body["asked_by"] = str(world.parent.id)
     assert client.post("/api/v1/bookings", json=body, headers=bearer(world.provider)).status_code == 201
 

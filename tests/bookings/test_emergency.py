@@ -1,6 +1,7 @@
 """Emergency bookings (issue #12, item 1): a provider books its emergency reserve only on behalf of
-someone who may act for the budget (the family, or a commissioner funding it), and the booking's
-history says who asked. Anyone else is told "No such budget" and learns nothing about it."""
+someone who may act for the budget (the family, or a commissioner funding it), only for a family
+that has booked with it before, and the booking's history says who asked. Anyone else is told
+"No such budget" and learns nothing about it."""
 
 from sqlalchemy import func, select
 
@@ -14,6 +15,13 @@ def emergency(client, headers, slot, budget, asked_by=None, units=1):
     if asked_by is not None:
         body["asked_by"] = str(asked_by.id)
     return client.post("/api/v1/bookings", json=body, headers=headers)
+
+
+def booked_before(client, bearer, world):
+    """The family books an ordinary place with the provider: the link an emergency booking needs."""
+    slot = world.make_slot(world.make_offer(), days_ahead=20)
+    body = {"slot_id": str(slot.id), "budget_id": str(world.budget.id), "units": 1}
+    assert client.post("/api/v1/bookings", json=body, headers=bearer(world.parent)).status_code == 201
 
 
 def available(session, budget):
@@ -55,7 +63,19 @@ def test_an_unrelated_provider_cannot_spend_a_familys_budget(client, world, bear
     assert ledger.reconcile(session) == []
 
 
+def test_naming_the_family_is_not_enough_without_a_booking_with_the_provider(client, world, bearer, session):
+    """User and budget ids can be guessed: a provider the family has never booked with gets the
+    same answer as for a budget that does not exist, even naming the family's own member."""
+    offer = world.make_offer(emergency_reserve=1)
+    slot = world.make_slot(offer, capacity=1)
+    for asked_by in (world.parent, world.commissioner):
+        response = emergency(client, bearer(world.provider), slot, world.budget, asked_by=asked_by)
+        assert_says_nothing_about_the_budget(response, world)
+    assert session.scalar(select(func.count(Booking.id))) == 0
+
+
 def test_the_provider_books_an_emergency_place_the_family_asked_for(client, world, bearer, session):
+    booked_before(client, bearer, world)
     offer = world.make_offer(emergency_reserve=1)
     slot = world.make_slot(offer, capacity=1)
     response = emergency(client, bearer(world.provider), slot, world.budget, asked_by=world.parent)
@@ -65,12 +85,13 @@ def test_the_provider_books_an_emergency_place_the_family_asked_for(client, worl
     event = session.scalar(select(BookingEvent).where(BookingEvent.booking_id == booking.id))
     assert event.note == f"Emergency booking, asked for by {world.parent.name} (the family)"
     assert response.get_json()["events"][0]["note"] == event.note
-    assert available(session, world.budget) == 450000 - 29500
+    assert available(session, world.budget) == 450000 - 2 * 29500
 
 
 def test_the_provider_books_an_emergency_place_a_funding_commissioner_asked_for(
     client, world, bearer, session
 ):
+    booked_before(client, bearer, world)
     offer = world.make_offer(emergency_reserve=1)
     slot = world.make_slot(offer, capacity=1)
     response = emergency(client, bearer(world.provider), slot, world.budget, asked_by=world.commissioner)
@@ -80,13 +101,16 @@ def test_the_provider_books_an_emergency_place_a_funding_commissioner_asked_for(
 
 
 def test_only_the_slots_provider_books_emergency_capacity_even_when_asked(client, world, bearer, session):
+    booked_before(client, bearer, world)
     offer = world.make_offer(emergency_reserve=1)
     slot = world.make_slot(offer, capacity=1)
     # the family itself may not take the reserve: it knows its budget, so it is told why
     assert (
         emergency(client, bearer(world.parent), slot, world.budget, asked_by=world.parent).status_code == 403
     )
-    # another provider, even with the family's name, may not use Hilltop's reserve
+    # another provider, even with the family's name, may not use Hilltop's reserve, and is not
+    # told the budget exists
     stranger, _ = world.other_provider()
-    assert emergency(client, bearer(stranger), slot, world.budget, asked_by=world.parent).status_code == 403
-    assert session.scalar(select(func.count(Booking.id))) == 0
+    response = emergency(client, bearer(stranger), slot, world.budget, asked_by=world.parent)
+    assert_says_nothing_about_the_budget(response, world)
+    assert session.scalar(select(func.count(Booking.id)).where(Booking.emergency)) == 0

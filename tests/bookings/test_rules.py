@@ -120,6 +120,8 @@ def test_emergency_capacity_is_for_providers_only(session, world):
     family, user, budget = world.another_family()
     with pytest.raises(Conflict, match="fully booked"):
         bookings.book(session, actor=user, slot=slot, budget=budget, units=1)
+    # the provider takes its reserve for a family that has booked with it before, at its asking
+    bookings.book(session, actor=user, slot=world.make_slot(offer, days_ahead=20), budget=budget, units=1)
     bookings.book(
         session, actor=world.provider, slot=slot, budget=budget, units=1, emergency=True, asked_by=user
     )
