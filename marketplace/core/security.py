@@ -77,6 +77,8 @@ def _walk(value: Any, path: str, depth: int) -> None:
 def _json_depth_within_limit(raw: bytes) -> bool:
     """True when no array or object in the raw JSON text nests deeper than the limit (checked
     before parsing, which recurses once per level)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return True  # too few brackets to nest too deep: no need to walk the text
     depth = 0
     in_string = escaped = False
     for byte in raw:
