@@ -94,7 +94,7 @@ def make_people(session: Session, scale: int = 1, prefix: str = "bench") -> Peop
             users.append({"email": email, "name": f"Staff {s} of {slug}", "role": kind, "family_id": None})
             staff_orgs.append(oid)
     for row in users:
-        row.update(password_hash=password_hash, is_active_account=True, failed_sign_ins=0)
+        row.update(password_hash=password_hash, is_active_account=True, session_generation=0)
     user_ids = _insert(session, User, users)
     staff_ids = user_ids[len(people.family_ids) :]
     _insert(

@@ -30,6 +30,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.core.db import is_managed_by_models
     from marketplace.core.errors import register_error_handlers
     from marketplace.core.ids import DatabaseIdConverter
+    from marketplace.core.security import register_security
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     db.init_app(app)
@@ -41,6 +42,7 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,
         include_object=is_managed_by_models,
     )
+    register_security(app)
     register_auth(app)
     register_csrf(app)
     register_error_handlers(app)

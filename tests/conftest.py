@@ -199,6 +199,9 @@ def bearer(session):
 
     def _headers(user):
         secret = accounts_ops.create_api_token(session, user)
+        # committed (a savepoint, undone at the end), so a request that fails and rolls back
+        # does not take the token with it: an API call with a bearer header is judged by it alone
+        session.commit()
         return {"Authorization": f"Bearer {secret}"}
 
     return _headers

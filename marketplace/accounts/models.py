@@ -6,7 +6,6 @@ from datetime import date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -91,7 +90,6 @@ class Child(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint("failed_sign_ins >= 0", name="failed_sign_ins_non_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -100,8 +98,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
     family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's id (get_id): raising it ends every session the user has, on every
+    # device (sign-out, a new password).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     family: Mapped[Family | None] = relationship(back_populates="members")
@@ -110,6 +109,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie names, "id.generation"
+        return f"{self.id}.{self.session_generation}"
 
     @property
     def organisation_ids(self) -> set[int]:
@@ -150,7 +152,25 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # when the token stops working; tokens made before expiry existed last DEFAULT_LIFETIME
+    # from their creation (operations.token_expiry)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per key: a client address ("ip:…") and an account from an address
+    ("account:…|ip:…"). Past a few failures each further one makes the key wait longer before the
+    next attempt is even checked. Rows are locked while a sign-in is checked, so parallel guesses
+    are counted one after another, in every worker process."""
+
+    __tablename__ = "sign_in_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

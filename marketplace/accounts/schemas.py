@@ -9,6 +9,13 @@ class SignInForm(FormSchema):
     next = fields.String(load_default="")
 
 
+class PasswordForm(FormSchema):
+    current_password = fields.String(
+        required=True, error_messages={"required": "Enter your current password"}
+    )
+    new_password = fields.String(required=True, error_messages={"required": "Enter a new password"})
+
+
 class OrganisationOut(Schema):
     id = Id()
     slug = fields.String()

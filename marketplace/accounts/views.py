@@ -1,22 +1,30 @@
-"""Sign-in, sign-out and the family home page."""
+"""Sign-in, sign-out, the account's password and API tokens, and the family home page."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from marketplace.accounts import operations
-from marketplace.accounts.models import Family
+from marketplace.accounts.models import ApiToken, Family
 from marketplace.accounts.permissions import acts_for_family, visible
-from marketplace.accounts.schemas import SignInForm
+from marketplace.accounts.schemas import PasswordForm, SignInForm
 from marketplace.core.auth import signed_in
+from marketplace.core.csrf import csrf_token
 from marketplace.core.dashboard import panels_for
 from marketplace.core.db import db
-from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.schemas import parse
 
 bp = Blueprint("accounts", __name__)
+
+
+def start_session(user) -> None:
+    """A fresh session for `user`: nothing carried over from before sign-in, a new CSRF token."""
+    session.clear()
+    login_user(user)
+    csrf_token()
 
 
 def _safe_next(target: str) -> str:
@@ -41,25 +49,78 @@ def sign_in():
     form = request.form.to_dict()
     try:
         data = parse(SignInForm(), form, "Enter your e-mail address and password")
-        user = operations.authenticate(db.session, data["email"], data["password"])
-    except (ValidationFailed, Conflict) as err:
-        db.session.commit()
-        return render_template(
-            "accounts/sign_in.html", errors=err.fields or {"email": [err.message]}, form=form
-        ), err.status
-    db.session.commit()  # the failed-attempt count must survive a wrong password
+        user = operations.authenticate(
+            db.session, data["email"], data["password"], client=request.remote_addr or "unknown"
+        )
+    except ValidationFailed as err:
+        return render_template("accounts/sign_in.html", errors=err.fields, form=form), err.status
+    except operations.Throttled as err:
+        db.session.rollback()
+        page = render_template("accounts/sign_in.html", errors=err.fields, form=form)
+        return page, err.status, {"Retry-After": str(err.retry_after)}
+    db.session.commit()  # the failure counts must survive a wrong password
     if user is None:
         message = "The e-mail address or password is not right"
         return render_template("accounts/sign_in.html", errors={"email": [message]}, form=form), 401
-    login_user(user)
+    start_session(user)
     return redirect(_safe_next(data.get("next", "")))
 
 
 @bp.post("/sign-out")
 def sign_out():
+    """Sign out everywhere: every session of this user ends, so a copied cookie stops working."""
+    if current_user.is_authenticated:
+        operations.end_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
+    session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("core.home"))
+
+
+# ---- the signed-in user's own account ------------------------------------------------------
+
+
+@bp.get("/account")
+@signed_in
+def settings():
+    return render_account(errors={}, form={})
+
+
+def render_account(errors, form, status=200):
+    tokens = [
+        {"token": t, "expires_at": operations.token_expiry(t), "live": operations.token_is_live(t)}
+        for t in operations.tokens_of(db.session, current_user)
+    ]
+    return render_template("accounts/settings.html", tokens=tokens, errors=errors, form=form), status
+
+
+@bp.post("/account/password")
+@signed_in
+def change_password():
+    form = request.form.to_dict()
+    try:
+        data = parse(PasswordForm(), form, "Check your passwords")
+        operations.change_password(db.session, current_user, data["current_password"], data["new_password"])
+    except ValidationFailed as err:
+        db.session.rollback()
+        return render_account(err.fields, {}, err.status)
+    user = current_user._get_current_object()
+    db.session.commit()
+    start_session(user)  # this device stays signed in; every other session has ended
+    flash("Your password is changed. You are signed out everywhere else.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@signed_in
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    visible(token, token is not None and token.user_id == current_user.id, "token")
+    operations.revoke_api_token(db.session, token, current_user)
+    db.session.commit()
+    flash(f"Token {token.id} is revoked: it no longer works.", "success")
+    return redirect(url_for("accounts.settings"))
 
 
 @bp.get("/families/<slug>")

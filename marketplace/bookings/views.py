@@ -311,8 +311,14 @@ def provider_action(booking_id, action):
 @bp.get("/inbox")
 @signed_in
 def notifications():
-    notes = inbox(db.session, current_user)
-    page = render_template("bookings/inbox.html", notes=notes)
-    mark_read(db.session, current_user)
+    return render_template("bookings/inbox.html", notes=inbox(db.session, current_user))
+
+
+@bp.post("/inbox/read")
+@signed_in
+def mark_notifications_read():
+    """Reading the inbox changes nothing; this button marks the messages shown as read."""
+    seen = request.form.get("up_to", "")
+    mark_read(db.session, current_user, int(seen) if seen.isdigit() and int(seen) < 2**63 else None)
     db.session.commit()
-    return page
+    return redirect(url_for(".notifications"))

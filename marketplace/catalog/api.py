@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, request
 from flask_login import current_user
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, validates_schema
 
 from marketplace.accounts.permissions import acts_for_organisation, visible
 from marketplace.catalog import operations
@@ -17,7 +17,7 @@ from marketplace.core.clock import london_midnight, today, utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.openapi import describe
-from marketplace.core.schemas import FormSchema, parse
+from marketplace.core.schemas import Date, FormSchema, parse
 
 bp = Blueprint("catalog_api", __name__)
 
@@ -71,8 +71,8 @@ def offer(offer_id: int):
 
 
 class SlotRange(FormSchema):
-    from_ = fields.Date(data_key="from", error_messages={"invalid": "Must be a date like 2026-05-01"})
-    to = fields.Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
+    from_ = Date(data_key="from", error_messages={"invalid": "Must be a date like 2026-05-01"})
+    to = Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
 
     @validates_schema
     def _order(self, data, **kwargs):

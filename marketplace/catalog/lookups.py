@@ -22,6 +22,18 @@ def profile_for_org(organisation_id: int) -> ProviderProfile | None:
     )
 
 
+def profile_to_show(organisation) -> ProviderProfile:
+    """The provider's profile for a page to show: the stored one, or a blank unsaved one (not
+    added to the session) for a provider that has none yet. Reading never writes; the first
+    change saves it (operations.provider_profile)."""
+    found = profile_for_org(organisation.id)
+    if found is not None:
+        return found
+    return ProviderProfile(
+        organisation=organisation, organisation_id=organisation.id, description="", areas=[]
+    )
+
+
 def offer_visible_to(offer: Offer | None, user) -> bool:
     """Everyone sees a published offer of a verified provider; its own staff (and admins) see any."""
     if offer is None:

@@ -10,11 +10,13 @@ from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import Category, FundingStream, Setting, Unit, VatTreatment
 from marketplace.core.clock import today
 from marketplace.core.money import MAX_PENCE
-from marketplace.core.schemas import FormSchema, Id, Parsed, Pence, Percent, Pounds
+from marketplace.core.schemas import AwareDateTime, Date, FormSchema, Id, Parsed, Pence, Percent, Pounds
 
 MAX_AGE = 25
 SORTS = ("relevance", "price", "soonest")
 MAX_SLOT_CAPACITY = 500
+# An offer's price is a 32-bit column; no short break costs more than £1,000,000.00 a unit.
+MAX_OFFER_PRICE = 100_000_000
 _RATIO = re.compile(r"^\d{1,2}:\d{1,2}$")
 _TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 
@@ -81,8 +83,8 @@ class SearchArgs(BlankIsMissing):
     area = Area()
     max_price = PenceArg()
     funding_stream = _choice(FundingStream)
-    available_from = fields.Date(error_messages={"invalid": "Must be a date like 2026-05-01"})
-    available_to = fields.Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
+    available_from = Date(error_messages={"invalid": "Must be a date like 2026-05-01"})
+    available_to = Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
     sort = fields.String(
         validate=validate.OneOf(SORTS, error="Must be one of: " + ", ".join(SORTS)), load_default="relevance"
     )
@@ -116,7 +118,7 @@ def _text(length: int, **kwargs) -> fields.String:
 class OfferDatesArgs(BlankIsMissing):
     """Which four weeks of an offer's dates its page shows (?from=2026-12-01)."""
 
-    from_ = fields.Date(data_key="from", error_messages={"invalid": "Enter a date like 2026-12-01"})
+    from_ = Date(data_key="from", error_messages={"invalid": "Enter a date like 2026-12-01"})
 
     @validates_schema
     def _near(self, data, **kwargs):
@@ -164,7 +166,11 @@ class OfferForm(BlankIsMissing):
         load_default=None, validate=validate.Regexp(_RATIO, error="Enter a ratio like 1:1 or 2:1")
     )
     unit = _choice(Unit, required=True, error_messages={"required": "Choose what the price is for"})
-    price = Pounds(required=True, error_messages={"required": "Enter a price"})
+    price = Pounds(
+        required=True,
+        validate=validate.Range(max=MAX_OFFER_PRICE, error="Must be £1,000,000.00 or less"),
+        error_messages={"required": "Enter a price"},
+    )
     vat_treatment = _choice(VatTreatment, load_default=VatTreatment.EXEMPT)
     funding_streams = fields.List(_choice(FundingStream), load_default=list)
     free_cancellation_hours = _int(0, 24 * 90, load_default=48)
@@ -201,11 +207,11 @@ class OfferForm(BlankIsMissing):
 class SlotIn(Schema):
     """POST /offers/{id}/slots: instants with an offset (stored in UTC)."""
 
-    starts_at = fields.AwareDateTime(
+    starts_at = AwareDateTime(
         required=True,
         error_messages={"invalid": "Must be a date-time with an offset, like 2026-05-03T17:00:00Z"},
     )
-    ends_at = fields.AwareDateTime(
+    ends_at = AwareDateTime(
         required=True,
         error_messages={"invalid": "Must be a date-time with an offset, like 2026-05-04T10:00:00Z"},
     )
@@ -220,7 +226,7 @@ class SlotIn(Schema):
 class SlotForm(BlankIsMissing):
     """One slot as a provider types it: a London date, start and end times (end before start = next day)."""
 
-    day = fields.Date(
+    day = Date(
         required=True, error_messages={"required": "Enter a date", "invalid": "Enter a date like 2026-05-03"}
     )
     start_time = LocalTime(required=True, error_messages={"required": "Enter a start time"})
@@ -231,7 +237,7 @@ class SlotForm(BlankIsMissing):
 class PatternForm(SlotForm):
     """A weekly pattern: these weekdays (0 = Monday) from `day` to `until`."""
 
-    until = fields.Date(
+    until = Date(
         required=True,
         error_messages={"required": "Enter the last date", "invalid": "Enter a date like 2026-07-31"},
     )

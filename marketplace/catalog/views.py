@@ -8,7 +8,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.accounts.permissions import acts_for_organisation, allowed, visible
 from marketplace.catalog import operations
-from marketplace.catalog.lookups import get_offer, get_slot, offer_visible_to
+from marketplace.catalog.lookups import get_offer, get_slot, offer_visible_to, profile_to_show
 from marketplace.catalog.models import (
     CATEGORY_LABELS,
     Category,
@@ -108,11 +108,16 @@ def offer_page(offer_id: int):
 # ---- providers ------------------------------------------------------------------------------
 
 
-def my_profile():
-    """The signed-in provider's profile (403 for an account with no provider organisation)."""
+def my_organisation() -> Organisation:
+    """The signed-in provider's organisation (403 for an account with no provider organisation)."""
     org = current_user.organisation
     allowed(org is not None and org.kind is OrgKind.PROVIDER, "Your account does not belong to a provider.")
-    return operations.provider_profile(db.session, org)
+    return org
+
+
+def my_profile():
+    """The signed-in provider's profile, made on first use (for requests that change things)."""
+    return operations.provider_profile(db.session, my_organisation())
 
 
 def my_offer(offer_id: int) -> Offer:
@@ -126,10 +131,13 @@ def my_offer(offer_id: int) -> Offer:
 @bp.get("/provider/offers")
 @roles_required("provider")
 def my_offers():
-    profile = my_profile()
-    db.session.commit()  # the profile may just have been created
-    offers = db.session.scalars(
-        select(Offer).where(Offer.provider_id == profile.id).order_by(Offer.status, Offer.title)
+    profile = profile_to_show(my_organisation())
+    offers = (
+        db.session.scalars(
+            select(Offer).where(Offer.provider_id == profile.id).order_by(Offer.status, Offer.title)
+        )
+        if profile.id is not None
+        else []
     )
     return render_template("catalog/my_offers.html", profile=profile, offers=list(offers))
 
@@ -137,8 +145,8 @@ def my_offers():
 @bp.route("/provider/profile", methods=["GET", "POST"])
 @roles_required("provider")
 def edit_profile():
-    profile = my_profile()
     if request.method == "POST":
+        profile = my_profile()
         form = request.form.to_dict()
         try:
             operations.update_profile(db.session, profile, parse(ProfileForm(), form), current_user)
@@ -149,7 +157,7 @@ def edit_profile():
         db.session.commit()
         flash("Your organisation's details are saved.", "success")
         return redirect(url_for("catalog.my_offers"))
-    db.session.commit()
+    profile = profile_to_show(my_organisation())
     return render_template(
         "catalog/profile_form.html", profile=profile, form=profile_as_form(profile), errors={}
     )
@@ -158,12 +166,12 @@ def edit_profile():
 @bp.route("/provider/offers/new", methods=["GET", "POST"])
 @roles_required("provider")
 def new_offer():
-    profile = my_profile()
     if request.method == "GET":
-        db.session.commit()
+        my_organisation()
         return render_offer_form(
             None, {"vat_treatment": "exempt", "free_cancellation_hours": "48", "no_show_percent": "100"}
         )
+    profile = my_profile()
     form = form_data("funding_streams")
     try:
         offer = operations.create_offer(db.session, profile, parse(OfferForm(), form), current_user)
@@ -308,8 +316,7 @@ def admin_providers():
     orgs = db.session.scalars(
         select(Organisation).where(Organisation.kind == OrgKind.PROVIDER).order_by(Organisation.name)
     )
-    profiles = [operations.provider_profile(db.session, org) for org in orgs]
-    db.session.commit()
+    profiles = [profile_to_show(org) for org in orgs]
     return render_template("catalog/admin_providers.html", profiles=profiles, errors={})
 
 
@@ -336,10 +343,11 @@ def provider_panel(user):
     org = user.organisation
     if org is None or org.kind is not OrgKind.PROVIDER:
         return None
-    profile = operations.provider_profile(db.session, org)
+    profile = profile_to_show(org)
     counts = {s: 0 for s in OfferStatus}
-    for status in db.session.scalars(select(Offer.status).where(Offer.provider_id == profile.id)):
-        counts[status] += 1
+    if profile.id is not None:
+        for status in db.session.scalars(select(Offer.status).where(Offer.provider_id == profile.id)):
+            counts[status] += 1
     return "catalog/panel_provider.html", {"profile": profile, "counts": counts}
 
 

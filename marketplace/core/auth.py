@@ -22,28 +22,55 @@ def register_auth(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
+    def _load_user(session_id: str):
+        # An API call that names a bearer token is judged by the token alone, never by a cookie
+        # that happens to come with it.
+        if bearer_token() is not None:
+            return None
+        # "id.generation" (User.get_id): a session from before the user's last sign-out or
+        # password change names an older generation and is refused.
+        user_id, _, generation = session_id.partition(".")
+        if not user_id.isdigit() or not generation.isdigit():
+            return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or user.session_generation != int(generation):
+            return None
+        return user
 
     @login_manager.request_loader
     def _load_from_bearer(req):
-        header = req.headers.get("Authorization", "")
-        if not req.path.startswith("/api/") or not header.startswith("Bearer "):
+        secret = bearer_token()
+        if secret is None:
             return None
-        return user_for_token(db.session, header[len("Bearer ") :].strip())
+        user = user_for_token(db.session, secret)
+        g.authenticated_by_token = user is not None
+        return user
 
     @app.before_request
     def _who_is_asking_is_decided_per_request():
         # Flask-Login caches the user on `g`, which lives as long as the app context; tests (and any
         # code) that reuse one app context across requests must not inherit the last caller.
         g.pop("_login_user", None)
+        g.pop("authenticated_by_token", None)
 
     @login_manager.unauthorized_handler
     def _unauthorised():
         if wants_json():
             raise Unauthorised("Sign in, or send an API token as 'Authorization: Bearer TOKEN'.")
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+
+
+def bearer_token() -> str | None:
+    """The bearer token an API request names, or None (pages never take one)."""
+    header = request.headers.get("Authorization", "")
+    if not request.path.startswith("/api/") or not header.startswith("Bearer "):
+        return None
+    return header[len("Bearer ") :].strip()
+
+
+def authenticated_by_token() -> bool:
+    """Whether this request's caller was recognised by a valid bearer token."""
+    return bool(current_user.is_authenticated and g.get("authenticated_by_token"))
 
 
 def signed_in(view: Callable) -> Callable:

@@ -1,7 +1,9 @@
 """CSRF protection for every HTML form: a per-session token checked on each unsafe request.
 
-The JSON API is exempt when called with a bearer token; with a session cookie it requires
-Content-Type application/json (which a cross-site form cannot send) or the token in X-CSRF-Token.
+The JSON API is exempt when a valid bearer token authenticated the call (a header merely
+starting "Bearer " is not enough); with a session cookie it requires Content-Type
+application/json (which a cross-site form cannot send) or the token in X-CSRF-Token. The token
+is made afresh for every new session (sign-in clears the session).
 """
 
 import hmac
@@ -9,6 +11,7 @@ import secrets
 
 from flask import Flask, request, session
 
+from marketplace.core.auth import authenticated_by_token
 from marketplace.core.errors import DomainError
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -33,7 +36,7 @@ def register_csrf(app: Flask) -> None:
         if request.method in SAFE_METHODS or not app.config.get("CSRF_ENABLED", True):
             return
         if request.path.startswith("/api/"):
-            if request.headers.get("Authorization", "").startswith("Bearer "):
+            if authenticated_by_token():
                 return
             if request.is_json:
                 return

@@ -107,9 +107,12 @@ def inbox(session: Session, user, limit: int = 50) -> list[Notification]:
     )
 
 
-def mark_read(session: Session, user) -> None:
-    for note in session.scalars(
-        select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ):
+def mark_read(session: Session, user, up_to_id: int | None = None) -> None:
+    """Mark the user's unread messages read (only those up to `up_to_id`, the newest the person
+    saw, so one that arrived since stays new)."""
+    query = select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if up_to_id is not None:
+        query = query.where(Notification.id <= up_to_id)
+    for note in session.scalars(query):
         note.read_at = utcnow()
     session.flush()

@@ -1,5 +1,6 @@
 """marshmallow helpers: parse input or raise ValidationFailed naming each field."""
 
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
@@ -98,3 +99,32 @@ class Percent(Parsed):
     """A percentage a person typed ('5', '8.5'), loaded as integer basis points."""
 
     parse = staticmethod(parse_percent_bp)
+
+
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+_DATE_RANGE = f"Must be a date from {EARLIEST_DATE.year} to {LATEST_DATE.year}"
+
+
+class Date(fields.Date):
+    """A calendar date within years 1900-2199: dates at the calendar's edges (0001-01-01,
+    9999-12-31) would overflow the day arithmetic and time zones applied to them."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ValidationError(_DATE_RANGE)
+        return day
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An instant with an offset, within years 1900-2199 (see Date)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError:
+            raise ValidationError(_DATE_RANGE) from None
+        if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+            raise ValidationError(_DATE_RANGE)
+        return moment

@@ -18,6 +18,9 @@ def _date(value) -> str:
     return str(value)
 
 
+uk_date = _date  # for text outside templates (the command line)
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["bp"] = format_bp

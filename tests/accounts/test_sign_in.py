@@ -1,10 +1,10 @@
+import re
 from types import SimpleNamespace
 
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.accounts.models import ApiToken
-from marketplace.core.audit import AuditEntry
 from tests.conftest import PASSWORD
 
 
@@ -45,20 +45,67 @@ def test_empty_form_names_the_fields(client, csrf):
     assert b'href="#password"' in response.data
 
 
-def test_lock_out_after_five_failures_then_unlock(client, make, sign_in, session):
+def _sign_in_from(client, address, email, password):
+    client.get("/sign-in", environ_base={"REMOTE_ADDR": address})
+    with client.session_transaction() as sess:
+        token = sess["_csrf"]
+    return client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_repeated_failures_slow_that_address_down_but_never_lock_the_account(app, make, session):
     user = make.user("family")
+    attacker, owner = app.test_client(), app.test_client()
     with time_machine.travel("2026-05-01 10:00 +0000", tick=False):
         for _ in range(5):
-            assert sign_in(user, password="wrong-password-1").status_code == 401
-        locked = sign_in(user)  # even the right password is refused while locked
-        assert locked.status_code == 409
-        assert b"locked" in locked.data
-    assert (
-        session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "user.locked"))
-        == 1
-    )
-    with time_machine.travel("2026-05-01 10:16 +0000", tick=False):
-        assert sign_in(user).status_code == 302
+            assert _sign_in_from(attacker, "203.0.113.9", user.email, "wrong-password-1").status_code == 401
+        refused = _sign_in_from(attacker, "203.0.113.9", user.email, PASSWORD)
+        assert refused.status_code == 429  # even the right password waits, from that address
+        assert b"Too many sign-in attempts" in refused.data
+        assert refused.headers["Retry-After"] == "61"
+        # the owner, elsewhere, is not locked out
+        assert _sign_in_from(owner, "198.51.100.7", user.email, PASSWORD).status_code == 302
+    with time_machine.travel("2026-05-01 10:01:01 +0000", tick=False):
+        # after the wait, one more wrong guess doubles the wait
+        assert _sign_in_from(attacker, "203.0.113.9", user.email, "wrong-password-1").status_code == 401
+        assert _sign_in_from(attacker, "203.0.113.9", user.email, PASSWORD).status_code == 429
+    with time_machine.travel("2026-05-01 10:02:00 +0000", tick=False):
+        assert _sign_in_from(attacker, "203.0.113.9", user.email, PASSWORD).status_code == 429
+    with time_machine.travel("2026-05-01 10:03:02 +0000", tick=False):
+        assert _sign_in_from(attacker, "203.0.113.9", user.email, PASSWORD).status_code == 302
+
+
+def test_one_address_guessing_many_accounts_is_slowed_down(app, make):
+    users = [make.user("family") for _ in range(5)]
+    attacker = app.test_client()
+    with time_machine.travel("2026-05-01 10:00 +0000", tick=False):
+        for n in range(20):
+            email = users[n % 5].email if n % 2 else f"nobody{n}@example.org"
+            assert _sign_in_from(attacker, "203.0.113.9", email, "wrong-password-1").status_code == 401
+        assert _sign_in_from(attacker, "203.0.113.9", users[0].email, PASSWORD).status_code == 429
+        assert _sign_in_from(app.test_client(), "198.51.100.7", users[0].email, PASSWORD).status_code == 302
+
+
+def _page(response, email):
+    """The page with the e-mail typed and the session's own CSRF token blanked out."""
+    text = response.get_data(as_text=True).replace(email, "E")
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", text)
+
+
+def test_known_and_unknown_addresses_get_identical_answers(app, make):
+    user = make.user("family")
+    known, unknown = app.test_client(), app.test_client()
+    with time_machine.travel("2026-05-01 10:00 +0000", tick=False):
+        for _ in range(6):
+            a = _sign_in_from(known, "203.0.113.9", user.email, "wrong-password-1")
+            b = _sign_in_from(unknown, "203.0.113.10", "nobody@example.org", "wrong-password-1")
+            assert a.status_code == b.status_code
+            assert a.headers.get("Retry-After") == b.headers.get("Retry-After")
+            assert _page(a, user.email) == _page(b, "nobody@example.org")
+        assert a.status_code == 429  # the sixth try, for both
 
 
 def test_successful_sign_in_resets_the_failure_count(client, make, sign_in):
@@ -66,7 +113,16 @@ def test_successful_sign_in_resets_the_failure_count(client, make, sign_in):
     for _ in range(4):
         sign_in(user, password="wrong-password-1")
     assert sign_in(user).status_code == 302
-    assert user.failed_sign_ins == 0
+    client.post("/sign-out", data={"csrf_token": _csrf(client)})
+    for _ in range(4):  # four more wrong ones are free again
+        assert sign_in(user, password="wrong-password-1").status_code == 401
+    assert sign_in(user).status_code == 302
+
+
+def _csrf(client):
+    client.get("/sign-in")
+    with client.session_transaction() as sess:
+        return sess["_csrf"]
 
 
 def test_form_without_csrf_token_is_refused(client, make):

@@ -115,6 +115,7 @@ def _pages(session, ctx) -> dict[str | None, list[str]]:
             f"/budgets/{budget}",
             "/inbox",
             "/ras",
+            "/account",
         ],
         "sarah@amys-family.example": [
             "/families/amys-family",

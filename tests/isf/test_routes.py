@@ -39,6 +39,8 @@ def signed_in_client(app, user):
     with client.session_transaction() as sess:
         token = sess["_csrf"]
     client.post("/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    with client.session_transaction() as sess:
+        token = sess["_csrf"]  # sign-in starts a new session with a new CSRF token
     return client, token
 
 
