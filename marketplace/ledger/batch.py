@@ -10,19 +10,19 @@ written once. All or nothing: a refusal raises before anything is written.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, any_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import String, any_, bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
+from marketplace.core.sql import bulk_insert, dialect_insert
 from marketplace.ledger.errors import IdempotencyConflict, InsufficientFunds
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
 from marketplace.ledger.operations import (
     _check_movement,
     _check_text,
     _id,
-    _insert,
     _lock_ids,
     _payload,
     _request_hash,
@@ -67,7 +67,7 @@ def open_accounts(session: Session, wanted: list[tuple[str, int, str, bool, str]
             for t, i, k, nn, name in dict((w[:3], w) for w in missing).values()
         ]
         session.execute(
-            _insert(session, Account.__table__).on_conflict_do_nothing(
+            dialect_insert(session, Account.__table__).on_conflict_do_nothing(
                 index_elements=["owner_type", "owner_id", "kind"]
             ),
             rows,
@@ -208,42 +208,6 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
     if records:  # a key claimed meanwhile by another transaction fails the whole batch (unique index)
         bulk_insert(session, IdempotencyRecord.__table__, records)
     return new_ids
-
-
-def bulk_insert(session: Session, table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
-    """Insert many rows in one statement; with `returning_ids`, their new ids in row order.
-
-    PostgreSQL: ids are drawn from the table's sequence first, then one INSERT ... SELECT FROM
-    unnest(arrays) carries every row in a handful of array parameters (a multi-row VALUES list of
-    thousands of placeholders costs more to send than to run). SQLite: one executemany.
-    """
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        if returning_ids:
-            return list(
-                session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-            )
-        session.execute(insert(table), rows)
-        return []
-    ids: list[int] = []
-    if returning_ids:
-        ids = list(
-            session.scalars(
-                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                {"table": table.name, "n": len(rows)},
-            )
-        )
-        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
-    columns = list(rows[0])
-    arrays = ", ".join(
-        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(columns)
-    )
-    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(columns)}
-    names = ", ".join(f'"{name}"' for name in columns)
-    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'), params)
-    return ids
 
 
 _SET_POSTED = (

@@ -22,12 +22,11 @@ from datetime import date
 
 from sqlalchemy import BigInteger, any_, bindparam, case, event, inspect, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
+from marketplace.core.sql import dialect_insert
 from marketplace.ledger.errors import (
     AlreadyReversed,
     HoldAlreadyResolved,
@@ -40,16 +39,6 @@ from marketplace.ledger.reading import Balance
 
 # £10 trillion: far beyond any budget, far inside a signed 64-bit column.
 MAX_AMOUNT = 10**15
-
-
-def _insert(session: Session, table):
-    """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite both have it)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(table)
-    if dialect == "sqlite":
-        return sqlite_insert(table)
-    raise NotImplementedError(f"the ledger supports PostgreSQL and SQLite, not {dialect}")
 
 
 # ---- checking input (rule 8: refused with a clear error naming the field, nothing written) ----
@@ -131,7 +120,7 @@ def open_account(
     account = find_account(session, owner_type, owner_id, kind)
     if account is None:
         session.execute(
-            _insert(session, Account.__table__)
+            dialect_insert(session, Account.__table__)
             .values(
                 owner_type=owner_type,
                 owner_id=owner_id,
@@ -281,7 +270,7 @@ def claim_idempotency_key(session: Session, key: str, payload: dict) -> Idempote
     wanted = _request_hash(payload)
     table = IdempotencyRecord.__table__
     claimed = session.execute(
-        _insert(session, table)
+        dialect_insert(session, table)
         .values(key=key, request_hash=wanted, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.id)
