@@ -17,17 +17,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
 from marketplace.core.sql import bulk_insert, dialect_insert
+from marketplace.ledger.checks import check_movement, check_text, split_reference
 from marketplace.ledger.errors import IdempotencyConflict, InsufficientFunds
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
-from marketplace.ledger.operations import (
-    _check_movement,
-    _check_text,
-    _id,
-    _lock_ids,
-    _payload,
-    _request_hash,
-    _split_reference,
-)
+from marketplace.ledger.operations import _id, _lock_ids, _payload, _request_hash
 
 
 @dataclass(frozen=True)
@@ -48,8 +41,8 @@ def open_accounts(session: Session, wanted: list[tuple[str, int, str, bool, str]
     Returns {(owner_type, owner_id, kind): Account}. Like `open_account`, safe under races."""
     keys = list(dict.fromkeys((t, i, k) for t, i, k, _, _ in wanted))
     for owner_type, _, kind in keys:
-        _check_text("owner_type", owner_type, 40)
-        _check_text("kind", kind, 40)
+        check_text("owner_type", owner_type, 40)
+        check_text("kind", kind, 40)
     found = _find_accounts(session, keys)
     missing = [w for w in wanted if (w[0], w[1], w[2]) not in found]
     if missing:
@@ -98,7 +91,7 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
     ids = []
     for m in movements:
         debit_id, credit_id = _id(m.debit), _id(m.credit)
-        _check_movement(debit_id, credit_id, m.amount, m.code, m.reference, m.idempotency_key)
+        check_movement(debit_id, credit_id, m.amount, m.code, m.reference, m.idempotency_key)
         ids.append((debit_id, credit_id))
     if locked:
         accounts = {_id(a): a for m in movements for a in (m.debit, m.credit)}
@@ -177,7 +170,7 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
     default_day = today()
     rows = []
     for m, debit_id, credit_id, _ in fresh:
-        ref_type, ref_id = _split_reference(m.reference)
+        ref_type, ref_id = split_reference(m.reference)
         rows.append(
             dict(
                 debit_account_id=debit_id,

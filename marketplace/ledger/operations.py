@@ -27,45 +27,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
 from marketplace.core.sql import dialect_insert
-from marketplace.ledger.errors import (
-    AlreadyReversed,
-    HoldAlreadyResolved,
-    IdempotencyConflict,
-    InsufficientFunds,
-    LedgerError,
+from marketplace.ledger.checks import (
+    check_can_spend,
+    check_key,
+    check_movement,
+    check_text,
+    split_reference,
 )
+from marketplace.ledger.errors import AlreadyReversed, HoldAlreadyResolved, IdempotencyConflict, LedgerError
 from marketplace.ledger.models import Account, Hold, HoldResolution, IdempotencyRecord, Transfer
 from marketplace.ledger.reading import Balance
-
-# £10 trillion: far beyond any budget, far inside a signed 64-bit column.
-MAX_AMOUNT = 10**15
-
-
-# ---- checking input (rule 8: refused with a clear error naming the field, nothing written) ----
-
-
-def _check_amount(amount, field: str = "amount") -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        raise LedgerError(f"{field}: amounts are integer pence, got {type(amount).__name__}", field=field)
-    if amount <= 0:
-        raise LedgerError(f"{field} must be more than zero pence", field=field, amount=amount)
-    if amount > MAX_AMOUNT:
-        raise LedgerError(f"{field} is more than {MAX_AMOUNT} pence", field=field, amount=amount)
-
-
-def _check_text(field: str, value, limit: int) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise LedgerError(f"{field} must be text of 1 to {limit} characters", field=field)
-
-
-def _check_reference(reference) -> None:
-    if reference is None:
-        return
-    if not isinstance(reference, tuple | list) or len(reference) != 2:
-        raise LedgerError("reference must be a (type, id) pair", field="reference")
-    _check_text("reference type", reference[0], 40)
-    if reference[1] is not None and len(str(reference[1])) > 60:
-        raise LedgerError("reference id must be at most 60 characters", field="reference")
 
 
 def _id(account: Account) -> int:
@@ -74,34 +45,6 @@ def _id(account: Account) -> int:
     if identity is None:
         raise LedgerError("accounts must be opened (flushed) before money moves", field="account")
     return identity[0]
-
-
-def _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key) -> None:
-    _check_amount(amount)
-    if debit_id == credit_id:
-        raise LedgerError("money moves between two different accounts", field="credit")
-    _check_text("code", code, 30)
-    _check_reference(reference)
-    if idempotency_key is not None:
-        _check_text("idempotency_key", idempotency_key, 200)
-
-
-def _check_can_spend(account: Account, amount: int) -> None:
-    if account.non_negative and account.posted - account.pending_out < amount:
-        raise InsufficientFunds(
-            f"{account.name or 'the account'} has {account.posted - account.pending_out} pence available, "
-            f"{amount} needed",
-            account_id=account.id,
-            available=account.posted - account.pending_out,
-            needed=amount,
-        )
-
-
-def _split_reference(reference) -> tuple[str | None, str | None]:
-    if not reference:
-        return None, None
-    ref_type, ref_id = reference
-    return ref_type, None if ref_id is None else str(ref_id)
 
 
 # ---- accounts -------------------------------------------------------------------------------
@@ -115,8 +58,8 @@ def open_account(
     Accounts are never deleted (models refuse it). An existing account is returned as it is:
     `non_negative` and `name` only apply when it is created.
     """
-    _check_text("owner_type", owner_type, 40)
-    _check_text("kind", kind, 40)
+    check_text("owner_type", owner_type, 40)
+    check_text("kind", kind, 40)
     account = find_account(session, owner_type, owner_id, kind)
     if account is None:
         session.execute(
@@ -266,7 +209,7 @@ def claim_idempotency_key(session: Session, key: str, payload: dict) -> Idempote
     The same key with a different payload raises IdempotencyConflict. Concurrent callers with
     one key serialise on its unique index: the losers wait, then see the winner's record.
     """
-    _check_text("idempotency_key", key, 200)
+    check_text("idempotency_key", key, 200)
     wanted = _request_hash(payload)
     table = IdempotencyRecord.__table__
     claimed = session.execute(
@@ -340,7 +283,7 @@ def transfer(
     idempotency key a replay returns the first transfer and writes nothing (rule 5).
     """
     debit_id, credit_id = _id(debit), _id(credit)
-    _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
+    check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
     payload = _payload(
         "transfer", debit=debit_id, credit=credit_id, amount=amount, code=code,
         reference=reference, effective_date=effective_date,
@@ -348,7 +291,7 @@ def transfer(
     debit, credit = _lock_ids(session, debit_id, credit_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
-    _check_can_spend(debit, amount)
+    check_can_spend(debit, amount)
     if (earlier := _replay(session, idempotency_key, payload, claim=True)) is not _NEW:
         return earlier
     row = _append_transfer(
@@ -374,7 +317,7 @@ def _append_transfer(
 ) -> Transfer:
     """Write the transfer and move both cached balances (and release `released` pence of the
     debit's pending holds); the accounts are locked by the caller."""
-    ref_type, ref_id = _split_reference(reference)
+    ref_type, ref_id = split_reference(reference)
     row = Transfer(
         debit_account_id=debit.id,
         credit_account_id=credit.id,
@@ -404,9 +347,8 @@ def reverse(
     """Correct a transfer with a new, opposite transfer (never an edit). A transfer is reversed
     once; a reversal is not itself reversed (make a new transfer instead). The account the money
     returns from must still have it if protected (rule 4)."""
-    _check_text("code", code, 30)
-    if idempotency_key is not None:
-        _check_text("idempotency_key", idempotency_key, 200)
+    check_text("code", code, 30)
+    check_key(idempotency_key)
     if original.reverses_id is not None:
         raise LedgerError(
             f"transfer {original.id} is a reversal; make a new transfer instead", transfer_id=original.id
@@ -417,7 +359,7 @@ def reverse(
         return earlier
     if session.scalar(select(Transfer.id).where(Transfer.reverses_id == original.id)) is not None:
         raise AlreadyReversed(f"transfer {original.id} was already reversed", transfer_id=original.id)
-    _check_can_spend(debit, original.amount)
+    check_can_spend(debit, original.amount)
     if (earlier := _replay(session, idempotency_key, payload, claim=True)) is not _NEW:
         return earlier
     reference = (original.reference_type, original.reference_id) if original.reference_type else None
@@ -445,7 +387,7 @@ def place_hold(
 ) -> Hold:
     """Reserve `amount` on `debit` for a later transfer to `credit`, counting other holds (rule 4)."""
     debit_id, credit_id = _id(debit), _id(credit)
-    _check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
+    check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
     payload = _payload(
         "hold", debit=debit_id, credit=credit_id, amount=amount, code=code,
         reference=reference, effective_date=effective_date,
@@ -453,10 +395,10 @@ def place_hold(
     debit, credit = _lock_ids(session, debit_id, credit_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
-    _check_can_spend(debit, amount)
+    check_can_spend(debit, amount)
     if (earlier := _replay(session, idempotency_key, payload, claim=True)) is not _NEW:
         return earlier
-    ref_type, ref_id = _split_reference(reference)
+    ref_type, ref_id = split_reference(reference)
     hold = Hold(
         debit_account_id=debit.id,
         credit_account_id=credit.id,
@@ -514,9 +456,8 @@ def post_hold(
         raise LedgerError(
             f"can post 0 to {hold.amount} pence of hold {hold.id}, not {amount}", field="amount"
         )
-    _check_text("code", code, 30)
-    if idempotency_key is not None:
-        _check_text("idempotency_key", idempotency_key, 200)
+    check_text("code", code, 30)
+    check_key(idempotency_key)
     payload = _payload("post_hold", hold=hold.id, amount=amount, code=code, effective_date=effective_date)
     earlier, debit, credit, _ = _resolve(
         session, hold, "posted" if amount else "voided", amount, idempotency_key, payload
@@ -539,8 +480,7 @@ def post_hold(
 
 def void_hold(session: Session, hold: Hold, *, idempotency_key: str | None = None) -> HoldResolution:
     """Release a hold entirely; nothing moves. Each hold is resolved once."""
-    if idempotency_key is not None:
-        _check_text("idempotency_key", idempotency_key, 200)
+    check_key(idempotency_key)
     payload = _payload("void_hold", hold=hold.id)
     earlier, debit, _, resolution = _resolve(session, hold, "voided", 0, idempotency_key, payload)
     if earlier is not _NEW:
