@@ -17,10 +17,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
 from marketplace.core.sql import bulk_insert, dialect_insert
+from marketplace.ledger.accounts import account_id, lock_ids
 from marketplace.ledger.checks import check_movement, check_text, split_reference
 from marketplace.ledger.errors import IdempotencyConflict, InsufficientFunds
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
-from marketplace.ledger.operations import _id, _lock_ids, _payload, _request_hash
+from marketplace.ledger.operations import _payload, _request_hash
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,13 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
         return []
     ids = []
     for m in movements:
-        debit_id, credit_id = _id(m.debit), _id(m.credit)
+        debit_id, credit_id = account_id(m.debit), account_id(m.credit)
         check_movement(debit_id, credit_id, m.amount, m.code, m.reference, m.idempotency_key)
         ids.append((debit_id, credit_id))
     if locked:
-        accounts = {_id(a): a for m in movements for a in (m.debit, m.credit)}
+        accounts = {account_id(a): a for m in movements for a in (m.debit, m.credit)}
     else:
-        accounts = {a.id: a for a in _lock_ids(session, *{i for pair in ids for i in pair})}
+        accounts = {a.id: a for a in lock_ids(session, *{i for pair in ids for i in pair})}
     hashes = [_hash(m, d, c) for m, (d, c) in zip(movements, ids, strict=True)]
     done = _earlier_keys(session, [m.idempotency_key for m in movements if m.idempotency_key])
     fresh = []

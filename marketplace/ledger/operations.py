@@ -1,10 +1,6 @@
 """Every movement of money. Operations take a SQLAlchemy session, flush, and never commit.
 
-Locking: each operation locks the accounts it touches with SELECT ... FOR UPDATE in ascending
-id order, and works on the rows it read under the lock (on SQLite every transaction already
-holds the database's write lock: BEGIN IMMEDIATE, see core.db). A caller that moves money on
-several accounts in one transaction should call `lock_accounts` for all of them first, so two
-such transactions cannot deadlock.
+Accounts and the lock order are in ledger/accounts.py, input checks in ledger/checks.py.
 
 Refusals (LedgerError) are raised before anything is written, so a caller may catch one and
 carry on with the same session (rule 8).
@@ -20,13 +16,20 @@ import hashlib
 import json
 from datetime import date
 
-from sqlalchemy import BigInteger, any_, bindparam, case, event, inspect, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
 from marketplace.core.sql import dialect_insert
+from marketplace.ledger.accounts import (  # noqa: F401 (open_account ... balance: re-exported for callers)
+    account_id,
+    balance,
+    find_account,
+    lock_accounts,
+    lock_ids,
+    move_balances,
+    open_account,
+)
 from marketplace.ledger.checks import (
     check_can_spend,
     check_key,
@@ -36,142 +39,6 @@ from marketplace.ledger.checks import (
 )
 from marketplace.ledger.errors import AlreadyReversed, HoldAlreadyResolved, IdempotencyConflict, LedgerError
 from marketplace.ledger.models import Account, Hold, HoldResolution, IdempotencyRecord, Transfer
-from marketplace.ledger.reading import Balance
-
-
-def _id(account: Account) -> int:
-    """An account's id, read from its identity: no SELECT for an object expired by a commit."""
-    identity = inspect(account).identity
-    if identity is None:
-        raise LedgerError("accounts must be opened (flushed) before money moves", field="account")
-    return identity[0]
-
-
-# ---- accounts -------------------------------------------------------------------------------
-
-
-def open_account(
-    session: Session, owner_type: str, owner_id: int, kind: str, *, non_negative: bool = False, name: str = ""
-) -> Account:
-    """The account for (owner, kind), created on first use; safe when two requests race to open it.
-
-    Accounts are never deleted (models refuse it). An existing account is returned as it is:
-    `non_negative` and `name` only apply when it is created.
-    """
-    check_text("owner_type", owner_type, 40)
-    check_text("kind", kind, 40)
-    account = find_account(session, owner_type, owner_id, kind)
-    if account is None:
-        session.execute(
-            dialect_insert(session, Account.__table__)
-            .values(
-                owner_type=owner_type,
-                owner_id=owner_id,
-                kind=kind,
-                non_negative=non_negative,
-                name=name,
-                posted=0,
-                pending_out=0,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["owner_type", "owner_id", "kind"])
-        )
-        account = find_account(session, owner_type, owner_id, kind)
-    return account
-
-
-def find_account(session: Session, owner_type: str, owner_id: int, kind: str) -> Account | None:
-    return session.scalar(
-        select(Account).where(
-            Account.owner_type == owner_type, Account.owner_id == owner_id, Account.kind == kind
-        )
-    )
-
-
-def lock_accounts(session: Session, *accounts: Account) -> list[Account]:
-    """Lock accounts FOR UPDATE in ascending id order and refresh their cached balances.
-
-    Returns this session's instances in the order given, freshly read under the lock; they are
-    the very objects the caller holds whenever those belong to this session.
-    """
-    return _lock_ids(session, *(_id(a) for a in accounts))
-
-
-def _id_in(session: Session, column, ids: list[int]):
-    """`column IN ids`; on PostgreSQL one array parameter (= ANY) instead of one placeholder per id."""
-    if len(ids) > 16 and session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
-    return column.in_(ids)
-
-
-def _lock_ids(session: Session, *ids: int) -> list[Account]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return []
-    session.flush()
-    rows = session.scalars(
-        select(Account)
-        .where(_id_in(session, Account.id, wanted))
-        .order_by(Account.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    found = {row.id: row for row in rows}
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise LedgerError(f"no ledger account {missing[0]}", field="account", account_id=missing[0])
-    return [found[i] for i in ids]
-
-
-_ACCOUNT = Account.__table__
-_SET_ONE = (
-    update(_ACCOUNT)
-    .where(_ACCOUNT.c.id == bindparam("a"))
-    .values(posted=bindparam("a_posted"), pending_out=bindparam("a_pending"))
-)
-_SET_TWO = (
-    update(_ACCOUNT)
-    .where(_ACCOUNT.c.id.in_([bindparam("a"), bindparam("b")]))
-    .values(
-        posted=case((_ACCOUNT.c.id == bindparam("a"), bindparam("a_posted")), else_=bindparam("b_posted")),
-        pending_out=case(
-            (_ACCOUNT.c.id == bindparam("a"), bindparam("a_pending")), else_=bindparam("b_pending")
-        ),
-    )
-)
-
-
-def _move(session: Session, account: Account, posted: int = 0, pending: int = 0, other=None, other_posted=0):
-    """Change cached balances of locked accounts in one UPDATE (one round trip for both rows),
-    and tell the session the new values so it neither re-reads nor re-writes them (rule 3)."""
-    params = {
-        "a": account.id,
-        "a_posted": account.posted + posted,
-        "a_pending": account.pending_out + pending,
-    }
-    if other is None:
-        session.execute(_SET_ONE, params)
-    else:
-        params |= {"b": other.id, "b_posted": other.posted + other_posted, "b_pending": other.pending_out}
-        session.execute(_SET_TWO, params)
-        set_committed_value(other, "posted", params["b_posted"])
-    set_committed_value(account, "posted", params["a_posted"])
-    set_committed_value(account, "pending_out", params["a_pending"])
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_balances(session, previous_transaction):
-    """`_move` writes balances with Core, which a savepoint rollback would not expire (it expires
-    only what the ORM changed): forget every account's cached balance on any rollback."""
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Account):
-            session.expire(obj, ["posted", "pending_out"])
-
-
-def balance(account: Account) -> Balance:
-    """The cached balance (kept exact under row locks)."""
-    return Balance(posted=account.posted, pending=account.pending_out)
-
 
 # ---- idempotency ----------------------------------------------------------------------------
 
@@ -282,13 +149,13 @@ def transfer(
     Refuses a protected account going below zero counting its pending holds (rule 4). With an
     idempotency key a replay returns the first transfer and writes nothing (rule 5).
     """
-    debit_id, credit_id = _id(debit), _id(credit)
+    debit_id, credit_id = account_id(debit), account_id(credit)
     check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
     payload = _payload(
         "transfer", debit=debit_id, credit=credit_id, amount=amount, code=code,
         reference=reference, effective_date=effective_date,
     )  # fmt: skip
-    debit, credit = _lock_ids(session, debit_id, credit_id)
+    debit, credit = lock_ids(session, debit_id, credit_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
     check_can_spend(debit, amount)
@@ -330,7 +197,7 @@ def _append_transfer(
         idempotency_key=idempotency_key,
         effective_date=effective_date or today(),
     )
-    _move(session, debit, -amount, -released, other=credit, other_posted=amount)
+    move_balances(session, debit, -amount, -released, other=credit, other_posted=amount)
     session.add(row)
     session.flush()
     return row
@@ -354,7 +221,7 @@ def reverse(
             f"transfer {original.id} is a reversal; make a new transfer instead", transfer_id=original.id
         )
     payload = _payload("reverse", transfer=original.id, code=code, effective_date=effective_date)
-    debit, credit = _lock_ids(session, original.credit_account_id, original.debit_account_id)
+    debit, credit = lock_ids(session, original.credit_account_id, original.debit_account_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
     if session.scalar(select(Transfer.id).where(Transfer.reverses_id == original.id)) is not None:
@@ -386,13 +253,13 @@ def place_hold(
     effective_date: date | None = None,
 ) -> Hold:
     """Reserve `amount` on `debit` for a later transfer to `credit`, counting other holds (rule 4)."""
-    debit_id, credit_id = _id(debit), _id(credit)
+    debit_id, credit_id = account_id(debit), account_id(credit)
     check_movement(debit_id, credit_id, amount, code, reference, idempotency_key)
     payload = _payload(
         "hold", debit=debit_id, credit=credit_id, amount=amount, code=code,
         reference=reference, effective_date=effective_date,
     )  # fmt: skip
-    debit, credit = _lock_ids(session, debit_id, credit_id)
+    debit, credit = lock_ids(session, debit_id, credit_id)
     if (earlier := _replay(session, idempotency_key, payload)) is not _NEW:
         return earlier
     check_can_spend(debit, amount)
@@ -409,7 +276,7 @@ def place_hold(
         idempotency_key=idempotency_key,
         effective_date=effective_date or today(),
     )
-    _move(session, debit, pending=amount)
+    move_balances(session, debit, pending=amount)
     session.add(hold)
     session.flush()
     _settle(session, idempotency_key, "hold", hold.id)
@@ -423,7 +290,7 @@ def _resolve(session: Session, hold: Hold, outcome: str, posted_amount: int, key
     hold_id on HoldResolution is the backstop. Returns (replayed result or _NEW, the locked
     debit and credit accounts, the new resolution or None).
     """
-    debit, credit = _lock_ids(session, hold.debit_account_id, hold.credit_account_id)
+    debit, credit = lock_ids(session, hold.debit_account_id, hold.credit_account_id)
     if (earlier := _replay(session, key, payload)) is not _NEW:
         return earlier, debit, credit, None
     earlier_outcome = session.scalar(select(HoldResolution.outcome).where(HoldResolution.hold_id == hold.id))
@@ -465,7 +332,7 @@ def post_hold(
     if earlier is not _NEW:
         return earlier
     if amount == 0:
-        _move(session, debit, pending=-hold.amount)
+        move_balances(session, debit, pending=-hold.amount)
         session.flush()
         _settle(session, idempotency_key, "nothing", None)
         return None
@@ -485,7 +352,7 @@ def void_hold(session: Session, hold: Hold, *, idempotency_key: str | None = Non
     earlier, debit, _, resolution = _resolve(session, hold, "voided", 0, idempotency_key, payload)
     if earlier is not _NEW:
         return earlier
-    _move(session, debit, pending=-hold.amount)
+    move_balances(session, debit, pending=-hold.amount)
     session.flush()
     _settle(session, idempotency_key, "hold_resolution", resolution.id)
     return resolution
@@ -493,6 +360,7 @@ def void_hold(session: Session, hold: Hold, *, idempotency_key: str | None = Non
 
 # Reading and checking the books live in ledger.reading; re-exported here for callers.
 from marketplace.ledger.reading import (  # noqa: E402, F401
+    Balance,
     balance_as_of,
     derived_balance,
     pending_holds,
