@@ -19,9 +19,9 @@ from marketplace.core.clock import today, utcnow
 from marketplace.core.sql import bulk_insert, dialect_insert
 from marketplace.ledger.accounts import account_id, lock_ids
 from marketplace.ledger.checks import check_movement, check_text, split_reference
-from marketplace.ledger.errors import IdempotencyConflict, InsufficientFunds
+from marketplace.ledger.errors import InsufficientFunds
+from marketplace.ledger.idempotency import check_same_request, payload, request_hash
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
-from marketplace.ledger.operations import _payload, _request_hash
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,7 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
     fresh = []
     for m, (d, c), wanted in zip(movements, ids, hashes, strict=True):
         if m.idempotency_key in done:
-            if done[m.idempotency_key] != wanted:
-                raise IdempotencyConflict(
-                    f"idempotency key {m.idempotency_key!r} was already used for a different request",
-                    field="idempotency_key",
-                    key=m.idempotency_key,
-                )
+            check_same_request(m.idempotency_key, done[m.idempotency_key], wanted)
             continue
         fresh.append((m, d, c, wanted))
     posted = _check_running_balances(accounts, fresh)
@@ -119,8 +114,8 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
 
 
 def _hash(m: Movement, debit_id: int, credit_id: int) -> str:
-    return _request_hash(
-        _payload(
+    return request_hash(
+        payload(
             "transfer",
             debit=debit_id,
             credit=credit_id,
