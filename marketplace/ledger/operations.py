@@ -13,24 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.core.clock import today
-from marketplace.ledger.accounts import (  # noqa: F401 (open_account ... balance: re-exported for callers)
-    account_id,
-    balance,
-    find_account,
-    lock_accounts,
-    move_balances,
-    open_account,
-)
+from marketplace.ledger.accounts import account_id, move_balances
 from marketplace.ledger.checks import check_can_spend, check_key, check_movement, check_text, split_reference
 from marketplace.ledger.errors import AlreadyReversed, HoldAlreadyResolved, LedgerError
-from marketplace.ledger.idempotency import (  # noqa: F401 (claim, settle: re-exported for callers)
-    NEW,
-    claim_idempotency_key,
-    lock_and_claim,
-    payload,
-    settle,
-    settle_idempotency_key,
-)
+from marketplace.ledger.idempotency import NEW, lock_and_claim, payload, settle
 from marketplace.ledger.models import Account, Hold, HoldResolution, Transfer
 
 # ---- transfers ------------------------------------------------------------------------------
@@ -265,14 +251,3 @@ def void_hold(session: Session, hold: Hold, *, idempotency_key: str | None = Non
     session.flush()
     settle(session, idempotency_key, "hold_resolution", resolution.id)
     return resolution
-
-
-# Reading and checking the books live in ledger.reading; re-exported here for callers.
-from marketplace.ledger.reading import (  # noqa: E402, F401
-    Balance,
-    balance_as_of,
-    derived_balance,
-    pending_holds,
-    reconcile,
-    transfers_for,
-)

@@ -4,9 +4,9 @@ history says who asked. Anyone else is told "No such budget" and learns nothing 
 
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.bookings.models import Booking, BookingEvent
 from marketplace.budgets.operations import stream_account
-from marketplace.ledger import operations as ledger
 
 
 def emergency(client, headers, slot, budget, asked_by=None, units=1):

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from marketplace.ledger import operations as ledger
+from marketplace import ledger
 from marketplace.ledger.errors import (
     AlreadyReversed,
     AppendOnlyViolation,
