@@ -9,7 +9,7 @@ Where each topic lives:
   checks.py       input checks, the funds check (rule 4)
   accounts.py     open, find, lock (the lock order), cached balances
   idempotency.py  claim, settle, replay; `lock_and_claim`, every operation's preamble (rule 5)
-  operations.py   transfer, reverse; place_hold, post_hold, void_hold
+  transfers.py    transfer, reverse; place_hold, post_hold, void_hold
   batch.py        transfer_many, open_accounts: set-based, for jobs
   reading.py      derived balances, statements, pending holds, reconcile
   models.py, errors.py
@@ -26,7 +26,6 @@ from marketplace.ledger.errors import (
 )
 from marketplace.ledger.idempotency import claim_idempotency_key, settle_idempotency_key
 from marketplace.ledger.models import Account, Hold, HoldResolution, Transfer
-from marketplace.ledger.operations import place_hold, post_hold, reverse, transfer, void_hold
 from marketplace.ledger.reading import (
     Balance,
     balance_as_of,
@@ -35,6 +34,7 @@ from marketplace.ledger.reading import (
     reconcile,
     transfers_for,
 )
+from marketplace.ledger.transfers import place_hold, post_hold, reverse, transfer, void_hold
 
 __all__ = [
     "Account",

@@ -1,6 +1,6 @@
 """Set-based money movement for jobs that post thousands of transfers at once (the weekly drawdown).
 
-Same rules as `operations.transfer`, paid for once per batch instead of once per transfer: every
+Same rules as `transfers.transfer`, paid for once per batch instead of once per transfer: every
 account is locked once, in id order; replays are found with one query; each protected account is
 checked against the running balance of the whole batch; then all transfers and their idempotency
 records go in with one multi-row INSERT each, and each touched account's cached balance is
