@@ -9,7 +9,8 @@ Where each topic lives:
   checks.py       input checks, the funds check (rule 4)
   accounts.py     open, find, lock (the lock order), cached balances
   idempotency.py  claim, settle, replay; `lock_and_claim`, every operation's preamble (rule 5)
-  transfers.py    transfer, reverse; place_hold, post_hold, void_hold
+  transfers.py    transfer, reverse
+  holds.py        place_hold, post_hold, void_hold
   batch.py        transfer_many, open_accounts: set-based, for jobs
   reading.py      derived balances, statements, pending holds, reconcile
   models.py, errors.py
@@ -24,6 +25,7 @@ from marketplace.ledger.errors import (
     InsufficientFunds,
     LedgerError,
 )
+from marketplace.ledger.holds import place_hold, post_hold, void_hold
 from marketplace.ledger.idempotency import claim_idempotency_key, settle_idempotency_key
 from marketplace.ledger.models import Account, Hold, HoldResolution, Transfer
 from marketplace.ledger.reading import (
@@ -34,7 +36,7 @@ from marketplace.ledger.reading import (
     reconcile,
     transfers_for,
 )
-from marketplace.ledger.transfers import place_hold, post_hold, reverse, transfer, void_hold
+from marketplace.ledger.transfers import reverse, transfer
 
 __all__ = [
     "Account",

@@ -20,8 +20,9 @@ from marketplace.core.sql import bulk_insert, dialect_insert
 from marketplace.ledger.accounts import account_id, lock_ids
 from marketplace.ledger.checks import check_movement, check_text, split_reference
 from marketplace.ledger.errors import InsufficientFunds
-from marketplace.ledger.idempotency import check_same_request, payload, request_hash
+from marketplace.ledger.idempotency import check_same_request, request_hash
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
+from marketplace.ledger.transfers import movement_payload
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,7 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
 
 def _hash(m: Movement, debit_id: int, credit_id: int) -> str:
     return request_hash(
-        payload(
-            "transfer",
-            debit=debit_id,
-            credit=credit_id,
-            amount=m.amount,
-            code=m.code,
-            reference=m.reference,
-            effective_date=m.effective_date,
-        )
+        movement_payload("transfer", debit_id, credit_id, m.amount, m.code, m.reference, m.effective_date)
     )
 
 
