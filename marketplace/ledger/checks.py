@@ -4,21 +4,20 @@ Every refusal here is a LedgerError raised before the ledger writes a row, so a 
 one and carry on with the same session.
 """
 
+from marketplace.core.money import MAX_PENCE
 from marketplace.ledger.errors import InsufficientFunds, LedgerError
 from marketplace.ledger.models import Account
 
-# £10 trillion: far beyond any budget, far inside a signed 64-bit column.
-MAX_AMOUNT = 10**15
-
 
 def check_amount(amount, field: str = "amount") -> None:
-    """Amounts are integer pence, more than zero and at most MAX_AMOUNT (rule 1)."""
+    """Amounts are integer pence, more than zero and less than `core.money.MAX_PENCE`, the one
+    ceiling for money everywhere (rule 1)."""
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise LedgerError(f"{field}: amounts are integer pence, got {type(amount).__name__}", field=field)
     if amount <= 0:
         raise LedgerError(f"{field} must be more than zero pence", field=field, amount=amount)
-    if amount > MAX_AMOUNT:
-        raise LedgerError(f"{field} is more than {MAX_AMOUNT} pence", field=field, amount=amount)
+    if amount >= MAX_PENCE:
+        raise LedgerError(f"{field} is more than {MAX_PENCE - 1} pence", field=field, amount=amount)
 
 
 def check_text(field: str, value, limit: int) -> None:
