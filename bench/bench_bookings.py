@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, text
 
 from bench.common import bench_app, bench_seconds, figure, progress, rate_ratio
+from marketplace import ledger
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import User
 from marketplace.bookings import operations as bookings
@@ -31,7 +32,6 @@ from marketplace.catalog.models import Category, Setting, Slot, Unit
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import DomainError
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Account
 
 NAME = "bookings"

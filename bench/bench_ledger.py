@@ -1,7 +1,7 @@
 """Benchmark: ledger transfers and holds per second against plain SQL writing the same rows.
 
 `run(scale)` measures, on DATABASE_URL (default a temporary SQLite file):
-  - transfers/s and holds/s through `marketplace.ledger.operations` (locks, funds check,
+  - transfers/s and holds/s through `marketplace.ledger` (locks, funds check,
     append-only rows, cached balances), one commit per operation;
   - the same rows written by plain SQL: INSERT the transfer (or hold) and UPDATE the cached
     balances, one commit per operation, with no lock, no check and no ORM;
@@ -62,8 +62,8 @@ def _in_threads(count: int, work) -> float:
 
 def _open_pairs(app, label: str, count: int) -> list[tuple[int, int]]:
     """`count` (protected budget, provider income) account id pairs, the budgets well funded."""
+    from marketplace import ledger
     from marketplace.core.db import db
-    from marketplace.ledger import operations as ledger
 
     with app.app_context():
         session = db.session
@@ -80,8 +80,8 @@ def _open_pairs(app, label: str, count: int) -> list[tuple[int, int]]:
 
 
 def _project_rate(app, operation: str, clients: int, per_client: int) -> float:
+    from marketplace import ledger
     from marketplace.core.db import db
-    from marketplace.ledger import operations as ledger
     from marketplace.ledger.models import Account
 
     pairs = _open_pairs(app, f"{operation}{clients}", clients)
@@ -155,9 +155,8 @@ def _baseline_rate(app, operation: str, clients: int, per_client: int) -> float:
 
 
 def run(scale: int = 1) -> list[dict]:
-    from marketplace import create_app
+    from marketplace import create_app, ledger
     from marketplace.core.db import db
-    from marketplace.ledger import operations as ledger
 
     figures = []
     with throwaway_database() as url:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.accounts.models import Family, Membership, User
 from marketplace.bookings import rules
 from marketplace.bookings.funding import cover_cost, eligible_streams
@@ -30,7 +31,6 @@ from marketplace.core.clock import business_date, utcnow
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Account
 
 S = BookingStatus

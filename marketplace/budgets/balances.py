@@ -18,9 +18,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.budgets.models import Budget, FundingStream
 from marketplace.budgets.operations import FUNDER_OWNER, STREAM_OWNER
-from marketplace.ledger import operations as ledger
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.accounts.models import Child, Family, Organisation, OrgKind, Role
 from marketplace.budgets.models import (
     Budget,
@@ -26,7 +27,6 @@ from marketplace.core import audit
 from marketplace.core.clock import financial_year, today, utcnow
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import MAX_PENCE, format_pence
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Account
 
 STREAM_OWNER = "funding_stream"

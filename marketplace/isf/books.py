@@ -9,8 +9,8 @@ negative by what has been paid in, so the ledger always sums to zero.
 
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.isf.models import Isf
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Account
 
 ISF_OWNER = "isf"

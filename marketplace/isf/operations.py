@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
 from marketplace.budgets.operations import stream_account
@@ -17,6 +18,7 @@ from marketplace.core import audit
 from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.money import apply_bp, format_pence
+from marketplace.core.sql import bulk_insert
 from marketplace.isf import books, schedule
 from marketplace.isf.models import (
     AgreementParty,
@@ -31,8 +33,7 @@ from marketplace.isf.models import (
     PaymentTiming,
     ReleaseStatus,
 )
-from marketplace.ledger import operations as ledger
-from marketplace.ledger.batch import Movement, bulk_insert, open_accounts, transfer_many
+from marketplace.ledger import Movement, open_accounts, transfer_many
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
 RECEIPT_MARGIN = timedelta(days=366)

@@ -14,12 +14,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.core.allocation import allocate
 from marketplace.core.clock import today, week_start
 from marketplace.core.money import apply_bp
 from marketplace.isf import books, schedule
 from marketplace.isf.models import ContingencyRelease, Isf, IsfDrawdown, IsfReceipt, ReleaseStatus
-from marketplace.ledger import operations as ledger
 
 QUARTER_WEEKS = 13
 

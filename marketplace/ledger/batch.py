@@ -1,6 +1,6 @@
 """Set-based money movement for jobs that post thousands of transfers at once (the weekly drawdown).
 
-Same rules as `operations.transfer`, paid for once per batch instead of once per transfer: every
+Same rules as `transfers.transfer`, paid for once per batch instead of once per transfer: every
 account is locked once, in id order; replays are found with one query; each protected account is
 checked against the running balance of the whole batch; then all transfers and their idempotency
 records go in with one multi-row INSERT each, and each touched account's cached balance is
@@ -10,24 +10,19 @@ written once. All or nothing: a refusal raises before anything is written.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, any_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import String, any_, bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
-from marketplace.ledger.errors import IdempotencyConflict, InsufficientFunds
+from marketplace.core.sql import bulk_insert, dialect_insert
+from marketplace.ledger.accounts import account_id, lock_ids
+from marketplace.ledger.checks import check_movement, check_text, split_reference
+from marketplace.ledger.errors import InsufficientFunds
+from marketplace.ledger.idempotency import check_same_request, request_hash
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
-from marketplace.ledger.operations import (
-    _check_movement,
-    _check_text,
-    _id,
-    _insert,
-    _lock_ids,
-    _payload,
-    _request_hash,
-    _split_reference,
-)
+from marketplace.ledger.transfers import movement_payload
 
 
 @dataclass(frozen=True)
@@ -48,8 +43,8 @@ def open_accounts(session: Session, wanted: list[tuple[str, int, str, bool, str]
     Returns {(owner_type, owner_id, kind): Account}. Like `open_account`, safe under races."""
     keys = list(dict.fromkeys((t, i, k) for t, i, k, _, _ in wanted))
     for owner_type, _, kind in keys:
-        _check_text("owner_type", owner_type, 40)
-        _check_text("kind", kind, 40)
+        check_text("owner_type", owner_type, 40)
+        check_text("kind", kind, 40)
     found = _find_accounts(session, keys)
     missing = [w for w in wanted if (w[0], w[1], w[2]) not in found]
     if missing:
@@ -67,7 +62,7 @@ def open_accounts(session: Session, wanted: list[tuple[str, int, str, bool, str]
             for t, i, k, nn, name in dict((w[:3], w) for w in missing).values()
         ]
         session.execute(
-            _insert(session, Account.__table__).on_conflict_do_nothing(
+            dialect_insert(session, Account.__table__).on_conflict_do_nothing(
                 index_elements=["owner_type", "owner_id", "kind"]
             ),
             rows,
@@ -97,24 +92,19 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
         return []
     ids = []
     for m in movements:
-        debit_id, credit_id = _id(m.debit), _id(m.credit)
-        _check_movement(debit_id, credit_id, m.amount, m.code, m.reference, m.idempotency_key)
+        debit_id, credit_id = account_id(m.debit), account_id(m.credit)
+        check_movement(debit_id, credit_id, m.amount, m.code, m.reference, m.idempotency_key)
         ids.append((debit_id, credit_id))
     if locked:
-        accounts = {_id(a): a for m in movements for a in (m.debit, m.credit)}
+        accounts = {account_id(a): a for m in movements for a in (m.debit, m.credit)}
     else:
-        accounts = {a.id: a for a in _lock_ids(session, *{i for pair in ids for i in pair})}
+        accounts = {a.id: a for a in lock_ids(session, *{i for pair in ids for i in pair})}
     hashes = [_hash(m, d, c) for m, (d, c) in zip(movements, ids, strict=True)]
     done = _earlier_keys(session, [m.idempotency_key for m in movements if m.idempotency_key])
     fresh = []
     for m, (d, c), wanted in zip(movements, ids, hashes, strict=True):
         if m.idempotency_key in done:
-            if done[m.idempotency_key] != wanted:
-                raise IdempotencyConflict(
-                    f"idempotency key {m.idempotency_key!r} was already used for a different request",
-                    field="idempotency_key",
-                    key=m.idempotency_key,
-                )
+            check_same_request(m.idempotency_key, done[m.idempotency_key], wanted)
             continue
         fresh.append((m, d, c, wanted))
     posted = _check_running_balances(accounts, fresh)
@@ -125,16 +115,8 @@ def transfer_many(session: Session, movements: list[Movement], *, locked: bool =
 
 
 def _hash(m: Movement, debit_id: int, credit_id: int) -> str:
-    return _request_hash(
-        _payload(
-            "transfer",
-            debit=debit_id,
-            credit=credit_id,
-            amount=m.amount,
-            code=m.code,
-            reference=m.reference,
-            effective_date=m.effective_date,
-        )
+    return request_hash(
+        movement_payload("transfer", debit_id, credit_id, m.amount, m.code, m.reference, m.effective_date)
     )
 
 
@@ -177,7 +159,7 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
     default_day = today()
     rows = []
     for m, debit_id, credit_id, _ in fresh:
-        ref_type, ref_id = _split_reference(m.reference)
+        ref_type, ref_id = split_reference(m.reference)
         rows.append(
             dict(
                 debit_account_id=debit_id,
@@ -208,42 +190,6 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
     if records:  # a key claimed meanwhile by another transaction fails the whole batch (unique index)
         bulk_insert(session, IdempotencyRecord.__table__, records)
     return new_ids
-
-
-def bulk_insert(session: Session, table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
-    """Insert many rows in one statement; with `returning_ids`, their new ids in row order.
-
-    PostgreSQL: ids are drawn from the table's sequence first, then one INSERT ... SELECT FROM
-    unnest(arrays) carries every row in a handful of array parameters (a multi-row VALUES list of
-    thousands of placeholders costs more to send than to run). SQLite: one executemany.
-    """
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        if returning_ids:
-            return list(
-                session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-            )
-        session.execute(insert(table), rows)
-        return []
-    ids: list[int] = []
-    if returning_ids:
-        ids = list(
-            session.scalars(
-                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                {"table": table.name, "n": len(rows)},
-            )
-        )
-        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
-    columns = list(rows[0])
-    arrays = ", ".join(
-        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(columns)
-    )
-    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(columns)}
-    names = ", ".join(f'"{name}"' for name in columns)
-    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'), params)
-    return ids
 
 
 _SET_POSTED = (

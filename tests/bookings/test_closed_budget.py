@@ -4,10 +4,10 @@ test_races.py (PostgreSQL)."""
 
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.bookings.models import Booking
 from marketplace.budgets.models import BudgetStatus
 from marketplace.budgets.operations import stream_account
-from marketplace.ledger import operations as ledger
 
 
 def post_booking(client, headers, slot, budget, units=1):

@@ -5,9 +5,9 @@ that has booked with it before, and the booking's history says who asked. Anyone
 
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.bookings.models import Booking, BookingEvent
 from marketplace.budgets.operations import stream_account
-from marketplace.ledger import operations as ledger
 
 
 def emergency(client, headers, slot, budget, asked_by=None, units=1):

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
+from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import BookingStatus, CancelledBy
 from marketplace.budgets.operations import stream_account
-from marketplace.ledger import operations as ledger
 
 
 def available(session, budget):

@@ -5,6 +5,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import Booking
 from marketplace.budgets.models import Budget
@@ -12,7 +13,6 @@ from marketplace.budgets.operations import stream_account
 from marketplace.catalog.models import Slot
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Hold, HoldResolution
 from tests.bookings.conftest import BookingWorld
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.funding import cover_cost
 from marketplace.bookings.models import Booking
@@ -12,7 +13,6 @@ from marketplace.budgets.operations import stream_account
 from marketplace.catalog import operations as catalog
 from marketplace.catalog.models import Category
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Hold
 
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.bookings.models import Booking
 from marketplace.budgets.operations import stream_account
 from marketplace.catalog import operations as catalog
-from marketplace.ledger import operations as ledger
 
 
 def post_booking(client, headers, slot, budget, units=1):

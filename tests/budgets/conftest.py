@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from marketplace import ledger
 from marketplace.budgets import operations as budgets
-from marketplace.ledger import operations as ledger
 
 PERIOD = (date(2026, 4, 1), date(2027, 3, 31))
 QUESTIONS = [

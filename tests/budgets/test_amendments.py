@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.balances import stream_balance
 from marketplace.budgets.models import BudgetAmendment
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.ledger import operations as ledger
 
 
 def amendment_count(session):

@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 
+from marketplace import ledger
 from marketplace.accounts import operations as accounts_ops
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.balances import stream_balance
 from marketplace.budgets.models import FundingStream
 from marketplace.core.db import db
-from marketplace.ledger import operations as ledger
 
 
 @pytest.mark.postgres

@@ -2,9 +2,9 @@ from datetime import date
 
 import pytest
 
+from marketplace import ledger
 from marketplace.budgets import operations as budgets
 from marketplace.core.errors import ValidationFailed
-from marketplace.ledger import operations as ledger
 
 
 def test_example_b_budget_allocates_each_stream_through_the_ledger(session, make):

@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.models import Budget, BudgetStatus
-from marketplace.ledger import operations as ledger
 
 NEW = {
     "family": "others-family",

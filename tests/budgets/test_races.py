@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.bookings import operations as bookings
 from marketplace.budgets import operations as budgets
@@ -15,7 +16,6 @@ from marketplace.budgets.models import Budget, FundingStream, ResourceAllocation
 from marketplace.catalog.models import Slot
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict
-from marketplace.ledger import operations as ledger
 from tests.bookings.conftest import BookingWorld
 from tests.budgets.conftest import QUESTIONS
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from marketplace import ledger
 from marketplace.budgets import operations as budgets
 from marketplace.isf import books, operations
-from marketplace.ledger import operations as ledger
 
 START = date(2026, 4, 6)
 

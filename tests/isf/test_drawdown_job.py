@@ -10,13 +10,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
 from marketplace.core.clock import LONDON
 from marketplace.core.db import db
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
 from marketplace.isf.scheduler import build_scheduler
-from marketplace.ledger import operations as ledger
 
 
 def weeks_of(session, isf):

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.core.errors import Conflict
 from marketplace.isf import jobs, operations, schedule
 from marketplace.isf.models import IsfDrawdown, ReleaseStatus
-from marketplace.ledger import operations as ledger
 
 WEEKS = [date(2026, 4, 6), date(2026, 4, 13), date(2026, 4, 20), date(2026, 4, 27)]
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.accounts.models import Organisation
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.models import Budget
@@ -15,7 +16,6 @@ from marketplace.core.db import db
 from marketplace.core.errors import Conflict
 from marketplace.isf import operations
 from marketplace.isf.models import ContingencyRelease, Isf, ReleaseStatus
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Transfer
 from tests.isf.conftest import IsfWorld
 

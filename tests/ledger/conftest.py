@@ -1,6 +1,6 @@
 import pytest
 
-from marketplace.ledger import operations as ledger
+from marketplace import ledger
 
 
 class LedgerFactory:

@@ -1,6 +1,6 @@
 import pytest
 
-from marketplace.ledger import operations as ledger
+from marketplace import ledger
 from marketplace.ledger.errors import HoldAlreadyResolved, IdempotencyConflict, InsufficientFunds
 
 

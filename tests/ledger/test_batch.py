@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.ledger import operations as ledger
-from marketplace.ledger.batch import Movement, open_accounts, transfer_many
+from marketplace import ledger
+from marketplace.ledger import Movement, open_accounts, transfer_many
 from marketplace.ledger.errors import IdempotencyConflict, InsufficientFunds
 from marketplace.ledger.models import Transfer
 

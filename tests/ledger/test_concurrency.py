@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import ledger
 from marketplace.core.db import db
-from marketplace.ledger import operations as ledger
 from marketplace.ledger.errors import HoldAlreadyResolved, IdempotencyConflict, InsufficientFunds
 from marketplace.ledger.models import Account, Hold, HoldResolution, Transfer
 

@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from marketplace.ledger import operations as ledger
+from marketplace import ledger
+from marketplace.core.money import MAX_PENCE
 from marketplace.ledger.errors import (
     AlreadyReversed,
     AppendOnlyViolation,
@@ -99,6 +100,7 @@ def test_bulk_rewrites_are_refused(session, accounts, statement):
         (1.5, "spend", None, None, "integer pence"),
         (True, "spend", None, None, "integer pence"),
         (10**16, "spend", None, None, "more than"),
+        (MAX_PENCE, "spend", None, None, "more than"),
         (100, "", None, None, "code"),
         (100, "x" * 31, None, None, "code"),
         (100, "spend", ("booking",), None, "reference"),
@@ -113,6 +115,14 @@ def test_bad_input_is_refused_naming_the_field(session, accounts, amount, code, 
         with pytest.raises(LedgerError, match=message):
             operation(session, budget, provider, amount, code, reference=reference, idempotency_key=key)
     assert snapshot(session) == before
+
+
+def test_the_ledger_ceiling_is_the_money_ceiling(session, accounts):
+    world, budget, provider = accounts
+    ledger.transfer(session, world, provider, MAX_PENCE - 1, "allocation")
+    with pytest.raises(LedgerError, match=f"more than {MAX_PENCE - 1} pence"):
+        ledger.transfer(session, world, provider, MAX_PENCE, "allocation")
+    assert ledger.reconcile(session) == []
 
 
 def test_same_account_both_sides_is_refused(session, accounts):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import func, select
 
-from marketplace.ledger import operations as ledger
+from marketplace import ledger
 from marketplace.ledger.errors import (
     AlreadyReversed,
     HoldAlreadyResolved,

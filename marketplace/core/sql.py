@@ -1,0 +1,56 @@
+"""Statements that differ between PostgreSQL and SQLite, in plain SQLAlchemy.
+
+Not in `core.db`, which imports Flask-SQLAlchemy: the ledger uses these and imports nothing
+from Flask, so nothing here may either.
+"""
+
+from sqlalchemy import insert, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+
+def dialect_insert(session: Session, table):
+    """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite both have it)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table)
+    if dialect == "sqlite":
+        return sqlite_insert(table)
+    raise NotImplementedError(f"we support PostgreSQL and SQLite, not {dialect}")
+
+
+def bulk_insert(session: Session, table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
+    """Insert many rows in one statement; with `returning_ids`, their new ids in row order.
+
+    PostgreSQL: ids are drawn from the table's sequence first, then one INSERT ... SELECT FROM
+    unnest(arrays) carries every row in a handful of array parameters (a multi-row VALUES list of
+    thousands of placeholders costs more to send than to run). SQLite: one executemany.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        if returning_ids:
+            return list(
+                session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            )
+        session.execute(insert(table), rows)
+        return []
+    ids: list[int] = []
+    if returning_ids:
+        ids = list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": len(rows)},
+            )
+        )
+        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+    columns = list(rows[0])
+    arrays = ", ".join(
+        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(columns)
+    )
+    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(columns)}
+    names = ", ".join(f'"{name}"' for name in columns)
+    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'), params)
+    return ids
