@@ -18,8 +18,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from marketplace.budgets.books import FUNDER_OWNER, STREAM_OWNER
 from marketplace.budgets.models import Budget, FundingStream
-from marketplace.budgets.operations import FUNDER_OWNER, STREAM_OWNER
 from marketplace.ledger import operations as ledger
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Child, Family, Organisation, OrgKind, Role
+from marketplace.budgets.books import find_stream_account, funder_allocations_account, stream_account
 from marketplace.budgets.models import (
     Budget,
     BudgetAmendment,
@@ -29,8 +30,6 @@ from marketplace.core.money import MAX_PENCE, format_pence
 from marketplace.ledger import operations as ledger
 from marketplace.ledger.models import Account
 
-STREAM_OWNER = "funding_stream"
-FUNDER_OWNER = "organisation"
 CATEGORIES = frozenset(c.value for c in Category)  # the catalogue's taxonomy
 MAX_TERMS_DAYS = 365
 EARLIEST_PERIOD = date(2000, 1, 1)  # a budget's period lies in this window (rule 8)
@@ -44,28 +43,6 @@ TRANSITIONS: dict[BudgetStatus, set[BudgetStatus]] = {
     BudgetStatus.ACTIVE: {BudgetStatus.CLOSED},
     BudgetStatus.CLOSED: set(),
 }
-
-
-# ---- ledger accounts ------------------------------------------------------------------------
-
-
-def stream_account(session: Session, stream: FundingStream) -> Account:
-    """The stream's spendable money: protected, it never goes below zero counting holds."""
-    return ledger.open_account(
-        session,
-        STREAM_OWNER,
-        stream.id,
-        "available",
-        non_negative=True,
-        name=f"{stream.budget.child.name}'s {stream.kind.value.replace('_', ' ')} budget",
-    )
-
-
-def funder_allocations_account(session: Session, funder: Organisation) -> Account:
-    """Where a funder's allocations come from (it goes negative by what the funder has committed)."""
-    return ledger.open_account(
-        session, FUNDER_OWNER, funder.id, "allocations", name=f"{funder.name} allocations"
-    )
 
 
 # ---- budgets --------------------------------------------------------------------------------
@@ -244,9 +221,7 @@ def change_budget_status(
             code="illegal_transition",
         )
     if target is BudgetStatus.CLOSED:
-        accounts = [
-            a for a in (_existing_stream_account(session, s) for s in budget.streams) if a is not None
-        ]
+        accounts = [a for a in (find_stream_account(session, s) for s in budget.streams) if a is not None]
         for account in ledger.lock_accounts(session, *accounts):  # their holds, read fresh
             if ledger.balance(account).pending:
                 raise Conflict(
@@ -257,10 +232,6 @@ def change_budget_status(
     audit.record(session, actor, "budget.status_changed", budget, old=current.value, new=target.value)
     session.flush()
     return budget
-
-
-def _existing_stream_account(session: Session, stream: FundingStream) -> Account | None:
-    return ledger.find_account(session, STREAM_OWNER, stream.id, "available")
 
 
 # ---- amendments -----------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation, OrgKind
+from marketplace.budgets.books import stream_account
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
-from marketplace.budgets.operations import stream_account
 from marketplace.core import audit
 from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed

@@ -5,8 +5,8 @@ test_races.py (PostgreSQL)."""
 from sqlalchemy import func, select
 
 from marketplace.bookings.models import Booking
+from marketplace.budgets.books import stream_account
 from marketplace.budgets.models import BudgetStatus
-from marketplace.budgets.operations import stream_account
 from marketplace.ledger import operations as ledger
 
 

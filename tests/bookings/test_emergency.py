@@ -5,7 +5,7 @@ history says who asked. Anyone else is told "No such budget" and learns nothing 
 from sqlalchemy import func, select
 
 from marketplace.bookings.models import Booking, BookingEvent
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from marketplace.ledger import operations as ledger
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import BookingStatus, CancelledBy
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from marketplace.ledger import operations as ledger
 
 

@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from marketplace.bookings.models import Booking
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from marketplace.catalog import operations as catalog
 from marketplace.ledger import operations as ledger
 

@@ -1,7 +1,7 @@
 """Live balances per stream and in total, from the ledger (DESIGN.md example B)."""
 
 from marketplace.budgets.balances import budget_balances, stream_balance
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from marketplace.ledger import operations as ledger
 from tests.budgets.conftest import make_budget
 
