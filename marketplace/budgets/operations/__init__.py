@@ -8,13 +8,14 @@ operations as ops; ops.create_budget(...)`):
 - `support_plan`: outcomes and progress on them;
 - `ras`: Resource Allocation Systems and assessments.
 
-The budget's ledger accounts are looked up in `budgets.books`.
+The budget's ledger accounts are looked up in `budgets.books`, a support-plan outcome by id in
+`budgets.lookups`.
 """
 
 from marketplace.budgets.operations.amendments import AMENDABLE, amend_stream
 from marketplace.budgets.operations.budgets import TRANSITIONS, change_budget_status, create_budget
 from marketplace.budgets.operations.ras import assess, create_ras, publish_ras
-from marketplace.budgets.operations.support_plan import add_outcome, outcome_for_budget, update_outcome
+from marketplace.budgets.operations.support_plan import add_outcome, update_outcome
 
 __all__ = [
     "AMENDABLE",
@@ -25,7 +26,6 @@ __all__ = [
     "change_budget_status",
     "create_budget",
     "create_ras",
-    "outcome_for_budget",
     "publish_ras",
     "update_outcome",
 ]

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.budgets.models import Budget, OutcomeStatus, SupportOutcome, TimeFrame
@@ -90,10 +89,3 @@ def update_outcome(
     )
     session.flush()
     return outcome
-
-
-def outcome_for_budget(session: Session, budget_id: int, outcome_id: int) -> SupportOutcome | None:
-    """The outcome with that id in that budget's support plan (bookings name the outcome they serve)."""
-    return session.scalar(
-        select(SupportOutcome).where(SupportOutcome.id == outcome_id, SupportOutcome.budget_id == budget_id)
-    )
