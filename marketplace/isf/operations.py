@@ -32,7 +32,7 @@ from marketplace.isf.models import (
     ReleaseStatus,
 )
 from marketplace.ledger import operations as ledger
-from marketplace.ledger.batch import Movement, bulk_insert, open_accounts, transfer_many
+from marketplace.ledger.batch import Movement, bulk_insert, transfer_many
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
 RECEIPT_MARGIN = timedelta(days=366)
@@ -447,7 +447,7 @@ def post_due_drawdowns(
     """
     if not isfs:
         return []
-    accounts = _drawdown_accounts(session, isfs)
+    accounts = books.drawdown_accounts(session, isfs)
     ledger.lock_accounts(session, *{a.id: a for trio in accounts.values() for a in trio}.values())
     last = _last_drawdowns(session, [i.id for i in isfs])  # read under the locks
     movements: list[Movement] = []
@@ -481,27 +481,6 @@ def _last_drawdowns(session: Session, isf_ids: list[int]) -> dict[int, tuple[dat
         )
     )
     return {isf_id: (week, shortfall) for isf_id, week, shortfall in rows}
-
-
-def _drawdown_accounts(session: Session, isfs: list[Isf]) -> dict[int, tuple]:
-    """(available, overhead, delivery) for each ISF, opened together (one query, not three per fund)."""
-    wanted = []
-    for isf in isfs:
-        wanted += [
-            (books.ISF_OWNER, isf.id, "available", True, f"ISF {isf.id} available"),
-            (books.ORG_OWNER, isf.provider_id, "isf_overhead", False, f"Provider {isf.provider_id} ISF overhead"),
-            (books.ORG_OWNER, isf.provider_id, "isf_delivery_income", False,
-             f"Provider {isf.provider_id} ISF delivery"),
-        ]  # fmt: skip
-    found = open_accounts(session, wanted)
-    return {
-        isf.id: (
-            found[(books.ISF_OWNER, isf.id, "available")],
-            found[(books.ORG_OWNER, isf.provider_id, "isf_overhead")],
-            found[(books.ORG_OWNER, isf.provider_id, "isf_delivery_income")],
-        )
-        for isf in isfs
-    }
 
 
 def _post_fund(session, isf, through, last, accounts, catch_up_limit, movements) -> FundOutcome:
