@@ -21,7 +21,7 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_bp, format_pence
 from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
-from marketplace.isf import access, operations, pdf, reading, statements
+from marketplace.isf import operations, pdf, permissions, reading, statements
 from marketplace.isf.api import stream_or_family
 from marketplace.isf.models import ContingencyRelease, Isf
 from marketplace.isf.schemas import AmendForm, DecisionForm, PeriodIn, ReceiptForm, ReleaseForm, SetupForm
@@ -40,7 +40,7 @@ def isf_panel(user):
     """Dashboard panel: the ISFs the user may see, with balances, parked funds and pending releases."""
     if not user.is_authenticated or (user.role is Role.FAMILY and user.family_id is None):
         return None
-    isfs = db.session.scalars(access.visible_isfs(user).limit(50)).all()
+    isfs = db.session.scalars(permissions.visible_isfs(user).limit(50)).all()
     if not isfs:
         return None
     rows = [reading.summary(db.session, i) for i in isfs]
@@ -51,7 +51,7 @@ def isf_panel(user):
 @bp.get("/isfs")
 @signed_in
 def list_isfs():
-    isfs = db.session.scalars(access.visible_isfs(current_user)).all()
+    isfs = db.session.scalars(permissions.visible_isfs(current_user)).all()
     rows = [reading.summary(db.session, i) for i in isfs]
     return render_template("isf/list.html", isfs=rows, awaiting=_budgets_awaiting_isf(current_user))
 
@@ -160,8 +160,8 @@ def set_up_isf(budget_id: int):
 @signed_in
 def amend(isf_id: int):
     """Either party changes the terms; every change is kept with who and why."""
-    isf = access.get_visible(current_user, isf_id)
-    access.agreeing_organisation(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.agreeing_organisation(current_user, isf)
     errors = {}
     form = (
         request.form.to_dict()
@@ -208,7 +208,7 @@ def _detail(isf: Isf, errors=None, form=None, status=200):
 @bp.get("/isfs/<int:isf_id>")
 @signed_in
 def isf_detail(isf_id: int):
-    return _detail(access.get_visible(current_user, isf_id))
+    return _detail(permissions.get_visible(current_user, isf_id))
 
 
 def _form_action(isf: Isf, action, message: str):
@@ -226,8 +226,8 @@ def _form_action(isf: Isf, action, message: str):
 @bp.post("/isfs/<int:isf_id>/receipts")
 @signed_in
 def record_receipt(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
 
     def action():
         data = parse(ReceiptForm(), request.form.to_dict(), "Check the receipt")
@@ -247,8 +247,8 @@ def record_receipt(isf_id: int):
 @bp.post("/isfs/<int:isf_id>/releases")
 @signed_in
 def request_release(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
 
     def action():
         data = parse(ReleaseForm(), request.form.to_dict(), "Check the release request")
@@ -262,10 +262,10 @@ def request_release(isf_id: int):
 @bp.post("/isfs/<int:isf_id>/releases/<int:release_id>/<any(approve, refuse):decision>")
 @signed_in
 def decide_release(isf_id: int, release_id: int, decision: str):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     release = db.session.get(ContingencyRelease, release_id)
-    access.visible(release, release is not None and release.isf_id == isf.id, "release")
-    organisation = access.funding_organisation(current_user, isf)
+    permissions.visible(release, release is not None and release.isf_id == isf.id, "release")
+    organisation = permissions.funding_organisation(current_user, isf)
     operation = operations.approve_release if decision == "approve" else operations.refuse_release
 
     def action():
@@ -280,8 +280,8 @@ def decide_release(isf_id: int, release_id: int, decision: str):
 @bp.post("/isfs/<int:isf_id>/unpark")
 @signed_in
 def unpark(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
     return _form_action(
         isf, lambda: operations.unpark_isf(db.session, isf, actor=current_user), "Un-parked and caught up."
     )
@@ -290,8 +290,8 @@ def unpark(isf_id: int):
 @bp.post("/isfs/<int:isf_id>/agree")
 @signed_in
 def agree(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    organisation = access.agreeing_organisation(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    organisation = permissions.agreeing_organisation(current_user, isf)
     return _form_action(
         isf, lambda: operations.agree_isf(db.session, isf, organisation, current_user), "Agreement recorded."
     )
@@ -313,7 +313,7 @@ def _period(isf: Isf, default_weeks: int) -> tuple:
 @bp.get("/isfs/<int:isf_id>/statement.<any(csv, pdf):fmt>")
 @signed_in
 def statement(isf_id: int, fmt: str = "html"):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     start, end = _period(isf, 13)
     stmt = statements.statement(db.session, isf, start, end)
     name = f"isf-{isf.id}-statement-{start.isoformat()}-{end.isoformat()}"
@@ -357,7 +357,7 @@ def _statement_csv(stmt: dict) -> str:
 @bp.get("/isfs/<int:isf_id>/review.<any(pdf):fmt>")
 @signed_in
 def review(isf_id: int, fmt: str = "html"):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     start, end = _period(isf, 13)
     pack = statements.review_pack(db.session, isf, start, end)
     if fmt == "pdf":
