@@ -9,10 +9,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
-from marketplace.accounts.models import Organisation, Role
+from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import visible
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
-from marketplace.catalog.models import ProviderProfile
 from marketplace.core.auth import signed_in
 from marketplace.core.clock import today
 from marketplace.core.dashboard import register_panel
@@ -74,16 +73,6 @@ def _budgets_awaiting_isf(user) -> list[Budget]:
     return list(db.session.scalars(query))
 
 
-def _verified_providers() -> list[Organisation]:
-    query = (
-        select(Organisation)
-        .join(ProviderProfile, ProviderProfile.organisation_id == Organisation.id)
-        .where(ProviderProfile.verified_at.is_not(None))
-        .order_by(Organisation.name)
-    )
-    return list(db.session.scalars(query))
-
-
 @bp.route("/budgets/<int:budget_id>/isf/new", methods=["GET", "POST"])
 @signed_in
 def set_up_isf(budget_id: int):
@@ -92,64 +81,26 @@ def set_up_isf(budget_id: int):
     may_see = budget is not None and current_user.role is Role.COMMISSIONER
     visible(budget, may_see and bool(current_user.organisation_ids & budget.funder_ids), "budget")
     org = next(o for o in current_user.organisations if o.id in budget.funder_ids)
-    streams = [st for st in budget.streams if st.management is ManagementOption.ISF]
-    providers = _verified_providers()
-    form = (
-        request.form.to_dict()
-        if request.method == "POST"
-        else {
-            "start_date": str(budget.period_start),
-            "end_date": str(budget.period_end),
-            "contingency_bp": "5",
-            "top_slice_bp": "8",
-            "surplus_threshold_weeks": "8",
-            "drawdown_weekday": "0",
-        }
-    )
+    form = request.form.to_dict() if request.method == "POST" else SetupForm.initial(budget)
     errors, status = {}, 200
     if request.method == "POST":
         try:
-            data = parse(SetupForm(), {k: v for k, v in form.items() if v != ""})
-            provider = next((p for p in providers if p.slug == data["provider"]), None)
-            if provider is None:
-                raise ValidationFailed(
-                    "Choose a provider", fields={"provider": ["Choose a verified provider"]}
-                )
-            cycles = {
-                st.kind.value: (
-                    form.get(f"cycle_{st.kind.value}", "quarterly"),
-                    form.get(f"timing_{st.kind.value}", "advance"),
-                )
-                for st in streams
-            }
-            isf = operations.create_isf(
-                db.session,
-                budget=budget,
-                provider=provider,
-                start_date=data["start_date"],
-                end_date=data["end_date"],
-                weekly_amount=data["weekly_amount"],
-                contingency_bp=data["contingency_bp"],
-                top_slice_bp=data["top_slice_bp"],
-                drawdown_weekday=data["drawdown_weekday"],
-                surplus_threshold_weeks=data["surplus_threshold_weeks"],
-                family_contribution_first=data["family_contribution_first"],
-                cycles=cycles,
-                actor=current_user,
+            data = parse(SetupForm(), form)
+            isf = operations.set_up_isf(
+                db.session, budget=budget, commissioner=org, actor=current_user, **data
             )
-            operations.agree_isf(db.session, isf, org, current_user)
         except (ValidationFailed, Conflict) as err:
             db.session.rollback()
             errors, status = err.fields or {"_form": [err.message]}, err.status
         else:
             db.session.commit()
-            flash(f"ISF set up. {provider.name} needs to agree it before anything is drawn.", "success")
+            flash(f"ISF set up. {isf.provider.name} needs to agree it before anything is drawn.", "success")
             return redirect(url_for("isf.isf_detail", isf_id=isf.id))
     return render_template(
         "isf/new.html",
         budget=budget,
-        streams=streams,
-        providers=providers,
+        streams=[st for st in budget.streams if st.management is ManagementOption.ISF],
+        providers=reading.verified_providers(db.session),
         form=form,
         errors=errors,
         weekdays=WEEKDAYS,

@@ -3,7 +3,8 @@
 One module per topic; this package is their public face (`from marketplace.isf import
 operations; operations.record_receipt(...)`):
 
-- `agreements`: setting an ISF up, agreeing it, amending its terms;
+- `agreements`: setting an ISF up (`set_up_isf`: the set-up page's one operation), agreeing it,
+  amending its terms;
 - `receipts`: money paid in, split into contingency and available;
 - `contingency`: release requests and the funders' decisions;
 - `drawdown`: the weekly drawdown's per-fund posting, parking and un-parking (the job that batches
@@ -12,7 +13,14 @@ operations; operations.record_receipt(...)`):
 The ISF's ledger accounts are opened in `isf.books`.
 """
 
-from marketplace.isf.operations.agreements import AMENDABLE, agree_isf, amend_isf, check_terms, create_isf
+from marketplace.isf.operations.agreements import (
+    AMENDABLE,
+    agree_isf,
+    amend_isf,
+    check_terms,
+    create_isf,
+    set_up_isf,
+)
 from marketplace.isf.operations.contingency import (
     approve_release,
     refuse_release,
@@ -36,6 +44,7 @@ __all__ = [
     "record_receipt",
     "refuse_release",
     "request_release",
+    "set_up_isf",
     "spend_release",
     "unpark_isf",
 ]

@@ -10,6 +10,7 @@ from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.budgets.models import Budget, ManagementOption
 from marketplace.core import audit
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.isf import reading
 from marketplace.isf.models import (
     AgreementParty,
     Isf,
@@ -21,6 +22,10 @@ from marketplace.isf.models import (
 )
 
 DEFAULT_CYCLE = (PaymentCycle.QUARTERLY, PaymentTiming.ADVANCE)
+# The terms a set-up starts from (the set-up page shows them; the commissioner may change each).
+DEFAULT_CONTINGENCY_BP = 500
+DEFAULT_TOP_SLICE_BP = 800
+DEFAULT_SURPLUS_WEEKS = 8
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # an ISF's period lies in this window
 AMENDABLE = (
     "weekly_amount",
@@ -31,6 +36,48 @@ AMENDABLE = (
     "surplus_threshold_weeks",
     "family_contribution_first",
 )
+
+
+def set_up_isf(
+    session: Session,
+    *,
+    budget: Budget,
+    commissioner: Organisation,
+    provider: str,
+    cycles: dict[str, tuple[str | None, str | None]],
+    actor=None,
+    **terms,
+) -> Isf:
+    """A funding commissioner sets up the ISF and agrees it in one step; the provider agrees
+    later, and nothing is drawn until it does (DESIGN: agreed by both).
+
+    `provider` is the slug of a verified provider (anyone else is refused, naming the field);
+    `cycles` maps a stream kind to (cycle, timing) as chosen, None where nothing was chosen:
+    each `isf` stream is then paid quarterly, in advance. `terms` are `create_isf`'s.
+    """
+    holder = next((p for p in reading.verified_providers(session) if p.slug == provider), None)
+    if holder is None:
+        raise ValidationFailed("Choose a provider", fields={"provider": ["Choose a verified provider"]})
+    isf = create_isf(
+        session, budget=budget, provider=holder, cycles=_chosen_cycles(budget, cycles), actor=actor, **terms
+    )
+    agree_isf(session, isf, commissioner, actor)
+    return isf
+
+
+def _chosen_cycles(budget: Budget, cycles: dict) -> dict[str, tuple[str, str]]:
+    """Each `isf` stream's (cycle, timing): as chosen, else quarterly, in advance. Kinds that are
+    not the budget's `isf` streams are left out (a set-up form names every kind)."""
+    default_cycle, default_timing = (d.value for d in DEFAULT_CYCLE)
+    chosen = {}
+    for stream in budget.streams:
+        if stream.management is ManagementOption.ISF:
+            cycle, timing = cycles.get(stream.kind.value, (None, None))
+            chosen[stream.kind.value] = (
+                default_cycle if cycle is None else cycle,
+                default_timing if timing is None else timing,
+            )
+    return chosen
 
 
 def create_isf(
@@ -44,7 +91,7 @@ def create_isf(
     contingency_bp: int,
     top_slice_bp: int,
     drawdown_weekday: int = 0,
-    surplus_threshold_weeks: int = 8,
+    surplus_threshold_weeks: int = DEFAULT_SURPLUS_WEEKS,
     family_contribution_first: bool = True,
     cycles: dict[str, tuple[str, str]] | None = None,
     actor=None,
