@@ -25,6 +25,7 @@ from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import User
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import Booking, BookingStatus
+from marketplace.budgets import books
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.models import Budget
 from marketplace.catalog import operations as catalog
@@ -275,7 +276,7 @@ def run(scale: int) -> list[dict]:
         for _user_id, budget_id in families:
             budget = s.get(Budget, budget_id)
             meta[budget_id] = (
-                [(budgets.stream_account(s, st).id, st.id) for st in budget.streams],
+                [(books.stream_account(s, st).id, st.id) for st in budget.streams],
                 budget.family_id,
                 budget.child_id,
             )

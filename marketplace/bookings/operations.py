@@ -21,8 +21,9 @@ from marketplace.bookings import rules
 from marketplace.bookings.funding import cover_cost, eligible_streams
 from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_for_budget, provider_knows_budget
+from marketplace.budgets.books import stream_account
+from marketplace.budgets.lookups import outcome_for_budget
 from marketplace.budgets.models import Budget, BudgetStatus, FundingStream
-from marketplace.budgets.operations import outcome_for_budget, stream_account
 from marketplace.catalog.models import Slot
 from marketplace.catalog.terms import OfferTerms, price_snapshot
 from marketplace.core import audit

@@ -11,8 +11,8 @@ from marketplace.bookings import operations, rules
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
 from marketplace.bookings.schemas import BudgetChoiceForm, QuotedForm, ReasonForm, UnitsForm
+from marketplace.budgets.lookups import outcome_for_budget
 from marketplace.budgets.models import Budget, BudgetStatus
-from marketplace.budgets.operations import outcome_for_budget
 from marketplace.catalog.models import Slot
 from marketplace.core.auth import roles_required, signed_in
 from marketplace.core.dashboard import register_panel

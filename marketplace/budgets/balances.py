@@ -19,8 +19,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
+from marketplace.budgets.books import FUNDER_OWNER, STREAM_OWNER
 from marketplace.budgets.models import Budget, FundingStream
-from marketplace.budgets.operations import FUNDER_OWNER, STREAM_OWNER
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """Who may see and change budgets, support plans and RAS.
 
 - A family sees its own budgets; a commissioner the budgets it funds (any stream's funder is one
-  of its organisations); an admin all. Providers see none — yet: other domains add rules with
-  `extend_budget_visibility` (e.g. the provider holding a budget's ISF), and every check here and
-  every list goes through `budget_visibility`, so one rule covers pages, API and panels.
+  of its organisations); an admin all; providers none. Every check here and every list goes
+  through `budget_visibility`, so one rule covers pages, API and panels.
 - Only a stream's funder (or an admin) amends that stream; any funder of a budget moves its status.
 - Support plans are co-produced: the family and every funding commissioner may add outcomes and
   record progress on them (each change is audited).
@@ -13,22 +12,12 @@
   commissioner and admins.
 """
 
-from collections.abc import Callable
-
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from marketplace.accounts.models import Child, Role, User
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, is_admin
 from marketplace.budgets.models import Budget, FundingStream, RasAssessment, ResourceAllocationSystem
 from marketplace.core.db import db
-
-_EXTRA_RULES: list[Callable[[User], ColumnElement | None]] = []
-
-
-def extend_budget_visibility(rule: Callable[[User], ColumnElement | None]) -> None:
-    """Add a rule `rule(user) -> SQL condition on Budget, or None` granting more budgets to see."""
-    if rule not in _EXTRA_RULES:
-        _EXTRA_RULES.append(rule)
 
 
 def _is(user: User, role: Role) -> bool:
@@ -47,7 +36,6 @@ def budget_visibility(user: User) -> ColumnElement:
     if _is(user, Role.COMMISSIONER) and user.organisation_ids:
         funded = select(FundingStream.budget_id).where(FundingStream.funder_id.in_(user.organisation_ids))
         conditions.append(Budget.id.in_(funded))
-    conditions += [c for c in (rule(user) for rule in _EXTRA_RULES) if c is not None]
     return or_(*conditions) if conditions else false()
 
 

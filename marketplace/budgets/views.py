@@ -15,6 +15,7 @@ from marketplace.accounts.models import Family, Organisation, OrgKind, Role
 from marketplace.accounts.permissions import allowed, visible
 from marketplace.budgets import operations
 from marketplace.budgets.balances import budget_balances, pounds, statement
+from marketplace.budgets.lookups import outcome_for_budget
 from marketplace.budgets.models import (
     Budget,
     BudgetAmendment,
@@ -326,7 +327,7 @@ def add_outcome(budget_id: str):
 def update_outcome(budget_id: str, outcome_id: str):
     budget = load_budget(budget_id)
     number = id_or_none(outcome_id)
-    outcome = operations.outcome_for_budget(db.session, budget.id, number) if number is not None else None
+    outcome = outcome_for_budget(db.session, budget.id, number) if number is not None else None
     visible(outcome, isinstance(outcome, SupportOutcome), "outcome")
     allowed(can_edit_support_plan(current_user, budget), "You cannot change this support plan.")
     data = parse(OutcomeUpdateForm(), form_dict(request.form), "Check the outcome")

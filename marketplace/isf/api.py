@@ -10,7 +10,7 @@ from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.openapi import describe
 from marketplace.core.schemas import parse
-from marketplace.isf import access, operations, reading, statements
+from marketplace.isf import operations, permissions, reading, statements
 from marketplace.isf.models import ContingencyRelease
 from marketplace.isf.schemas import (
     DecisionIn,
@@ -32,7 +32,7 @@ bp = Blueprint("isf_api", __name__)
 @signed_in
 def list_isfs():
     page, per_page = page_args()
-    query = access.visible_isfs(current_user).limit(per_page).offset((page - 1) * per_page)
+    query = permissions.visible_isfs(current_user).limit(per_page).offset((page - 1) * per_page)
     isfs = db.session.scalars(query).all()
     return jsonify(IsfOut(many=True).dump([reading.summary(db.session, i) for i in isfs]))
 
@@ -46,7 +46,7 @@ def list_isfs():
 )
 @signed_in
 def get_isf(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     return IsfDetailOut().dump(reading.detail(db.session, isf))
 
 
@@ -60,7 +60,7 @@ def get_isf(isf_id: int):
 )
 @signed_in
 def get_statement(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     period = parse(PeriodIn(), request.args.to_dict(), "Check the statement period")
     return StatementOut().dump(statements.statement(db.session, isf, period["from_"], period["to"]))
 
@@ -70,8 +70,8 @@ def get_statement(isf_id: int):
           body=ReceiptIn, response=ReceiptOut, status=201)  # fmt: skip
 @signed_in
 def post_receipt(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
     data = parse(ReceiptIn(), json_body(), "Check the receipt")
     receipt = operations.record_receipt(
         db.session,
@@ -103,8 +103,8 @@ def stream_or_family(isf, raw: str) -> FundingStream | None:
           body=ReleaseIn, response=ReleaseOut, status=201)  # fmt: skip
 @signed_in
 def post_release(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
     data = parse(ReleaseIn(), json_body(), "Check the release request")
     release = operations.request_release(
         db.session, isf, amount=data["amount"], reason=data["reason"], actor=current_user
@@ -115,7 +115,7 @@ def post_release(isf_id: int):
 
 def _release(isf, release_id: int) -> ContingencyRelease:
     release = db.session.get(ContingencyRelease, release_id)
-    return access.visible(release, release is not None and release.isf_id == isf.id, "release")
+    return permissions.visible(release, release is not None and release.isf_id == isf.id, "release")
 
 
 @bp.post("/isfs/<int:isf_id>/releases/<int:release_id>/approve")
@@ -135,9 +135,9 @@ def refuse_release(isf_id: int, release_id: int):
 
 
 def _decide(isf_id, release_id, decision):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     release = _release(isf, release_id)
-    organisation = access.funding_organisation(current_user, isf)
+    organisation = permissions.funding_organisation(current_user, isf)
     data = parse(DecisionIn(), request.get_json(silent=True) or {}, "Check the decision")
     decision(db.session, release, organisation=organisation, actor=current_user, note=data["note"])
     db.session.commit()
@@ -150,8 +150,8 @@ def _decide(isf_id, release_id, decision):
 )
 @signed_in
 def unpark(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
     operations.unpark_isf(db.session, isf, actor=current_user)
     db.session.commit()
     return IsfOut().dump(reading.summary(db.session, isf))
@@ -163,8 +163,8 @@ def unpark(isf_id: int):
 )
 @signed_in
 def agree(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    organisation = access.agreeing_organisation(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    organisation = permissions.agreeing_organisation(current_user, isf)
     operations.agree_isf(db.session, isf, organisation, current_user)
     db.session.commit()
     return IsfOut().dump(reading.summary(db.session, isf))

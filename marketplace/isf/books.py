@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.isf.models import Isf
+from marketplace.ledger import open_accounts
 from marketplace.ledger.models import Account
 
 ISF_OWNER = "isf"
@@ -48,6 +49,27 @@ def family_source_account(session: Session, family_id: int) -> Account:
     return ledger.open_account(
         session, FAMILY_OWNER, family_id, "isf_contributions", name=f"Family {family_id} contributions"
     )
+
+
+def drawdown_accounts(session: Session, isfs: list[Isf]) -> dict[int, tuple]:
+    """(available, overhead, delivery) for each ISF, opened together (one query, not three per fund)."""
+    wanted = []
+    for isf in isfs:
+        wanted += [
+            (ISF_OWNER, isf.id, "available", True, f"ISF {isf.id} available"),
+            (ORG_OWNER, isf.provider_id, "isf_overhead", False, f"Provider {isf.provider_id} ISF overhead"),
+            (ORG_OWNER, isf.provider_id, "isf_delivery_income", False,
+             f"Provider {isf.provider_id} ISF delivery"),
+        ]  # fmt: skip
+    found = open_accounts(session, wanted)
+    return {
+        isf.id: (
+            found[(ISF_OWNER, isf.id, "available")],
+            found[(ORG_OWNER, isf.provider_id, "isf_overhead")],
+            found[(ORG_OWNER, isf.provider_id, "isf_delivery_income")],
+        )
+        for isf in isfs
+    }
 
 
 def find_isf_accounts(session: Session, isf: Isf) -> tuple[Account | None, Account | None]:

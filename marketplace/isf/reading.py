@@ -3,6 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import Organisation
+from marketplace.catalog.models import ProviderProfile
 from marketplace.isf import books, schedule
 from marketplace.isf.models import (
     ContingencyRelease,
@@ -57,3 +59,14 @@ def releases(session: Session, isf: Isf) -> list[ContingencyRelease]:
 
 def pending_releases(session: Session, isf: Isf) -> list[ContingencyRelease]:
     return [r for r in releases(session, isf) if r.status is ReleaseStatus.REQUESTED]
+
+
+def verified_providers(session: Session) -> list[Organisation]:
+    """The providers that may hold an ISF (the catalogue has verified them), by name."""
+    query = (
+        select(Organisation)
+        .join(ProviderProfile, ProviderProfile.organisation_id == Organisation.id)
+        .where(ProviderProfile.verified_at.is_not(None))
+        .order_by(Organisation.name)
+    )
+    return list(session.scalars(query))

@@ -52,12 +52,6 @@ def due_weeks(isf: Isf, through: date, after: date | None = None) -> list[date]:
     return [start + WEEK * i for i in range((last - start).days // 7 + 1)]
 
 
-def count_due_weeks(isf: Isf, through: date, after: date | None = None) -> int:
-    start = first_week(isf) if after is None else after + WEEK
-    last = last_due_week(isf, through)
-    return 0 if last is None or last < start else (last - start).days // 7 + 1
-
-
 # ---- funding instalments ----------------------------------------------------------------------
 
 

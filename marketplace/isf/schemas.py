@@ -2,9 +2,15 @@
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from marketplace.budgets.models import StreamKind
 from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds
+from marketplace.isf.operations.agreements import (
+    DEFAULT_CONTINGENCY_BP,
+    DEFAULT_SURPLUS_WEEKS,
+    DEFAULT_TOP_SLICE_BP,
+)
 
 
 class OrgRef(Schema):
@@ -214,6 +220,10 @@ class TermsForm(FormSchema):
 
 
 class SetupForm(TermsForm):
+    """The set-up page: the terms, the provider's slug, and `cycle_<kind>` / `timing_<kind>` for
+    each stream, loaded as `cycles` {kind: (cycle, timing)} (None where not sent) for
+    `operations.set_up_isf` to check. A blank box counts as not answered."""
+
     provider = fields.String(
         required=True, error_messages={"required": "Choose the provider that will hold the ISF"}
     )
@@ -225,6 +235,37 @@ class SetupForm(TermsForm):
         load_default=0, validate=validate.Range(min=0, max=6, error="Choose a day of the week")
     )
     family_contribution_first = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _blank_is_missing(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v != ""}
+
+    @post_load(pass_original=True)
+    def _cycles(self, data, original, **kwargs):
+        # from the form as sent: a cycle or timing sent blank is refused by the operation, by name
+        data["cycles"] = {
+            kind.value: (original.get(f"cycle_{kind.value}"), original.get(f"timing_{kind.value}"))
+            for kind in StreamKind
+        }
+        return data
+
+    @staticmethod
+    def initial(budget) -> dict[str, str]:
+        """What the set-up page shows first: the budget's period and the usual terms."""
+        return {
+            "start_date": str(budget.period_start),
+            "end_date": str(budget.period_end),
+            "contingency_bp": _percent_text(DEFAULT_CONTINGENCY_BP),
+            "top_slice_bp": _percent_text(DEFAULT_TOP_SLICE_BP),
+            "surplus_threshold_weeks": str(DEFAULT_SURPLUS_WEEKS),
+            "drawdown_weekday": "0",
+        }
+
+
+def _percent_text(bp: int) -> str:
+    """Basis points as a person types a percentage: 500 -> '5', 850 -> '8.5'."""
+    whole, rem = divmod(bp, 100)
+    return f"{whole}.{rem:02d}".rstrip("0").rstrip(".")
 
 
 class AmendForm(TermsForm):

@@ -9,10 +9,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
-from marketplace.accounts.models import Organisation, Role
+from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import visible
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
-from marketplace.catalog.models import ProviderProfile
 from marketplace.core.auth import signed_in
 from marketplace.core.clock import today
 from marketplace.core.dashboard import register_panel
@@ -21,7 +20,7 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_bp, format_pence
 from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
-from marketplace.isf import access, operations, pdf, reading, statements
+from marketplace.isf import operations, pdf, permissions, reading, statements
 from marketplace.isf.api import stream_or_family
 from marketplace.isf.models import ContingencyRelease, Isf
 from marketplace.isf.schemas import AmendForm, DecisionForm, PeriodIn, ReceiptForm, ReleaseForm, SetupForm
@@ -40,7 +39,7 @@ def isf_panel(user):
     """Dashboard panel: the ISFs the user may see, with balances, parked funds and pending releases."""
     if not user.is_authenticated or (user.role is Role.FAMILY and user.family_id is None):
         return None
-    isfs = db.session.scalars(access.visible_isfs(user).limit(50)).all()
+    isfs = db.session.scalars(permissions.visible_isfs(user).limit(50)).all()
     if not isfs:
         return None
     rows = [reading.summary(db.session, i) for i in isfs]
@@ -51,7 +50,7 @@ def isf_panel(user):
 @bp.get("/isfs")
 @signed_in
 def list_isfs():
-    isfs = db.session.scalars(access.visible_isfs(current_user)).all()
+    isfs = db.session.scalars(permissions.visible_isfs(current_user)).all()
     rows = [reading.summary(db.session, i) for i in isfs]
     return render_template("isf/list.html", isfs=rows, awaiting=_budgets_awaiting_isf(current_user))
 
@@ -74,16 +73,6 @@ def _budgets_awaiting_isf(user) -> list[Budget]:
     return list(db.session.scalars(query))
 
 
-def _verified_providers() -> list[Organisation]:
-    query = (
-        select(Organisation)
-        .join(ProviderProfile, ProviderProfile.organisation_id == Organisation.id)
-        .where(ProviderProfile.verified_at.is_not(None))
-        .order_by(Organisation.name)
-    )
-    return list(db.session.scalars(query))
-
-
 @bp.route("/budgets/<int:budget_id>/isf/new", methods=["GET", "POST"])
 @signed_in
 def set_up_isf(budget_id: int):
@@ -92,64 +81,26 @@ def set_up_isf(budget_id: int):
     may_see = budget is not None and current_user.role is Role.COMMISSIONER
     visible(budget, may_see and bool(current_user.organisation_ids & budget.funder_ids), "budget")
     org = next(o for o in current_user.organisations if o.id in budget.funder_ids)
-    streams = [st for st in budget.streams if st.management is ManagementOption.ISF]
-    providers = _verified_providers()
-    form = (
-        request.form.to_dict()
-        if request.method == "POST"
-        else {
-            "start_date": str(budget.period_start),
-            "end_date": str(budget.period_end),
-            "contingency_bp": "5",
-            "top_slice_bp": "8",
-            "surplus_threshold_weeks": "8",
-            "drawdown_weekday": "0",
-        }
-    )
+    form = request.form.to_dict() if request.method == "POST" else SetupForm.initial(budget)
     errors, status = {}, 200
     if request.method == "POST":
         try:
-            data = parse(SetupForm(), {k: v for k, v in form.items() if v != ""})
-            provider = next((p for p in providers if p.slug == data["provider"]), None)
-            if provider is None:
-                raise ValidationFailed(
-                    "Choose a provider", fields={"provider": ["Choose a verified provider"]}
-                )
-            cycles = {
-                st.kind.value: (
-                    form.get(f"cycle_{st.kind.value}", "quarterly"),
-                    form.get(f"timing_{st.kind.value}", "advance"),
-                )
-                for st in streams
-            }
-            isf = operations.create_isf(
-                db.session,
-                budget=budget,
-                provider=provider,
-                start_date=data["start_date"],
-                end_date=data["end_date"],
-                weekly_amount=data["weekly_amount"],
-                contingency_bp=data["contingency_bp"],
-                top_slice_bp=data["top_slice_bp"],
-                drawdown_weekday=data["drawdown_weekday"],
-                surplus_threshold_weeks=data["surplus_threshold_weeks"],
-                family_contribution_first=data["family_contribution_first"],
-                cycles=cycles,
-                actor=current_user,
+            data = parse(SetupForm(), form)
+            isf = operations.set_up_isf(
+                db.session, budget=budget, commissioner=org, actor=current_user, **data
             )
-            operations.agree_isf(db.session, isf, org, current_user)
         except (ValidationFailed, Conflict) as err:
             db.session.rollback()
             errors, status = err.fields or {"_form": [err.message]}, err.status
         else:
             db.session.commit()
-            flash(f"ISF set up. {provider.name} needs to agree it before anything is drawn.", "success")
+            flash(f"ISF set up. {isf.provider.name} needs to agree it before anything is drawn.", "success")
             return redirect(url_for("isf.isf_detail", isf_id=isf.id))
     return render_template(
         "isf/new.html",
         budget=budget,
-        streams=streams,
-        providers=providers,
+        streams=[st for st in budget.streams if st.management is ManagementOption.ISF],
+        providers=reading.verified_providers(db.session),
         form=form,
         errors=errors,
         weekdays=WEEKDAYS,
@@ -160,8 +111,8 @@ def set_up_isf(budget_id: int):
 @signed_in
 def amend(isf_id: int):
     """Either party changes the terms; every change is kept with who and why."""
-    isf = access.get_visible(current_user, isf_id)
-    access.agreeing_organisation(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.agreeing_organisation(current_user, isf)
     errors = {}
     form = (
         request.form.to_dict()
@@ -208,7 +159,7 @@ def _detail(isf: Isf, errors=None, form=None, status=200):
 @bp.get("/isfs/<int:isf_id>")
 @signed_in
 def isf_detail(isf_id: int):
-    return _detail(access.get_visible(current_user, isf_id))
+    return _detail(permissions.get_visible(current_user, isf_id))
 
 
 def _form_action(isf: Isf, action, message: str):
@@ -226,8 +177,8 @@ def _form_action(isf: Isf, action, message: str):
 @bp.post("/isfs/<int:isf_id>/receipts")
 @signed_in
 def record_receipt(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
 
     def action():
         data = parse(ReceiptForm(), request.form.to_dict(), "Check the receipt")
@@ -247,8 +198,8 @@ def record_receipt(isf_id: int):
 @bp.post("/isfs/<int:isf_id>/releases")
 @signed_in
 def request_release(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
 
     def action():
         data = parse(ReleaseForm(), request.form.to_dict(), "Check the release request")
@@ -262,10 +213,10 @@ def request_release(isf_id: int):
 @bp.post("/isfs/<int:isf_id>/releases/<int:release_id>/<any(approve, refuse):decision>")
 @signed_in
 def decide_release(isf_id: int, release_id: int, decision: str):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     release = db.session.get(ContingencyRelease, release_id)
-    access.visible(release, release is not None and release.isf_id == isf.id, "release")
-    organisation = access.funding_organisation(current_user, isf)
+    permissions.visible(release, release is not None and release.isf_id == isf.id, "release")
+    organisation = permissions.funding_organisation(current_user, isf)
     operation = operations.approve_release if decision == "approve" else operations.refuse_release
 
     def action():
@@ -280,8 +231,8 @@ def decide_release(isf_id: int, release_id: int, decision: str):
 @bp.post("/isfs/<int:isf_id>/unpark")
 @signed_in
 def unpark(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    access.require_holder(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
     return _form_action(
         isf, lambda: operations.unpark_isf(db.session, isf, actor=current_user), "Un-parked and caught up."
     )
@@ -290,8 +241,8 @@ def unpark(isf_id: int):
 @bp.post("/isfs/<int:isf_id>/agree")
 @signed_in
 def agree(isf_id: int):
-    isf = access.get_visible(current_user, isf_id)
-    organisation = access.agreeing_organisation(current_user, isf)
+    isf = permissions.get_visible(current_user, isf_id)
+    organisation = permissions.agreeing_organisation(current_user, isf)
     return _form_action(
         isf, lambda: operations.agree_isf(db.session, isf, organisation, current_user), "Agreement recorded."
     )
@@ -313,7 +264,7 @@ def _period(isf: Isf, default_weeks: int) -> tuple:
 @bp.get("/isfs/<int:isf_id>/statement.<any(csv, pdf):fmt>")
 @signed_in
 def statement(isf_id: int, fmt: str = "html"):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     start, end = _period(isf, 13)
     stmt = statements.statement(db.session, isf, start, end)
     name = f"isf-{isf.id}-statement-{start.isoformat()}-{end.isoformat()}"
@@ -357,7 +308,7 @@ def _statement_csv(stmt: dict) -> str:
 @bp.get("/isfs/<int:isf_id>/review.<any(pdf):fmt>")
 @signed_in
 def review(isf_id: int, fmt: str = "html"):
-    isf = access.get_visible(current_user, isf_id)
+    isf = permissions.get_visible(current_user, isf_id)
     start, end = _period(isf, 13)
     pack = statements.review_pack(db.session, isf, start, end)
     if fmt == "pdf":

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from marketplace import ledger
 from marketplace.bookings.models import Booking
+from marketplace.budgets.books import stream_account
 from marketplace.budgets.models import BudgetStatus
-from marketplace.budgets.operations import stream_account
 
 
 def post_booking(client, headers, slot, budget, units=1):

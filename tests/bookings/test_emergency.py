@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from marketplace import ledger
 from marketplace.bookings.models import Booking, BookingEvent
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 
 
 def emergency(client, headers, slot, budget, asked_by=None, units=1):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import BookingStatus, CancelledBy
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 
 
 def available(session, budget):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import Booking
+from marketplace.budgets.books import stream_account
 from marketplace.budgets.models import Budget
-from marketplace.budgets.operations import stream_account
 from marketplace.catalog.models import Slot
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict

@@ -9,7 +9,7 @@ from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings.funding import cover_cost
 from marketplace.bookings.models import Booking
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from marketplace.catalog import operations as catalog
 from marketplace.catalog.models import Category
 from marketplace.core.errors import Conflict, ValidationFailed

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace import ledger
 from marketplace.bookings.models import Booking
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from marketplace.catalog import operations as catalog
 
 

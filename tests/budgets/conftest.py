@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from marketplace import ledger
+from marketplace.budgets import books
 from marketplace.budgets import operations as budgets
 
 PERIOD = (date(2026, 4, 1), date(2027, 3, 31))
@@ -115,7 +116,7 @@ def spend(session):
     """Hold (and optionally post) money from a stream to a provider, as a booking would."""
 
     def _spend(stream, amount, provider, *, post=True):
-        debit = budgets.stream_account(session, stream)
+        debit = books.stream_account(session, stream)
         credit = ledger.open_account(session, "organisation", provider.id, "receivable")
         hold = ledger.place_hold(session, debit, credit, amount, "booking")
         if post is True:

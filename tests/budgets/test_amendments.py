@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace import ledger
+from marketplace.budgets import books
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.balances import stream_balance
 from marketplace.budgets.models import BudgetAmendment
@@ -15,7 +16,7 @@ def amendment_count(session):
 
 
 def codes(session, stream):
-    return [t.code for t in ledger.transfers_for(session, budgets.stream_account(session, stream))]
+    return [t.code for t in ledger.transfers_for(session, books.stream_account(session, stream))]
 
 
 def test_top_up_records_the_change_and_moves_money_from_the_funder(session, world):

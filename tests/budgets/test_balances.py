@@ -2,7 +2,7 @@
 
 from marketplace import ledger
 from marketplace.budgets.balances import budget_balances, stream_balance
-from marketplace.budgets.operations import stream_account
+from marketplace.budgets.books import stream_account
 from tests.budgets.conftest import make_budget
 
 

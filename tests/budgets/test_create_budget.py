@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from marketplace import ledger
+from marketplace.budgets import books
 from marketplace.budgets import operations as budgets
 from marketplace.core.errors import ValidationFailed
 
@@ -26,7 +27,7 @@ def test_example_b_budget_allocates_each_stream_through_the_ledger(session, make
         ],
     )
     assert budget.allocated == 450000
-    assert [ledger.balance(budgets.stream_account(session, s)).available for s in budget.streams] == [
+    assert [ledger.balance(books.stream_account(session, s)).available for s in budget.streams] == [
         300000,
         150000,
     ]

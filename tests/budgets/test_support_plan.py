@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.budgets import operations as budgets
+from marketplace.budgets.lookups import outcome_for_budget
 from marketplace.budgets.models import OutcomeStatus, SupportOutcome, TimeFrame
 from marketplace.core.errors import Conflict, ValidationFailed
 
@@ -26,7 +27,7 @@ def test_outcomes_have_a_time_frame_review_date_and_status(session, world):
     assert (outcome.time_frame, outcome.status) == (TimeFrame.MEDIUM, OutcomeStatus.NOT_STARTED)
     budgets.update_outcome(session, outcome, actor=world.council_user, status="in_progress")
     assert outcome.status is OutcomeStatus.IN_PROGRESS
-    assert budgets.outcome_for_budget(session, world.budget.id, outcome.id) is outcome
+    assert outcome_for_budget(session, world.budget.id, outcome.id) is outcome
     assert [o.description for o in world.budget.outcomes] == [
         "Ben sleeps over with friends",
         "Ben swims weekly",
@@ -37,7 +38,7 @@ def test_lookup_is_scoped_to_the_budget(session, world, make):
     from tests.budgets.conftest import make_budget
 
     other = make_budget(session, world.others.children[0], ("social_care", world.council, 100, 30))
-    assert budgets.outcome_for_budget(session, other.id, world.outcome.id) is None
+    assert outcome_for_budget(session, other.id, world.outcome.id) is None
 
 
 @pytest.mark.parametrize(

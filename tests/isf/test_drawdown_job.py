@@ -16,6 +16,7 @@ from marketplace.core.clock import LONDON
 from marketplace.core.db import db
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
+from marketplace.isf.operations import drawdown
 from marketplace.isf.scheduler import build_scheduler
 
 
@@ -37,7 +38,7 @@ def some_funds(world, n):
 def test_a_failing_fund_is_retried_alone_and_never_blocks_the_rest(world, session, monkeypatch):
     funds = some_funds(world, 4)
     bad = funds[2][0]
-    real_transfer_many = operations.transfer_many
+    real_transfer_many = drawdown.transfer_many
     poisoned = f"isf:{bad.id}:week:2026-04-20:isf_delivery"
 
     def failing_transfer_many(session, movements, **kw):
@@ -47,14 +48,14 @@ def test_a_failing_fund_is_retried_alone_and_never_blocks_the_rest(world, sessio
             raise RuntimeError("disk on fire")
         return real_transfer_many(session, movements, **kw)
 
-    monkeypatch.setattr(operations, "transfer_many", failing_transfer_many)
+    monkeypatch.setattr(drawdown, "transfer_many", failing_transfer_many)
     summary = jobs.run_weekly_drawdowns(session, date(2026, 4, 29), batch_size=10)
     assert list(summary.failed) == [bad.id]
     assert summary.weeks_posted == 12
     for isf, _ in funds:
         assert len(weeks_of(session, isf)) == (0 if isf is bad else 4)
     assert world_available(session, bad) == 741_000  # untouched: all-or-nothing
-    monkeypatch.setattr(operations, "transfer_many", real_transfer_many)
+    monkeypatch.setattr(drawdown, "transfer_many", real_transfer_many)
     again = jobs.run_weekly_drawdowns(session, date(2026, 4, 29))
     assert (again.weeks_posted, again.failed) == (4, {})
     assert ledger.reconcile(session) == []
@@ -68,19 +69,19 @@ def world_available(session, isf):
 
 def test_a_run_killed_midway_leaves_each_fund_drawn_or_untouched(world, session, monkeypatch):
     funds = some_funds(world, 5)
-    real_post_fund = operations._post_fund
+    real_post_fund = drawdown._post_fund
 
     def killed(session, isf, *args):
         if isf.id == funds[3][0].id:
             raise KeyboardInterrupt  # the process is killed: no retry, the run stops here
         return real_post_fund(session, isf, *args)
 
-    monkeypatch.setattr(operations, "_post_fund", killed)
+    monkeypatch.setattr(drawdown, "_post_fund", killed)
     with pytest.raises(KeyboardInterrupt):
         jobs.run_weekly_drawdowns(session, date(2026, 4, 29), batch_size=2)
     drawn = [len(weeks_of(session, isf)) for isf, _ in funds]
     assert drawn == [4, 4, 0, 0, 0]  # batch 1 committed; batch 2 rolled back; batch 3 never began
-    monkeypatch.setattr(operations, "_post_fund", real_post_fund)
+    monkeypatch.setattr(drawdown, "_post_fund", real_post_fund)
     summary = jobs.run_weekly_drawdowns(session, date(2026, 4, 29), batch_size=2)
     assert summary.weeks_posted == 12
     assert [len(weeks_of(session, isf)) for isf, _ in funds] == [4] * 5
