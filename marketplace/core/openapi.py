@@ -18,6 +18,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 from marshmallow import Schema, fields
 
+from marketplace.core.ids import MAX_ID
 from marketplace.core.schemas import Id, Pence
 
 API_PREFIX = "/api/v1"
@@ -29,6 +30,7 @@ _STATUS_TEXT = {
     403: "Signed in but not allowed",
     404: "No such thing, or the caller may not see it",
     409: "Conflict: capacity, money or state says no",
+    405: "Method not allowed (said of an id beyond the database's range where another method answers the path)",
     422: "Bad input: `fields` names each bad field",
 }
 
@@ -151,8 +153,7 @@ def _path_parameters(rule: str) -> list[dict]:
         converter = match.group("converter") or "default"
         schema = dict(_CONVERTER_TYPES.get(converter, _CONVERTER_TYPES["default"]))
         if converter == "int":
-            # the database's ids: keep generated examples within a 64-bit integer
-            schema["maximum"] = 2**63 - 1
+            schema["maximum"] = MAX_ID  # the app's int converter matches no larger number (a 404)
         params.append({"name": match.group("name"), "in": "path", "required": True, "schema": schema})
     return params
 
@@ -200,6 +201,12 @@ def build_spec(app: Flask) -> APISpec:
         if op is None or op.method != method:
             continue  # undocumented: the coverage test names it
         paths.setdefault(openapi_path(rule.rule), {})[method] = _operation(op, rule.rule, rule.endpoint)
+    for path, operations in paths.items():
+        if len(operations) > 1 and "{" in path:
+            # Werkzeug answers 405, not 404, when an id is beyond the int converter's range on a
+            # path that another method answers
+            for operation in operations.values():
+                operation["responses"].setdefault("405", _error_ref(405))
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path], parameters=_path_parameters_for(app, path))
     return spec
