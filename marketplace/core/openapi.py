@@ -11,7 +11,7 @@ missing from the document.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -65,7 +65,6 @@ class Operation:
     public: bool = False
     errors: tuple[int, ...] | None = None
     description: str = ""
-    extra: dict = field(default_factory=dict)
 
     def error_statuses(self) -> list[int]:
         if self.errors is not None:

@@ -102,3 +102,15 @@ def test_people_can_read_the_api_reference(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     for path in doc["paths"]:
         assert path in page
+
+
+def test_the_document_says_which_routes_need_sign_in_as_the_authorisation_matrix_does(app, client):
+    """An operation is open (security: []) exactly when the matrix lets anonymous callers in."""
+    from tests.test_authorisation_matrix import EXPECTED
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for rule, method, _ in api_rules(app):
+        op = doc["paths"][openapi_path(rule.rule)][method]
+        open_to_anyone = "anonymous" in EXPECTED[f"{method.upper()} {rule.rule}"]
+        assert (op["security"] == []) == open_to_anyone, f"{method.upper()} {rule.rule}"
+        assert ("401" in op["responses"]) == (not open_to_anyone), f"{method.upper()} {rule.rule}"
