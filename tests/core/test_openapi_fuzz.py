@@ -44,14 +44,12 @@ schema = schemathesis.openapi.from_dict(_document())
 # "METHOD /path" -> why: a failure found here in a route another part of issue #12 is fixing.
 KNOWN: dict[str, str] = {}
 
-# The world's id for each path parameter name.
-_REAL_IDS = {
-    "booking_id": "booking_id",
-    "budget_id": "budget_id",
-    "isf_id": "isf_id",
-    "release_id": "release_id",
-    "offer_id": "offer_id",
-}
+# The world's id for a path's {id}, by the path's first part; other parameters by their name.
+_REAL_IDS = {"bookings": "booking_id", "budgets": "budget_id", "isfs": "isf_id", "offers": "offer_id"}
+
+
+def _real_id(path: str, name: str) -> str:
+    return _REAL_IDS[path.split("/")[3]] if name == "id" else name
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +86,7 @@ def test_api_as_every_role(app, world, session, case):
         # as generated (mostly ids that do not exist): one role per example, taking turns
         rounds = [(case.path_parameters, [ROLES[world.calls % len(ROLES)]])]
         if case.path_parameters:  # the world's real ids: every role
-            real = {name: world.ids[_REAL_IDS.get(name, name)] for name in case.path_parameters}
+            real = {name: world.ids[_real_id(case.path, name)] for name in case.path_parameters}
             rounds.append((real, ROLES))
         else:
             rounds[0] = (case.path_parameters, ROLES)
