@@ -21,7 +21,7 @@ from marketplace.core.api import json_body, page_args
 from marketplace.core.auth import signed_in
 from marketplace.core.db import db
 from marketplace.core.errors import NotFound, ValidationFailed
-from marketplace.core.openapi import describe
+from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
 
 bp = Blueprint("bookings_api", __name__)
@@ -94,8 +94,7 @@ def create_booking():
     "get",
     "/bookings",
     "Bookings the caller may see",
-    response=BookingOut,
-    many=True,
+    response=page_of(BookingOut),
     params=["status", "page", "per_page"],
 )
 @signed_in

@@ -27,10 +27,10 @@ class PaymentOut(Schema):
 
 
 class EventOut(Schema):
-    from_status = fields.String()
+    from_status = fields.String(allow_none=True)  # null for the booking's first event
     to_status = fields.String()
     at = fields.DateTime()
-    note = fields.String()
+    note = fields.String(allow_none=True)
     charge = fields.Integer()
 
 

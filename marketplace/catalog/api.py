@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, request
 from flask_login import current_user
-from marshmallow import ValidationError, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from marketplace.accounts.permissions import acts_for_organisation, visible
 from marketplace.catalog import operations
@@ -17,7 +17,7 @@ from marketplace.core.clock import london_midnight, today, utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.openapi import describe
-from marketplace.core.schemas import Date, FormSchema, parse
+from marketplace.core.schemas import Date, FormSchema, Id, parse
 
 bp = Blueprint("catalog_api", __name__)
 
@@ -46,7 +46,7 @@ def hit_json(hit) -> dict:
 
 
 @bp.get("/offers")
-@describe("get", "/offers", "Search published offers", response=SearchPageOut, params=SEARCH_PARAMS)
+@describe("get", "/offers", "Search published offers", response=SearchPageOut, params=SearchArgs, public=True)
 def search():
     result = search_offers(
         db.session, OfferFilters.from_args(strict_args(SearchArgs())), count_limit=count_limit_setting()
@@ -64,7 +64,7 @@ def search():
 
 
 @bp.get("/offers/<int:offer_id>")
-@describe("get", "/offers/{id}", "One offer", response=OfferOut)
+@describe("get", "/offers/{id}", "One offer", response=OfferOut, public=True)
 def offer(offer_id: int):
     found = get_offer(offer_id)
     return OFFER_OUT.dump(visible(found, offer_visible_to(found, current_user), "offer"))
@@ -83,14 +83,19 @@ class SlotRange(FormSchema):
             raise ValidationError("At most a year at a time", field_name="to")
 
 
+class OfferSlotsOut(Schema):
+    offer_id = Id()
+    items = fields.List(fields.Nested(SlotOut))
+
+
 @bp.get("/offers/<int:offer_id>/slots")
 @describe(
     "get",
     "/offers/{id}/slots",
     "The offer's open slots with capacity left",
-    response=SlotOut,
-    many=True,
-    params=["from", "to"],
+    response=OfferSlotsOut,
+    params=SlotRange,
+    public=True,
 )
 def slots(offer_id: int):
     found = get_offer(offer_id)

@@ -47,3 +47,14 @@ def openapi_document():
     from marketplace.core.openapi import build_document
 
     return jsonify(build_document())
+
+
+def _describe_document() -> None:
+    from marketplace.core.openapi import DocumentOut, describe
+
+    describe("get", "/openapi.json", "This OpenAPI 3 document", response=DocumentOut, public=True, errors=())(
+        openapi_document
+    )
+
+
+_describe_document()

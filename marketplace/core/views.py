@@ -28,3 +28,12 @@ def dashboard():
     if role == "family" and current_user.family is not None:
         return redirect(url_for("accounts.family_home", slug=current_user.family.slug))
     return render_template(f"core/dashboard_{role}.html", panels=panels_for(role, current_user))
+
+
+@bp.get("/api/docs")
+def api_docs():
+    """The JSON API's reference for people: the OpenAPI document, printed route by route."""
+    from marketplace.core.openapi import build_document, readable
+
+    doc = build_document()
+    return render_template("core/api_docs.html", doc=doc, operations=readable(doc))

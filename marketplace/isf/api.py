@@ -56,7 +56,7 @@ def get_isf(isf_id: int):
     "/isfs/{id}/statement",
     "Totals over the period, balances at its ends, per funder, and its lines",
     response=StatementOut,
-    params=["from", "to"],
+    params=PeriodIn,
 )
 @signed_in
 def get_statement(isf_id: int):
