@@ -120,6 +120,8 @@ def test_people_can_read_the_api_reference(client):
     assert "POST /api/v1/bookings" in page
     assert "<code>slot_id</code>" in page  # the request body's fields
     assert "409" in page and "Conflict" in page  # its errors
+    # the introduction's code is set as code, not shown with its Markdown backticks
+    assert "<code>Authorization: Bearer TOKEN</code>" in page and "`" not in page
     # no inline script (the Content-Security-Policy forbids it), nothing from a CDN
     assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", page)
     assert "cdn" not in page.lower()
