@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.config import load_config
 from marketplace.core.db import db
@@ -16,6 +17,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
+    if app.config["TRUSTED_PROXIES"]:  # the client's address and scheme, as the proxies saw them
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_models()
     register_templates(app)

@@ -40,6 +40,13 @@ def secret_key(env: str, instance_path: str) -> str:
     return key
 
 
+def trusted_proxies() -> int:
+    raw = os.environ.get("TRUSTED_PROXIES", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigError(f"TRUSTED_PROXIES must be a number of proxies from 0 to 10, not {raw!r}.")
+    return int(raw)
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = dict(overrides or {})
     env = overrides.get("ENV") or os.environ.get("MARKETPLACE_ENV", "production")
@@ -60,6 +67,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_SMTP_HOST": os.environ.get("MAIL_SMTP_HOST", ""),
         "MAIL_SMTP_PORT": int(os.environ.get("MAIL_SMTP_PORT", "25") or 25),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "no-reply@short-breaks.example"),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, so
+        # those headers are ignored). The sign-in throttle and HSTS need the client's real address
+        # and scheme: behind one TLS proxy, TRUSTED_PROXIES=1.
+        "TRUSTED_PROXIES": trusted_proxies(),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
