@@ -12,9 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from marketplace import create_app
+from marketplace import create_app, ledger
 from marketplace.accounts import operations as accounts_ops
 from marketplace.core.db import db
 
@@ -26,6 +27,10 @@ accounts_ops.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "real_commits: commits for real; tables are emptied afterwards")
+    config.addinivalue_line(
+        "markers",
+        "damages_ledger: breaks the books on purpose (to see reconcile() notice); not reconciled after",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -66,12 +71,26 @@ def _empty_every_table():
             conn.execute(delete(table))
 
 
+def _books_balance(request):
+    """After every test, whatever it did, the ledger reconciles (DESIGN.md's money rules): a test
+    that leaves the books wrong fails in its teardown, naming the problems."""
+    if request.node.get_closest_marker("damages_ledger"):
+        return
+    try:
+        with db.session.no_autoflush:  # what reached the database, not edits a test was refused
+            problems = ledger.reconcile(db.session)
+    except SQLAlchemyError:  # the test broke its own transaction (and failed for that already)
+        return
+    assert problems == [], f"reconcile() after {request.node.name}: {problems}"
+
+
 @pytest.fixture(autouse=True)
 def _database(request, app):
     """Each test runs inside a transaction that is rolled back; code under test may commit."""
     with app.app_context():
         if request.node.get_closest_marker("real_commits"):
             yield db.session
+            _books_balance(request)
             db.session.remove()
             _empty_every_table()
             return
@@ -83,6 +102,7 @@ def _database(request, app):
         )
         try:
             yield db.session
+            _books_balance(request)
         finally:
             db.session.remove()
             db.session = original

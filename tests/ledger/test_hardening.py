@@ -280,6 +280,7 @@ def test_open_account_returns_the_existing_account(session):
     assert ledger.find_account(session, "budget_stream", 6, "available") is None
 
 
+@pytest.mark.damages_ledger
 def test_lock_accounts_refreshes_the_objects_the_caller_holds(session, accounts):
     world, budget, provider = accounts
     # Someone else's committed write, simulated at the SQL level behind the session's back.
@@ -326,6 +327,7 @@ def test_transfers_carry_code_reference_timestamps_and_key(session, accounts):
 # ---- reconcile notices damage -----------------------------------------------------------------
 
 
+@pytest.mark.damages_ledger
 def test_reconcile_notices_a_cached_balance_out_of_step(session, accounts):
     world, budget, provider = accounts
     session.execute(update(Account.__table__).where(Account.id == budget.id).values(posted=1))
@@ -334,6 +336,7 @@ def test_reconcile_notices_a_cached_balance_out_of_step(session, accounts):
     assert any("does not sum to zero" in p for p in problems)
 
 
+@pytest.mark.damages_ledger
 def test_reconcile_notices_a_hold_posted_wrongly(session, accounts):
     world, budget, provider = accounts
     hold = ledger.place_hold(session, budget, provider, 3000, "hold")
@@ -342,6 +345,7 @@ def test_reconcile_notices_a_hold_posted_wrongly(session, accounts):
     assert ledger.reconcile(session) == [f"hold {hold.id}: its posting does not match its resolution"]
 
 
+@pytest.mark.damages_ledger
 def test_reconcile_notices_a_posting_of_a_pending_hold(session, accounts):
     world, budget, provider = accounts
     hold = ledger.place_hold(session, budget, provider, 3000, "hold")
