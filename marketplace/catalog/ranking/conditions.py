@@ -2,14 +2,15 @@
 the forms a condition takes in a query that walks an index in order (`_walking`) or finds its
 rows by id (`_by_row`), and `matches`, the offers meeting them all. Free text is the costly
 condition: PostgreSQL's trigram index (ix_offer_search_text_trgm) serves it, on SQLite the FTS5
-table models.OFFER_TEXT."""
+table text_indexes.OFFER_TEXT."""
 
 from datetime import datetime
 
 from sqlalchemy import and_, column, literal, select, table
 
 from marketplace.catalog.availability import has_open_slot
-from marketplace.catalog.models import OFFER_TEXT, Offer, OfferStatus, ProviderArea, ProviderProfile
+from marketplace.catalog.models import Offer, OfferStatus, ProviderArea, ProviderProfile
+from marketplace.catalog.text_indexes import OFFER_TEXT
 
 MAX_WORDS = 8
 
@@ -27,7 +28,7 @@ class WordsMatch:
     """The free-text filter as a where() condition: the offer's search_text contains every word.
 
     On PostgreSQL, `search_text LIKE '%word%'` per word, which the trigram index serves. On SQLite,
-    one MATCH of the quoted words on the FTS5 trigram table (models.OFFER_TEXT), which finds the
+    one MATCH of the quoted words on the FTS5 trigram table (text_indexes.OFFER_TEXT), which finds the
     same offers; words under three characters have no trigram, so they are LIKEs on the offers
     the MATCH found (or on every offer, if no word is long enough). `by_row()` is the same test
     as plain LIKEs, which no index serves, for a query that finds its few hundred rows by id."""

@@ -10,7 +10,7 @@ removed as a unit, with the indexes that exist for them:
   ix_offer_walk_long on PostgreSQL (with the statistics offer_search_text_bytes, by which the
   planner chooses the long one), ix_offer_walk_sqlite on SQLite. Whether a band ranks above its
   page is asked of the titles' index: ix_offer_title_trgm on PostgreSQL, the FTS5 table
-  offer_title (models.OFFER_TITLE) on SQLite.
+  offer_title (text_indexes.OFFER_TITLE) on SQLite.
 - `rank_top_band`, free text with other filters by relevance: the page read off the soonest
   offers, in the (next_open_at, id) order the core ranking's `_by_stored` reads too
   (ix_offer_status_next_open_at; on SQLite ix_offer_walk_sqlite). No index of its own.
@@ -29,7 +29,7 @@ from itertools import combinations
 
 from sqlalchemy import and_, func, literal, nulls_last, or_, select, union_all
 
-from marketplace.catalog.models import OFFER_TITLE, WALK_TEXT_BYTES, Offer, OfferStatus
+from marketplace.catalog.models import WALK_TEXT_BYTES, Offer, OfferStatus
 from marketplace.catalog.ranking.conditions import (
     _by_row,
     _fts_match,
@@ -50,6 +50,7 @@ from marketplace.catalog.ranking.general import (
     _unsure,
     core,
 )
+from marketplace.catalog.text_indexes import OFFER_TITLE
 
 
 def rank_walk(session, filters, conditions, start, offset: int, limit: int, count_limit: int):
@@ -140,7 +141,7 @@ TITLE_COMBINATIONS = 20  # the most sets of words `_no_band_above` asks about in
 def _no_band_above(session, conditions, words: list[str], band: int) -> bool:
     """No match has more than `band` of the words in its title: none has every word of any set of
     band + 1 of them there, asked of the titles' index (PostgreSQL's ix_offer_title_trgm,
-    SQLite's models.OFFER_TITLE); False if that would take too many sets."""
+    SQLite's text_indexes.OFFER_TITLE); False if that would take too many sets."""
     sets = list(combinations(words, band + 1))
     if len(sets) > TITLE_COMBINATIONS:
         return False
