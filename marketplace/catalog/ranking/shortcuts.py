@@ -20,10 +20,10 @@ removed as a unit, with the indexes that exist for them:
   slots in start order (ix_slot_starts_at, which `general._first_slots` reads too). No index of
   its own.
 
-Removing them leaves the walk indexes, offer_search_text_bytes, ix_offer_title_trgm and
-offer_title unused by the shortcuts, but ix_offer_walk_sqlite also gives the core ranking its
-soonest order on SQLite (ix_offer_status_next_open_at is empty there), and PostgreSQL may read
-ix_offer_walk for it too: measure before dropping any of them."""
+Without them, the walk indexes, offer_search_text_bytes, ix_offer_title_trgm and offer_title
+serve only what the core ranking also reads from them: ix_offer_walk_sqlite gives it its soonest
+order on SQLite (ix_offer_status_next_open_at is empty there), and PostgreSQL may read
+ix_offer_walk for it too; measure before dropping any of them."""
 
 from itertools import combinations
 
