@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from marketplace.accounts.permissions import acts_for_organisation, visible
 from marketplace.catalog import operations
-from marketplace.catalog.lookups import get_offer, offer_visible_to
+from marketplace.catalog.permissions import get_offer, offer_visible_to
 from marketplace.catalog.schemas import OfferOut, SearchArgs, SearchPageOut, SlotIn, SlotOut
 from marketplace.catalog.search import OfferFilters, count_limit_setting, offer_slots, search_offers
 from marketplace.core.api import json_body

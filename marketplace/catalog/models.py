@@ -1,4 +1,8 @@
-"""Provider profiles, offers, their price history and their dated slots."""
+"""Provider profiles, offers, their price history and their dated slots.
+
+Past 400 lines because the offer table's indexes are explained beside it: each serves a search
+strategy (catalog.ranking), and why it exists, and what breaks without it, belongs with the index.
+SQLite's free-text tables, made by DDL rather than models, are in catalog.text_indexes."""
 
 import enum
 import uuid
@@ -23,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import utcnow
-from marketplace.core.db import UNMANAGED_TABLES, db
+from marketplace.core.db import db
 from marketplace.core.types import UTCDateTime
 
 
@@ -247,7 +251,7 @@ class Offer(db.Model):
         # Free-text search finds offers whose search_text holds each word: a trigram index serves
         # it on PostgreSQL (pg_trgm, created below and in the migration). On SQLite this index is
         # partial on a false predicate, so it stays empty and models and migrations still agree;
-        # there an FTS5 trigram table does the work (OFFER_TEXT_SQLITE below).
+        # there an FTS5 trigram table does the work (text_indexes.OFFER_TEXT).
         Index(
             "ix_offer_search_text_trgm",
             "search_text",
@@ -318,8 +322,8 @@ class Offer(db.Model):
 
 # Relevance is how many of the words the title holds: this finds the offers whose title holds
 # them (ranking.rank_walk asks whether any match ranks above its page), with ILIKE (trigrams
-# ignore case, so no lower(title) expression is needed). On SQLite it stays empty: OFFER_TITLE
-# does its work.
+# ignore case, so no lower(title) expression is needed). On SQLite it stays empty:
+# text_indexes.OFFER_TITLE does its work.
 Index(
     "ix_offer_title_trgm",
     Offer.title,
@@ -421,45 +425,6 @@ event.listen(
 )
 
 
-def _sqlite_text_index(name: str, column: str) -> tuple[str, ...]:
-    """An FTS5 table `name` with the trigram tokenizer over offer.`column` (external-content: it
-    stores the index, not a copy of the text), kept in step by triggers, so every writer of offer
-    (the ORM, bulk SQL, a console) keeps it right; made with offer on SQLite and dropped with it.
-    A MATCH of quoted words finds the offers whose column contains each word, as
-    `LIKE '%word%'` does, for words of three or more characters. Not a model: Alembic's
-    comparison skips it (core.db.UNMANAGED_TABLES). Returns its DDL."""
-    statements = (
-        f"CREATE VIRTUAL TABLE {name} USING fts5({column}, content='offer', content_rowid='id', "
-        "tokenize='trigram')",
-        f"CREATE TRIGGER {name}_insert AFTER INSERT ON offer BEGIN "
-        f"INSERT INTO {name}(rowid, {column}) VALUES (new.id, new.{column}); END",
-        f"CREATE TRIGGER {name}_delete AFTER DELETE ON offer BEGIN "
-        f"INSERT INTO {name}({name}, rowid, {column}) VALUES ('delete', old.id, old.{column}); END",
-        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {column} ON offer BEGIN "
-        f"INSERT INTO {name}({name}, rowid, {column}) VALUES ('delete', old.id, old.{column}); "
-        f"INSERT INTO {name}(rowid, {column}) VALUES (new.id, new.{column}); END",
-    )
-    for statement in statements:
-        event.listen(Offer.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-    # (dropping offer drops its triggers)
-    drop = DDL(f"DROP TABLE IF EXISTS {name}").execute_if(dialect="sqlite")
-    event.listen(Offer.__table__, "before_drop", drop)
-    UNMANAGED_TABLES.add(name)
-    return statements
-
-
-OFFER_TEXT = "offer_text"
-"""SQLite's free-text index, over offer.search_text (catalog.ranking.WordsMatch). Migration
-3c1f0e2a9b7d creates the same."""
-OFFER_TEXT_SQLITE = _sqlite_text_index(OFFER_TEXT, "search_text")
-
-OFFER_TITLE = "offer_title"
-"""SQLite's index of titles: relevance is how many of the words the title holds, and
-catalog.ranking.rank_walk asks it whether any match ranks above its page (PostgreSQL has
-ix_offer_title_trgm). A table of its own: FTS5 keeps one index for all of a table's columns, so
-a title column in OFFER_TEXT would read search_text's long lists for every word. Migration
-5b8d2c7e4f10 creates the same."""
-OFFER_TITLE_SQLITE = _sqlite_text_index(OFFER_TITLE, "title")
-
-# Keeps Offer.next_open_at up to date on every flush that touches slots or the emergency reserve.
-from marketplace.catalog import availability  # noqa: E402, F401
+# Keeps Offer.next_open_at up to date on every flush that touches slots or the emergency reserve;
+# and SQLite's free-text indexes (FTS5 tables made by DDL with offer, not models).
+from marketplace.catalog import availability, text_indexes  # noqa: E402, F401

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.accounts.permissions import acts_for_organisation, allowed, visible
 from marketplace.catalog import operations
-from marketplace.catalog.lookups import get_offer, get_slot, offer_visible_to, profile_to_show
 from marketplace.catalog.models import (
     CATEGORY_LABELS,
     Category,
@@ -21,6 +20,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.openreferral import bp as openreferral_bp
 from marketplace.catalog.openreferral import register as register_openreferral
+from marketplace.catalog.permissions import get_offer, get_slot, offer_visible_to, profile_to_show
 from marketplace.catalog.schemas import (
     OfferDatesArgs,
     OfferForm,

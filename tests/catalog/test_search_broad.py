@@ -81,11 +81,13 @@ SEARCHES = [
 def test_a_broad_search_shows_the_same_pages_as_ranking_every_match(
     session, many, search, prefix, days_later, monkeypatch
 ):
-    monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_SLOTS", prefix)
-    monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_OFFERS", prefix)
-    monkeypatch.setattr("marketplace.catalog.ranking.WINDOW_SLOTS", 1 if prefix == 1 else 3)
+    monkeypatch.setattr("marketplace.catalog.ranking.general.PREFIX_SLOTS", prefix)
+    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.PREFIX_OFFERS", prefix)
+    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.WINDOW_SLOTS", 1 if prefix == 1 else 3)
     # free text is ranked in one read unless it matches more than this; then band by band
-    monkeypatch.setattr("marketplace.catalog.ranking.WORDS_FETCH_LIMIT", 3 if prefix == 1 else 20_000)
+    monkeypatch.setattr(
+        "marketplace.catalog.ranking.shortcuts.WORDS_FETCH_LIMIT", 3 if prefix == 1 else 20_000
+    )
     search = dict(search)
     for key in ("available_from", "available_to"):
         if key in search:
@@ -145,7 +147,7 @@ def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slo
     """The top band is read off the soonest offers' stored slots (free text alone: the walk;
     with another filter: rank_top_band); an offer whose stored slot has started since is asked of
     the slot table and takes its place among them."""
-    monkeypatch.setattr("marketplace.catalog.ranking.PREFIX_OFFERS", 2)  # the 4 soonest, for 2
+    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.PREFIX_OFFERS", 2)  # the 4 soonest, for 2
     provider = catalog.provider("Provider")
     hour = utcnow().replace(minute=0, second=0, microsecond=0)
 
@@ -199,7 +201,7 @@ def test_offers_tied_on_a_start_time_past_the_slots_read_are_ranked_by_price(
     """Soonest first, ties on the start time go to the lower price. When the slots read end
     within a group of slots sharing a start time, a cheaper offer may be among those not read:
     none of that group is certain, so the page is not taken from them."""
-    monkeypatch.setattr("marketplace.catalog.ranking.WINDOW_SLOTS", 1)
+    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.WINDOW_SLOTS", 1)
     provider = catalog.provider("Tied provider")
     at = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
     for price in (5000, 4000, 3000):  # offer ids ascending, prices descending

@@ -1,4 +1,5 @@
-"""Finding catalogue objects by id, and who may see them (shared by the HTML and JSON layers)."""
+"""Who may see catalogue objects, and finding them (an offer or slot by id, a provider's profile by
+organisation) for the HTML and JSON layers to check."""
 
 from sqlalchemy import select
 
