@@ -1,4 +1,5 @@
-"""Budget factories: example B's world (Ben's managed budget) and the people around it."""
+"""Budget fixtures: example B's world (Ben's managed budget, from tests/factories.py) and the
+people around it."""
 
 from datetime import date
 from types import SimpleNamespace
@@ -8,7 +9,6 @@ import pytest
 from marketplace.budgets import operations as budgets
 from marketplace.ledger import operations as ledger
 
-PERIOD = (date(2026, 4, 1), date(2027, 3, 31))
 QUESTIONS = [
     {
         "text": "Personal care?",
@@ -20,27 +20,6 @@ QUESTIONS = [
     },
     {"text": "Nights?", "answers": [{"label": "Rarely", "points": 0}, {"label": "Often", "points": 3}]},
 ]
-
-
-def make_budget(session, child, *streams, status="active"):
-    return budgets.create_budget(
-        session,
-        child=child,
-        period_start=PERIOD[0],
-        period_end=PERIOD[1],
-        status=status,
-        streams=[
-            {
-                "kind": kind,
-                "funder": funder,
-                "amount": amount,
-                "po_number": f"PO-{kind}",
-                "payment_terms_days": terms,
-                "categories": ["overnight_short_break", "day_session"],
-            }
-            for kind, funder, amount, terms in streams
-        ],
-    )
 
 
 @pytest.fixture
@@ -55,7 +34,7 @@ def world(session, make):
     bens = make.family(slug="bens-family", children=("Ben",))
     others = make.family(slug="others-family", children=("Zed",))
     ben = bens.children[0]
-    budget = make_budget(session, ben, ("social_care", council, 300000, 30), ("health", icb, 150000, 45))
+    budget = make.bens_budget(ben, council, icb)
     outcome = budgets.add_outcome(
         session,
         budget,

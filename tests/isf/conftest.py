@@ -1,10 +1,10 @@
-"""ISF factories: example A's parties, budget and ISF, built the way the demo builds them."""
+"""ISF fixtures: example A's parties, budget (from tests/factories.py) and ISF, built the way the
+demo builds them."""
 
 from datetime import date
 
 import pytest
 
-from marketplace.budgets import operations as budgets
 from marketplace.isf import books, operations
 from marketplace.ledger import operations as ledger
 
@@ -25,35 +25,7 @@ class IsfWorld:
         self.other_provider = self.make.org("provider")
         self.other_council = self.make.org("commissioner")
         self.family = self.make.family(children=("Amy",))
-        budget = budgets.create_budget(
-            s,
-            child=self.family.children[0],
-            period_start=date(2026, 4, 1),
-            period_end=date(2027, 3, 31),
-            streams=[
-                {
-                    "kind": "social_care",
-                    "funder": self.council,
-                    "amount": 1_820_000,
-                    "management": "isf",
-                    "po_number": "PO-SC",
-                },
-                {
-                    "kind": "health",
-                    "funder": self.icb,
-                    "amount": 1_040_000,
-                    "management": "isf",
-                    "po_number": "PO-H",
-                },
-                {
-                    "kind": "education",
-                    "funder": self.council,
-                    "amount": 260_000,
-                    "management": "isf",
-                    "po_number": "PO-E",
-                },
-            ],
-        )
+        budget = self.make.amys_budget(self.family.children[0], self.council, self.icb)
         self.social, self.health, self.education = budget.streams
         options = dict(weekly_amount=57_000, contingency_bp=500, top_slice_bp=800)
         options.update(terms)
