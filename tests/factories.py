@@ -55,6 +55,7 @@ class Factory:
     def __init__(self, session):
         self.session = session
         self.n = 0
+        self.slugs_taken = set()
 
     def _next(self) -> int:
         self.n += 1
@@ -92,6 +93,24 @@ class Factory:
             organisation=org,
             family=family,
         )
+
+    # the worked examples' parties: the first of each has the demo's slug (marketplace/accounts/demo.py);
+    # each call makes a new organisation (a test may need several funds, each with its own provider)
+
+    def hilltop(self):
+        return self._named("provider", "hilltop-hospice", "Hilltop Children's Hospice")
+
+    def council(self):
+        return self._named("commissioner", "brightwater-council", "Brightwater Council")
+
+    def icb(self):
+        return self._named("commissioner", "nhs-brightwater-icb", "NHS Brightwater ICB")
+
+    def _named(self, kind, slug, name):
+        if slug in self.slugs_taken:
+            return self.org(kind, name=name)
+        self.slugs_taken.add(slug)
+        return self.org(kind, slug=slug, name=name)
 
     # ---- catalogue -----------------------------------------------------------------------------
 

@@ -15,11 +15,10 @@ class BookingWorld:
 
     def __init__(self, session, make):
         self.session, self.make = session, make
-        self.profile = make.provider("Hilltop Children's Hospice")
-        self.provider_org = self.profile.organisation
+        self.provider_org = make.hilltop()
+        self.profile = make.provider(org=self.provider_org)
         self.provider = make.user("provider", org=self.provider_org)
-        self.council = make.org("commissioner", name="Brightwater Council")
-        self.icb = make.org("commissioner", name="NHS Brightwater ICB")
+        self.council, self.icb = make.council(), make.icb()
         self.commissioner = make.user("commissioner", org=self.council)
         self.family = make.family(children=("Ben",))
         self.parent = make.user("family", family=self.family)

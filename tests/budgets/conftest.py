@@ -27,10 +27,8 @@ def world(session, make):
     """Ben's budget (social care £3,000 from the council, health £1,500 from the ICB), his parent,
     both funders' staff, an unrelated family, commissioner and provider, an admin, a support
     outcome, Brightwater's published RAS (and a draft) with one assessment of Ben."""
-    council = make.org("commissioner", slug="brightwater-council", name="Brightwater Council")
-    icb = make.org("commissioner", slug="nhs-brightwater-icb", name="NHS Brightwater ICB")
+    council, icb, hospice = make.council(), make.icb(), make.hilltop()
     elsewhere = make.org("commissioner", slug="elsewhere-council", name="Elsewhere Council")
-    hospice = make.org("provider", slug="hilltop-hospice", name="Hilltop")
     bens = make.family(slug="bens-family", children=("Ben",))
     others = make.family(slug="others-family", children=("Zed",))
     ben = bens.children[0]

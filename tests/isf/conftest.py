@@ -19,9 +19,7 @@ class IsfWorld:
     def example_a(self, *, agreed=True, cycle="quarterly", timing="advance", **terms):
         """Amy's ISF: Hilltop, three isf streams (£18,200 / £10,400 / £2,600), 500 bp, 800 bp, £570."""
         s = self.session
-        self.hilltop = self.make.org("provider", name="Hilltop Children's Hospice")
-        self.council = self.make.org("commissioner", name="Brightwater Council")
-        self.icb = self.make.org("commissioner", name="NHS Brightwater ICB")
+        self.hilltop, self.council, self.icb = self.make.hilltop(), self.make.council(), self.make.icb()
         self.other_provider = self.make.org("provider")
         self.other_council = self.make.org("commissioner")
         self.family = self.make.family(children=("Amy",))
