@@ -1,4 +1,5 @@
-"""Factories for bookings: example B's parties, an overnight offer and its slots."""
+"""Booking fixtures: example B's world (Hilltop, its overnight offer, Ben's budget, slots) from the
+shared factories (tests/factories.py), and a helper for the booking pages' hidden fields."""
 
 import html
 import re
