@@ -6,7 +6,6 @@ connections, threads) and every table is emptied after them.
 """
 
 import os
-from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,8 +17,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from marketplace import create_app, ledger
 from marketplace.accounts import operations as accounts_ops
 from marketplace.core.db import db
-
-PASSWORD = "Correct-horse-42"
+from tests.factories import PASSWORD, Factory
 
 # Strong hashing is for production; tests create hundreds of users.
 accounts_ops.PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -65,7 +63,8 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
-def _empty_every_table():
+def empty_every_table():
+    """Delete every row (after tests that commit for real)."""
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(delete(table))
@@ -92,7 +91,7 @@ def _database(request, app):
             yield db.session
             _books_balance(request)
             db.session.remove()
-            _empty_every_table()
+            empty_every_table()
             return
         connection = db.engine.connect()
         outer = connection.begin()
@@ -135,52 +134,10 @@ def runner(app):
     return app.test_cli_runner()
 
 
-# ---- factories -----------------------------------------------------------------------------
-
-
-class Factory:
-    def __init__(self, session):
-        self.session = session
-        self.n = 0
-
-    def _next(self) -> int:
-        self.n += 1
-        return self.n
-
-    def org(self, kind="provider", slug=None, name=None):
-        n = self._next()
-        return accounts_ops.create_organisation(
-            self.session, slug=slug or f"{kind}-{n}", name=name or f"{kind.title()} {n}", kind=kind
-        )
-
-    def family(self, slug=None, children=("Child",)):
-        n = self._next()
-        fam = accounts_ops.create_family(self.session, slug=slug or f"family-{n}", name=f"Family {n}")
-        for child in children:
-            accounts_ops.add_child(self.session, fam, name=child, date_of_birth=date(2015, 1, 1))
-        return fam
-
-    def user(self, role="family", org=None, family=None, email=None):
-        n = self._next()
-        if role in ("provider", "commissioner") and org is None:
-            org = self.org(role)
-        if role == "admin" and org is None:
-            org = self.org("platform")
-        if role == "family" and family is None:
-            family = self.family()
-        return accounts_ops.create_user(
-            self.session,
-            email=email or f"{role}{n}@example.org",
-            name=f"{role} {n}",
-            password=PASSWORD,
-            role=role,
-            organisation=org,
-            family=family,
-        )
-
-
 @pytest.fixture
 def make(session):
+    """The factories (tests/factories.py): `make.org(kind)`, `make.family()`, `make.user(role)`,
+    `make.provider()`, `make.offer()`, `make.slot(offer)`, `make.bens_budget(...)` …"""
     return Factory(session)
 
 

@@ -22,7 +22,7 @@ from flask import Flask
 
 from marketplace.accounts import operations as accounts_ops
 from marketplace.core.db import db
-from tests.conftest import _empty_every_table
+from tests.conftest import empty_every_table
 from tests.core.roles_world import ROLES, build_world, sign_in_client
 
 ANYONE = frozenset(ROLES)
@@ -243,7 +243,7 @@ def world(app):
     yield w
     with app.app_context():
         db.session.remove()
-        _empty_every_table()
+        empty_every_table()
 
 
 def call(app: Flask, world, row: str, role: str):

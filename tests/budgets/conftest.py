@@ -1,4 +1,5 @@
-"""Budget factories: example B's world (Ben's managed budget) and the people around it."""
+"""Budget fixtures: example B's world (Ben's managed budget, from tests/factories.py) and the
+people around it."""
 
 from datetime import date
 from types import SimpleNamespace
@@ -9,7 +10,6 @@ from marketplace import ledger
 from marketplace.budgets import books
 from marketplace.budgets import operations as budgets
 
-PERIOD = (date(2026, 4, 1), date(2027, 3, 31))
 QUESTIONS = [
     {
         "text": "Personal care?",
@@ -23,40 +23,17 @@ QUESTIONS = [
 ]
 
 
-def make_budget(session, child, *streams, status="active"):
-    return budgets.create_budget(
-        session,
-        child=child,
-        period_start=PERIOD[0],
-        period_end=PERIOD[1],
-        status=status,
-        streams=[
-            {
-                "kind": kind,
-                "funder": funder,
-                "amount": amount,
-                "po_number": f"PO-{kind}",
-                "payment_terms_days": terms,
-                "categories": ["overnight_short_break", "day_session"],
-            }
-            for kind, funder, amount, terms in streams
-        ],
-    )
-
-
 @pytest.fixture
 def world(session, make):
     """Ben's budget (social care £3,000 from the council, health £1,500 from the ICB), his parent,
     both funders' staff, an unrelated family, commissioner and provider, an admin, a support
     outcome, Brightwater's published RAS (and a draft) with one assessment of Ben."""
-    council = make.org("commissioner", slug="brightwater-council", name="Brightwater Council")
-    icb = make.org("commissioner", slug="nhs-brightwater-icb", name="NHS Brightwater ICB")
+    council, icb, hospice = make.council(), make.icb(), make.hilltop()
     elsewhere = make.org("commissioner", slug="elsewhere-council", name="Elsewhere Council")
-    hospice = make.org("provider", slug="hilltop-hospice", name="Hilltop")
     bens = make.family(slug="bens-family", children=("Ben",))
     others = make.family(slug="others-family", children=("Zed",))
     ben = bens.children[0]
-    budget = make_budget(session, ben, ("social_care", council, 300000, 30), ("health", icb, 150000, 45))
+    budget = make.bens_budget(ben, council, icb)
     outcome = budgets.add_outcome(
         session,
         budget,

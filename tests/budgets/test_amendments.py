@@ -9,6 +9,7 @@ from marketplace.budgets import operations as budgets
 from marketplace.budgets.balances import stream_balance
 from marketplace.budgets.models import BudgetAmendment
 from marketplace.core.errors import Conflict, ValidationFailed
+from tests.factories import BEN_CATEGORIES, BEN_PO
 
 
 def amendment_count(session):
@@ -46,9 +47,9 @@ def test_reduction_returns_money_and_records_every_field(session, world, spend):
     )
     assert {r.field: (r.old_value, r.new_value) for r in rows} == {
         "amount": (300000, 100000),
-        "po_number": ("PO-social_care", "BC-NEW"),
+        "po_number": (BEN_PO["social_care"], "BC-NEW"),
         "payment_terms_days": (30, 14),
-        "categories": (["day_session", "overnight_short_break"], ["day_session"]),
+        "categories": (sorted(BEN_CATEGORIES), ["day_session"]),
     }
     balance = stream_balance(session, world.social)
     assert (balance.allocated, balance.funded, balance.spent, balance.available) == (
@@ -114,9 +115,9 @@ def amend_url(world, stream=None):
 
 FORM = {
     "amount": "3,250.00",
-    "po_number": "PO-social_care",
+    "po_number": BEN_PO["social_care"],
     "payment_terms_days": "30",
-    "categories": ["overnight_short_break", "day_session"],
+    "categories": BEN_CATEGORIES,
     "reason": "Annual review",
 }
 

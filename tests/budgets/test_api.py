@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import BEN_PO
+
 
 def test_one_budget_has_streams_and_totals(client, session, world, bearer, spend):
     spend(world.social, 59000, world.hospice, post=False)
@@ -33,7 +35,9 @@ def test_one_budget_has_streams_and_totals(client, session, world, bearer, spend
             "available": 150000,
         },
     ]
-    assert body["streams"][1]["po_number"] == "PO-health" and body["streams"][1]["payment_terms_days"] == 45
+    assert (
+        body["streams"][1]["po_number"] == BEN_PO["health"] and body["streams"][1]["payment_terms_days"] == 45
+    )
     assert body["streams"][0]["id"] == str(world.social.id)
     assert body["totals"] == {"allocated": 450000, "held": 59000, "spent": 0, "available": 391000}
     assert body["outcomes"][0] == {

@@ -3,7 +3,6 @@
 from marketplace import ledger
 from marketplace.budgets.balances import budget_balances, stream_balance
 from marketplace.budgets.books import stream_account
-from tests.budgets.conftest import make_budget
 
 
 def figures(session, budget):
@@ -57,5 +56,5 @@ def test_allocated_is_always_spent_plus_held_plus_available(session, world, spen
 
 def test_a_zero_stream_has_no_account_and_no_money(session, make):
     council = make.org("commissioner")
-    budget = make_budget(session, make.family().children[0], ("charity", council, 0, 30))
+    budget = make.budget(make.family().children[0], ("charity", council, 0, 30))
     assert figures(session, budget) == ([(0, 0, 0, 0)], (0, 0, 0, 0))

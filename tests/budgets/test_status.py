@@ -7,7 +7,6 @@ import pytest
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.models import BudgetStatus
 from marketplace.core.errors import Conflict, ValidationFailed
-from tests.budgets.conftest import make_budget
 
 LEGAL = {
     ("indicative", "agreed"),
@@ -22,7 +21,7 @@ STATUSES = [s.value for s in BudgetStatus]
 @pytest.mark.parametrize(("start", "target"), list(itertools.product(STATUSES, STATUSES)))
 def test_every_transition(session, make, start, target):
     council = make.org("commissioner")
-    budget = make_budget(session, make.family().children[0], ("social_care", council, 1000, 30))
+    budget = make.budget(make.family().children[0], ("social_care", council, 1000, 30))
     budget.status = BudgetStatus(start)
     if (start, target) in LEGAL:
         budgets.change_budget_status(session, budget, target)
@@ -52,7 +51,7 @@ def test_a_budget_with_money_held_cannot_close(session, world, spend):
 def test_a_new_budget_cannot_start_closed(session, make):
     council = make.org("commissioner")
     with pytest.raises(ValidationFailed) as err:
-        make_budget(session, make.family().children[0], ("social_care", council, 1000, 30), status="closed")
+        make.budget(make.family().children[0], ("social_care", council, 1000, 30), status="closed")
     assert "status" in err.value.fields
 
 

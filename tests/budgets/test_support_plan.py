@@ -35,9 +35,8 @@ def test_outcomes_have_a_time_frame_review_date_and_status(session, world):
 
 
 def test_lookup_is_scoped_to_the_budget(session, world, make):
-    from tests.budgets.conftest import make_budget
 
-    other = make_budget(session, world.others.children[0], ("social_care", world.council, 100, 30))
+    other = make.budget(world.others.children[0], ("social_care", world.council, 100, 30))
     assert outcome_for_budget(session, other.id, world.outcome.id) is None
 
 

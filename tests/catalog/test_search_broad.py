@@ -10,44 +10,111 @@ import pytest
 from marketplace.catalog.models import Category
 from marketplace.catalog.search import OfferFilters, search_offers
 from marketplace.core.clock import today, utcnow
+from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
+from tests.conftest import empty_every_table
+from tests.factories import Factory
 
 WORDS = ["sensory", "garden", "music", "swim"]
 
 
-@pytest.fixture
-def many(session, catalog, make_offer, make_slot):
+@pytest.fixture(scope="module")
+def many(app):
     """36 offers from three providers: repeated prices (ties), titles with none, one or two of the
-    words, slots that are open, full, closed, held back for emergencies or past, some with none."""
-    rng = random.Random(7)
-    providers = [catalog.provider(f"Provider {n}", councils=["Brightwater"]) for n in range(3)]
-    hour = utcnow().replace(minute=0, second=0, microsecond=0)
-    for n in range(36):
-        title_words = rng.sample(WORDS, rng.choice([0, 1, 1, 2]))
-        offer = make_offer(
-            providers[n % 3],
-            title=" ".join([*title_words, "break", str(n)]).capitalize(),
-            description=" ".join(rng.sample(WORDS, 3)),
-            category=rng.choice(["day_session", "overnight_short_break"]),
-            price=rng.choice([2000, 3500, 3500, 5000]),
-            emergency_reserve=rng.choice([0, 0, 1]),
-        )
-        for day in rng.sample(range(-2, 30), rng.choice([0, 1, 2, 4])):
-            make_slot(
-                offer,
-                # several offers share a start time, so ties in the slot order are exercised
-                starts_at=hour + timedelta(days=day, hours=rng.choice([0, 3])),
-                hours=2,
-                capacity=2,
-                booked=rng.choice([0, 0, 1, 2]),
-                closed=rng.random() < 0.1,
+    words, slots that are open, full, closed, held back for emergencies or past, some with none.
+
+    Built once for the module and committed for real (the searches only read it; each test still
+    runs in its own rolled-back transaction); every table is emptied when the module is done. The
+    tests that build their own offers come first in the module, before this exists."""
+    with app.app_context():
+        make = Factory(db.session)
+        make.n = 1000  # names apart from anything a test makes in its own transaction
+        rng = random.Random(7)
+        providers = [make.provider(f"Provider {n}", councils=["Brightwater"]) for n in range(3)]
+        hour = utcnow().replace(minute=0, second=0, microsecond=0)
+        for n in range(36):
+            title_words = rng.sample(WORDS, rng.choice([0, 1, 1, 2]))
+            offer = make.offer(
+                providers[n % 3],
+                title=" ".join([*title_words, "break", str(n)]).capitalize(),
+                description=" ".join(rng.sample(WORDS, 3)),
+                category=rng.choice(["day_session", "overnight_short_break"]),
+                price=rng.choice([2000, 3500, 3500, 5000]),
+                emergency_reserve=rng.choice([0, 0, 1]),
             )
-    session.commit()
+            for day in rng.sample(range(-2, 30), rng.choice([0, 1, 2, 4])):
+                make.slot(
+                    offer,
+                    # several offers share a start time, so ties in the slot order are exercised
+                    starts_at=hour + timedelta(days=day, hours=rng.choice([0, 3])),
+                    hours=2,
+                    capacity=2,
+                    booked=rng.choice([0, 0, 1, 2]),
+                    closed=rng.random() < 0.1,
+                )
+        db.session.commit()
+        db.session.remove()
+    yield
+    with app.app_context():
+        empty_every_table()
 
 
 def page(session, filters, **kwargs):
     result = search_offers(session, filters, **kwargs)
     return [(hit.offer.id, hit.next_available) for hit in result.hits], result
+
+
+# ---- tests that build their own offers (before the module's catalogue exists) ---------------
+
+
+@pytest.mark.parametrize("other_filter", [{}, {"max_price": 10_000_000}], ids=["walk", "top band"])
+def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slot_has_started(
+    session, catalog, make_offer, make_slot, monkeypatch, other_filter
+):
+    """The top band is read off the soonest offers' stored slots (free text alone: the walk;
+    with another filter: rank_top_band); an offer whose stored slot has started since is asked of
+    the slot table and takes its place among them."""
+    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.PREFIX_OFFERS", 2)  # the 4 soonest, for 2
+    provider = catalog.provider("Provider")
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+
+    def offer(title, *days):
+        made = make_offer(provider, title=title)
+        for day in days:
+            make_slot(made, starts_at=hour + timedelta(days=day), hours=2)
+        return made.id
+
+    started = offer("Sensory afternoons", 1, 5.5)  # stored: day 1, which has started by day 3
+    offer("Music club", 4)  # read, not a match
+    mornings = offer("Sensory mornings", 5)
+    offer("Sensory evenings", 6)
+    offer("Sensory nights", 7)
+    in_words = make_offer(provider, title="Music club 2", description="Sensory play")  # after every title
+    make_slot(in_words, starts_at=hour + timedelta(days=4.5), hours=2)
+    session.commit()
+    filters = OfferFilters(q="sensory", per_page=2, **other_filter)
+    shown, _ = page(session, filters, now=utcnow() + timedelta(days=3), count_limit=3)
+    assert [offer_id for offer_id, _ in shown] == [mornings, started]
+
+
+def test_offers_tied_on_a_start_time_past_the_slots_read_are_ranked_by_price(
+    session, catalog, make_offer, make_slot, monkeypatch
+):
+    """Soonest first, ties on the start time go to the lower price. When the slots read end
+    within a group of slots sharing a start time, a cheaper offer may be among those not read:
+    none of that group is certain, so the page is not taken from them."""
+    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.WINDOW_SLOTS", 1)
+    provider = catalog.provider("Tied provider")
+    at = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    for price in (5000, 4000, 3000):  # offer ids ascending, prices descending
+        make_slot(make_offer(provider, title=f"Tied {price}", price=price), starts_at=at, hours=2)
+    session.commit()
+    dates = {"available_from": today(), "available_to": today() + timedelta(days=5), "sort": "soonest"}
+    _, result = page(session, OfferFilters(**dates, per_page=1), count_limit=1)  # reads 2 slots
+    assert result.hits[0].offer.price == 3000 and not result.total_exact
+
+
+# ---- tests on the module's catalogue (`many`) -------------------------------------------------
 
 
 SEARCHES = [
@@ -140,36 +207,6 @@ def test_the_api_and_the_page_say_when_the_count_stopped(app, client, many, monk
     assert "1 offer found" in client.get("/offers?q=break+35").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("other_filter", [{}, {"max_price": 10_000_000}], ids=["walk", "top band"])
-def test_free_text_read_off_the_soonest_offers_still_asks_about_offers_whose_slot_has_started(
-    session, catalog, make_offer, make_slot, monkeypatch, other_filter
-):
-    """The top band is read off the soonest offers' stored slots (free text alone: the walk;
-    with another filter: rank_top_band); an offer whose stored slot has started since is asked of
-    the slot table and takes its place among them."""
-    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.PREFIX_OFFERS", 2)  # the 4 soonest, for 2
-    provider = catalog.provider("Provider")
-    hour = utcnow().replace(minute=0, second=0, microsecond=0)
-
-    def offer(title, *days):
-        made = make_offer(provider, title=title)
-        for day in days:
-            make_slot(made, starts_at=hour + timedelta(days=day), hours=2)
-        return made.id
-
-    started = offer("Sensory afternoons", 1, 5.5)  # stored: day 1, which has started by day 3
-    offer("Music club", 4)  # read, not a match
-    mornings = offer("Sensory mornings", 5)
-    offer("Sensory evenings", 6)
-    offer("Sensory nights", 7)
-    in_words = make_offer(provider, title="Music club 2", description="Sensory play")  # after every title
-    make_slot(in_words, starts_at=hour + timedelta(days=4.5), hours=2)
-    session.commit()
-    filters = OfferFilters(q="sensory", per_page=2, **other_filter)
-    shown, _ = page(session, filters, now=utcnow() + timedelta(days=3), count_limit=3)
-    assert [offer_id for offer_id, _ in shown] == [mornings, started]
-
-
 @pytest.mark.parametrize("sort", ["relevance", "soonest"])
 def test_a_search_between_dates_is_counted_off_the_open_slots(session, many, monkeypatch, sort):
     """Between two dates, soonest first, on SQLite: the open slots in start order give the count
@@ -193,20 +230,3 @@ def test_a_search_between_dates_is_counted_off_the_open_slots(session, many, mon
         assert all(answer is not None for answer in answers) and len(answers) == 2
     else:
         assert answers == []
-
-
-def test_offers_tied_on_a_start_time_past_the_slots_read_are_ranked_by_price(
-    session, catalog, make_offer, make_slot, monkeypatch
-):
-    """Soonest first, ties on the start time go to the lower price. When the slots read end
-    within a group of slots sharing a start time, a cheaper offer may be among those not read:
-    none of that group is certain, so the page is not taken from them."""
-    monkeypatch.setattr("marketplace.catalog.ranking.shortcuts.WINDOW_SLOTS", 1)
-    provider = catalog.provider("Tied provider")
-    at = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
-    for price in (5000, 4000, 3000):  # offer ids ascending, prices descending
-        make_slot(make_offer(provider, title=f"Tied {price}", price=price), starts_at=at, hours=2)
-    session.commit()
-    dates = {"available_from": today(), "available_to": today() + timedelta(days=5), "sort": "soonest"}
-    _, result = page(session, OfferFilters(**dates, per_page=1), count_limit=1)  # reads 2 slots
-    assert result.hits[0].offer.price == 3000 and not result.total_exact

@@ -25,7 +25,7 @@ from marketplace.accounts import operations as accounts_ops
 from marketplace.core.db import db
 from marketplace.core.openapi import build_document
 from marketplace.ledger.reading import reconcile
-from tests.conftest import _empty_every_table
+from tests.conftest import empty_every_table
 from tests.core.roles_world import ROLES, build_world
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
@@ -63,7 +63,7 @@ def world(app):
     yield w
     with app.app_context():
         db.session.remove()
-        _empty_every_table()
+        empty_every_table()
 
 
 def _headers(world, role: str) -> dict:

@@ -1,11 +1,11 @@
-"""ISF factories: example A's parties, budget and ISF, built the way the demo builds them."""
+"""ISF fixtures: example A's parties, budget (from tests/factories.py) and ISF, built the way the
+demo builds them."""
 
 from datetime import date
 
 import pytest
 
 from marketplace import ledger
-from marketplace.budgets import operations as budgets
 from marketplace.isf import books, operations
 
 START = date(2026, 4, 6)
@@ -19,41 +19,11 @@ class IsfWorld:
     def example_a(self, *, agreed=True, cycle="quarterly", timing="advance", **terms):
         """Amy's ISF: Hilltop, three isf streams (£18,200 / £10,400 / £2,600), 500 bp, 800 bp, £570."""
         s = self.session
-        self.hilltop = self.make.org("provider", name="Hilltop Children's Hospice")
-        self.council = self.make.org("commissioner", name="Brightwater Council")
-        self.icb = self.make.org("commissioner", name="NHS Brightwater ICB")
+        self.hilltop, self.council, self.icb = self.make.hilltop(), self.make.council(), self.make.icb()
         self.other_provider = self.make.org("provider")
         self.other_council = self.make.org("commissioner")
         self.family = self.make.family(children=("Amy",))
-        budget = budgets.create_budget(
-            s,
-            child=self.family.children[0],
-            period_start=date(2026, 4, 1),
-            period_end=date(2027, 3, 31),
-            streams=[
-                {
-                    "kind": "social_care",
-                    "funder": self.council,
-                    "amount": 1_820_000,
-                    "management": "isf",
-                    "po_number": "PO-SC",
-                },
-                {
-                    "kind": "health",
-                    "funder": self.icb,
-                    "amount": 1_040_000,
-                    "management": "isf",
-                    "po_number": "PO-H",
-                },
-                {
-                    "kind": "education",
-                    "funder": self.council,
-                    "amount": 260_000,
-                    "management": "isf",
-                    "po_number": "PO-E",
-                },
-            ],
-        )
+        budget = self.make.amys_budget(self.family.children[0], self.council, self.icb)
         self.social, self.health, self.education = budget.streams
         options = dict(weekly_amount=57_000, contingency_bp=500, top_slice_bp=800)
         options.update(terms)

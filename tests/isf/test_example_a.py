@@ -23,9 +23,9 @@ def test_quarter_one_funding_due_quarterly_in_advance(world):
     isf = world.example_a()
     first = schedule.funding_due(isf, None, date(2026, 4, 6))
     assert [(i.funder, i.amount, i.due_on, i.po_number) for i in first] == [
-        ("Brightwater Council", 455_000, date(2026, 4, 6), "PO-SC"),
-        ("NHS Brightwater ICB", 260_000, date(2026, 4, 6), "PO-H"),
-        ("Brightwater Council", 65_000, date(2026, 4, 6), "PO-E"),
+        ("Brightwater Council", 455_000, date(2026, 4, 6), "BWC-SC-4471"),
+        ("NHS Brightwater ICB", 260_000, date(2026, 4, 6), "ICB-PHB-0192"),
+        ("Brightwater Council", 65_000, date(2026, 4, 6), "BWC-SEN-2208"),
     ]
     second = schedule.funding_due(isf, date(2026, 4, 7), date(2026, 7, 6))
     assert [i.due_on for i in second] == [date(2026, 7, 6)] * 3
