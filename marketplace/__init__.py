@@ -79,8 +79,10 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from marketplace.core.demo import demo_command
     from marketplace.domains import domain_modules
+    from marketplace.scheduler import scheduler_command
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(scheduler_command)
     for cli in domain_modules("cli"):
         for command in cli.commands:
             app.cli.add_command(command)
