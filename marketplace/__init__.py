@@ -25,12 +25,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from marketplace.core.auth import register_auth
+    from marketplace.accounts.login import register_loaders
+    from marketplace.core.auth import login_manager, register_auth
     from marketplace.core.csrf import register_csrf
     from marketplace.core.db import is_managed_by_models
-    from marketplace.core.errors import register_error_handlers
+    from marketplace.core.errors import register_conflict, register_error_handlers
     from marketplace.core.ids import DatabaseIdConverter
     from marketplace.core.security import register_security
+    from marketplace.ledger.errors import LedgerError
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     db.init_app(app)
@@ -44,8 +46,10 @@ def register_extensions(app: Flask) -> None:
     )
     register_security(app)
     register_auth(app)
+    register_loaders(login_manager)
     register_csrf(app)
     register_error_handlers(app)
+    register_conflict(app, LedgerError)  # core knows no domain: the ledger's refusals are 409s
 
 
 def register_models() -> None:
