@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,11 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import utcnow
 from marketplace.core.db import UNMANAGED_TABLES, db
-from marketplace.core.types import UTCDateTime
+from marketplace.core.types import UTCDateTime, str_enum
 
 
 def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+    return str_enum(cls, name, length=30)  # the catalogue's enum columns are VARCHAR(30)
 
 
 # Open Referral UK identifies everything by UUID: ours are uuid5 over this namespace and
