@@ -18,16 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Child, Family, Organisation, User
+from marketplace.catalog.models import StreamKind
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from marketplace.core.types import UTCDateTime, str_enum
-
-
-class StreamKind(enum.StrEnum):
-    SOCIAL_CARE = "social_care"
-    EDUCATION = "education"
-    HEALTH = "health"
-    CHARITY = "charity"
 
 
 class ManagementOption(enum.StrEnum):

@@ -102,7 +102,10 @@ class VatTreatment(enum.StrEnum):
     OUTSIDE_SCOPE = "outside_scope"
 
 
-class FundingStream(enum.StrEnum):
+class StreamKind(enum.StrEnum):
+    """A kind of money: a budget's funding stream is one (budgets.models.FundingStream.kind), and
+    an offer lists the kinds that may pay for it."""
+
     SOCIAL_CARE = "social_care"
     EDUCATION = "education"
     HEALTH = "health"
@@ -308,8 +311,8 @@ class Offer(db.Model):
         return self.provider.organisation_id
 
     @property
-    def funding_streams(self) -> list[FundingStream]:
-        return sorted((f.stream for f in self.funding), key=list(FundingStream).index)
+    def funding_streams(self) -> list[StreamKind]:
+        return sorted((f.stream for f in self.funding), key=list(StreamKind).index)
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.title!r} {self.status}>"
@@ -335,7 +338,7 @@ class OfferFunding(db.Model):
     __table_args__ = (Index("ix_offer_funding_stream_offer", "stream", "offer_id"),)
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), primary_key=True)
-    stream: Mapped[FundingStream] = mapped_column(_enum(FundingStream, "funding_stream"), primary_key=True)
+    stream: Mapped[StreamKind] = mapped_column(_enum(StreamKind, "funding_stream"), primary_key=True)
 
     offer: Mapped[Offer] = relationship(back_populates="funding")
 
