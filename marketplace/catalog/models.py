@@ -162,9 +162,6 @@ class ProviderProfile(db.Model):
     def name(self) -> str:
         return self.organisation.name
 
-    def areas_of(self, kind: AreaKind) -> list["ProviderArea"]:
-        return [a for a in self.areas if a.kind is kind]
-
 
 class ProviderArea(db.Model):
     """A council area or postcode district a provider serves; `code` is normalised for search

@@ -1,7 +1,7 @@
 """Column types shared by every domain."""
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
@@ -31,10 +31,6 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)
 
 
 def str_enum(cls: type[enum.Enum], name: str, *, length: int = 20) -> Enum:
