@@ -29,12 +29,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from marketplace.core.auth import register_auth
+    from marketplace.accounts.login import register_loaders
+    from marketplace.core.auth import login_manager, register_auth
     from marketplace.core.csrf import register_csrf
     from marketplace.core.db import is_managed_by_models
-    from marketplace.core.errors import register_error_handlers
+    from marketplace.core.errors import register_conflict, register_error_handlers
     from marketplace.core.ids import DatabaseIdConverter
     from marketplace.core.security import register_security
+    from marketplace.ledger.errors import LedgerError
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     db.init_app(app)
@@ -48,8 +50,10 @@ def register_extensions(app: Flask) -> None:
     )
     register_security(app)
     register_auth(app)
+    register_loaders(login_manager)
     register_csrf(app)
     register_error_handlers(app)
+    register_conflict(app, LedgerError)  # core knows no domain: the ledger's refusals are 409s
 
 
 def register_models() -> None:
@@ -83,8 +87,10 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from marketplace.core.demo import demo_command
     from marketplace.domains import domain_modules
+    from marketplace.scheduler import scheduler_command
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(scheduler_command)
     for cli in domain_modules("cli"):
         for command in cli.commands:
             app.cli.add_command(command)

@@ -5,6 +5,7 @@ create_app() wires every domain the same way, so adding a domain never edits the
   views.py   `bp`, an HTML blueprint; optional `register(app)` for navigation and dashboard panels
   api.py     `bp`, nested under /api/v1
   cli.py     `commands`, a list of click commands added to `marketplace` / `flask`
+  jobs.py    `jobs`, a list of marketplace.scheduler.JobSpec the scheduler process runs
   demo.py    `load(session, ctx)`, idempotent demo data, run in this order
 """
 

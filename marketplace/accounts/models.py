@@ -7,7 +7,6 @@ from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
-from marketplace.core.types import UTCDateTime
+from marketplace.core.types import UTCDateTime, str_enum
 
 
 class Role(enum.StrEnum):
@@ -34,17 +33,13 @@ class OrgKind(enum.StrEnum):
     PLATFORM = "platform"
 
 
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class Organisation(db.Model):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
+    kind: Mapped[OrgKind] = mapped_column(str_enum(OrgKind, "org_kind"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="organisation")
@@ -95,7 +90,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of every session's id (get_id): raising it ends every session the user has, on every

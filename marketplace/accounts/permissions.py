@@ -32,12 +32,6 @@ def acts_for_organisation(user: User, organisation_id: int | None) -> bool:
     return user.is_authenticated and organisation_id is not None and organisation_id in user.organisation_ids
 
 
-def acts_for_any_organisation(user: User, organisation_ids) -> bool:
-    if is_admin(user):
-        return True
-    return user.is_authenticated and bool(user.organisation_ids & set(organisation_ids))
-
-
 def visible(obj, may_see: bool, what: str = "page"):
     """Return `obj`, or a 404 if it does not exist or the caller may not see it."""
     if obj is None or not may_see:

@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +21,7 @@ from marketplace.budgets.models import Budget, FundingStream, SupportOutcome
 from marketplace.catalog.models import Offer, Slot
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
-from marketplace.core.types import UTCDateTime
+from marketplace.core.types import UTCDateTime, str_enum
 from marketplace.ledger.models import Hold
 
 
@@ -43,10 +42,6 @@ class CancelledBy(enum.StrEnum):
     FAMILY = "family"
     PROVIDER = "provider"
     BUMP = "bump"  # end-of-life care needs the bed: the family is told at once, nothing is charged
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class Booking(db.Model):
@@ -76,8 +71,8 @@ class Booking(db.Model):
     cost: Mapped[int] = mapped_column(BigInteger)
     charge: Mapped[int] = mapped_column(BigInteger, default=0)
     terms: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus, "booking_status"))
-    cancelled_by: Mapped[CancelledBy | None] = mapped_column(_enum(CancelledBy, "cancelled_by"))
+    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus, "booking_status"))
+    cancelled_by: Mapped[CancelledBy | None] = mapped_column(str_enum(CancelledBy, "cancelled_by"))
     reason: Mapped[str | None] = mapped_column(Text)
     emergency: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

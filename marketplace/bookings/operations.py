@@ -256,23 +256,6 @@ def deliver(session: Session, booking: Booking, actor: User, now: datetime | Non
     return booking
 
 
-def cancellation_charge(booking: Booking, now: datetime | None = None) -> int:
-    """What the family would be charged to cancel now: the offer's policy as it stood at booking
-    time, applied to confirmed bookings (an unconfirmed request is cancelled free)."""
-    if booking.status is not S.CONFIRMED:
-        return 0
-    now = now or utcnow()
-    notice_hours = int((booking.slot.starts_at - now).total_seconds()) // 3600
-    return OfferTerms.from_dict(booking.terms).cancellation_charge(booking.cost, notice_hours)
-
-
-def can_cancel(booking: Booking, now: datetime | None = None) -> bool:
-    """Open, and not confirmed care that has already started (that is delivered or a no-show)."""
-    if not booking.status.is_open:
-        return False
-    return not (booking.status is S.CONFIRMED and booking.slot.starts_at <= (now or utcnow()))
-
-
 def cancel(
     session: Session,
     booking: Booking,
@@ -286,13 +269,14 @@ def cancel(
     provider, or a bump for end-of-life care: everything is released and the family told at once."""
     booking = _lock(session, Booking, booking.id)
     rules.check_transition(booking, S.CANCELLED)
-    if not can_cancel(booking, now):
+    quote = rules.cancellation_quote(booking, by, now)
+    if not quote.possible:
         raise Conflict(
             "This care has already started, so it cannot be cancelled. The provider records it as "
             "delivered or as a no-show.",
             code="already_started",
         )
-    charge = cancellation_charge(booking, now) if by is CancelledBy.FAMILY else 0
+    charge = quote.charge
     booking.cancelled_by = by
     _move(session, booking, S.CANCELLED, actor, reason, charge=charge)
     _release(session, booking, charge=charge)

@@ -1,14 +1,19 @@
-"""The offer's booking rules and the lifecycle's legal transitions."""
+"""The offer's booking rules, the lifecycle's legal transitions and the moves they offer a user, and
+what cancelling would cost now (the cancel operation's quote)."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.bookings.models import Booking, BookingStatus
+from marketplace.accounts.models import User
+from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
+from marketplace.bookings.permissions import acts_as
 from marketplace.budgets.models import Budget, BudgetStatus
 from marketplace.catalog.models import Offer, OfferStatus, Slot
-from marketplace.core.clock import business_date, financial_year, london_midnight
+from marketplace.catalog.terms import OfferTerms
+from marketplace.core.clock import business_date, financial_year, london_midnight, utcnow
 from marketplace.core.errors import Conflict, ValidationFailed
 
 S = BookingStatus
@@ -31,6 +36,73 @@ def check_transition(booking: Booking, to: BookingStatus) -> None:
             f"A {booking.status.value.replace('_', ' ')} booking cannot be {to.value.replace('_', ' ')}.",
             code="illegal_transition",
         )
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move the transition table lets one side make: `action` names it in the booking's URLs
+    (a provider's cancellation is the end-of-life "bump"; the family's is "cancel")."""
+
+    action: str
+    to: BookingStatus
+    side: str
+
+
+_ACTIONS = {
+    (S.CONFIRMED, "provider"): "confirm",
+    (S.DECLINED, "provider"): "decline",
+    (S.DELIVERED, "provider"): "deliver",
+    (S.NO_SHOW, "provider"): "no-show",
+    (S.CANCELLED, "provider"): "bump",
+    (S.CANCELLED, "family"): "cancel",
+}
+
+
+def moves_for(booking: Booking, user: User) -> list[Move]:
+    """The moves `user` may offer on this booking from its state, family's first, each side's in
+    TRANSITIONS order (whether a move succeeds now, say care not yet started, is the operation's
+    business: a cancellation's is in its quote)."""
+    sides = acts_as(user, booking)
+    return [
+        Move(_ACTIONS[to, side], to, side)
+        for side in ("family", "provider")
+        if side in sides
+        for to, who in TRANSITIONS[booking.status].items()
+        if side in who
+    ]
+
+
+def cancellation_charge(booking: Booking, now: datetime | None = None) -> int:
+    """What the family would be charged to cancel now: the offer's policy as it stood at booking
+    time, applied to confirmed bookings (an unconfirmed request is cancelled free)."""
+    if booking.status is not S.CONFIRMED:
+        return 0
+    now = now or utcnow()
+    notice_hours = int((booking.slot.starts_at - now).total_seconds()) // 3600
+    return OfferTerms.from_dict(booking.terms).cancellation_charge(booking.cost, notice_hours)
+
+
+def can_cancel(booking: Booking, now: datetime | None = None) -> bool:
+    """Open, and not confirmed care that has already started (that is delivered or a no-show)."""
+    if not booking.status.is_open:
+        return False
+    return not (booking.status is S.CONFIRMED and booking.slot.starts_at <= (now or utcnow()))
+
+
+@dataclass(frozen=True)
+class CancellationQuote:
+    """What cancelling now would do: whether it may (`can_cancel`), the charge posted and what
+    goes back to the budget. The cancel page shows it; `cancel` acts on it."""
+
+    possible: bool
+    charge: int
+    released: int
+
+
+def cancellation_quote(booking: Booking, by: CancelledBy, now: datetime | None = None) -> CancellationQuote:
+    """Only the family pays a late-cancellation charge; a provider's cancellation (or a bump) is free."""
+    charge = cancellation_charge(booking, now) if by is CancelledBy.FAMILY else 0
+    return CancellationQuote(can_cancel(booking, now), charge, booking.cost - charge)
 
 
 def check_bookable(

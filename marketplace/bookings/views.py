@@ -234,18 +234,23 @@ def _booking(booking_id) -> Booking:
     return visible(booking, booking is not None and can_see(current_user, booking), "booking")
 
 
-@bp.get("/bookings/<int:booking_id>")
-@signed_in
-def booking_detail(booking_id):
-    booking = _booking(booking_id)
+def _detail_page(booking: Booking, errors: dict | None = None):
+    """The booking, with the moves the user may make (rules.moves_for) and, for the family's
+    cancel button, what cancelling now would cost (the operation's quote)."""
     return render_template(
         "bookings/detail.html",
         booking=booking,
-        sides=acts_as(current_user, booking),
-        charge=operations.cancellation_charge(booking),
-        cancellable=operations.can_cancel(booking),
-        errors={},
+        family_side="family" in acts_as(current_user, booking),
+        moves=rules.moves_for(booking, current_user),
+        quote=rules.cancellation_quote(booking, CancelledBy.FAMILY),
+        errors=errors or {},
     )
+
+
+@bp.get("/bookings/<int:booking_id>")
+@signed_in
+def booking_detail(booking_id):
+    return _detail_page(_booking(booking_id))
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -255,7 +260,6 @@ def cancel_booking(booking_id):
     sides = acts_as(current_user, booking)
     allowed(bool(sides), "Only the family or the provider can cancel this booking.")
     by = CancelledBy.FAMILY if "family" in sides else CancelledBy.PROVIDER
-    charge = operations.cancellation_charge(booking) if by is CancelledBy.FAMILY else 0
     if request.method == "POST":
         reason = parse(ReasonForm(), request.form.to_dict())["reason"] or None
         try:
@@ -266,21 +270,14 @@ def cancel_booking(booking_id):
         db.session.commit()
         flash("The booking is cancelled.", "success")
         return redirect(url_for(".booking_detail", booking_id=booking.id))
-    if not operations.can_cancel(booking):
+    quote = rules.cancellation_quote(booking, by)
+    if not quote.possible:
         return redirect(url_for(".booking_detail", booking_id=booking.id))
-    return render_template("bookings/cancel.html", booking=booking, charge=charge, by=by)
+    return render_template("bookings/cancel.html", booking=booking, quote=quote, by=by)
 
 
 def _detail_with_error(booking_id, err: DomainError):
-    booking = _booking(booking_id)
-    return render_template(
-        "bookings/detail.html",
-        booking=booking,
-        sides=acts_as(current_user, booking),
-        charge=operations.cancellation_charge(booking),
-        cancellable=operations.can_cancel(booking),
-        errors={"action": [err.message]},
-    ), err.status
+    return _detail_page(_booking(booking_id), {"action": [err.message]}), err.status
 
 
 PROVIDER_ACTIONS = {

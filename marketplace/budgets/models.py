@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -19,16 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Child, Family, Organisation, User
+from marketplace.catalog.models import StreamKind
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
-from marketplace.core.types import UTCDateTime
-
-
-class StreamKind(enum.StrEnum):
-    SOCIAL_CARE = "social_care"
-    EDUCATION = "education"
-    HEALTH = "health"
-    CHARITY = "charity"
+from marketplace.core.types import UTCDateTime, str_enum
 
 
 class ManagementOption(enum.StrEnum):
@@ -43,10 +36,6 @@ class BudgetStatus(enum.StrEnum):
     AGREED = "agreed"
     ACTIVE = "active"
     CLOSED = "closed"
-
-
-def str_enum(cls, name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class Budget(db.Model):

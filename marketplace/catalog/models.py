@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -28,11 +27,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
-from marketplace.core.types import UTCDateTime
+from marketplace.core.types import UTCDateTime, str_enum
 
 
 def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+    return str_enum(cls, name, length=30)  # the catalogue's enum columns are VARCHAR(30)
 
 
 # Open Referral UK identifies everything by UUID: ours are uuid5 over this namespace and
@@ -107,7 +106,10 @@ class VatTreatment(enum.StrEnum):
     OUTSIDE_SCOPE = "outside_scope"
 
 
-class FundingStream(enum.StrEnum):
+class StreamKind(enum.StrEnum):
+    """A kind of money: a budget's funding stream is one (budgets.models.FundingStream.kind), and
+    an offer lists the kinds that may pay for it."""
+
     SOCIAL_CARE = "social_care"
     EDUCATION = "education"
     HEALTH = "health"
@@ -163,9 +165,6 @@ class ProviderProfile(db.Model):
     @property
     def name(self) -> str:
         return self.organisation.name
-
-    def areas_of(self, kind: AreaKind) -> list["ProviderArea"]:
-        return [a for a in self.areas if a.kind is kind]
 
 
 class ProviderArea(db.Model):
@@ -313,8 +312,8 @@ class Offer(db.Model):
         return self.provider.organisation_id
 
     @property
-    def funding_streams(self) -> list[FundingStream]:
-        return sorted((f.stream for f in self.funding), key=list(FundingStream).index)
+    def funding_streams(self) -> list[StreamKind]:
+        return sorted((f.stream for f in self.funding), key=list(StreamKind).index)
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.title!r} {self.status}>"
@@ -340,7 +339,7 @@ class OfferFunding(db.Model):
     __table_args__ = (Index("ix_offer_funding_stream_offer", "stream", "offer_id"),)
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), primary_key=True)
-    stream: Mapped[FundingStream] = mapped_column(_enum(FundingStream, "funding_stream"), primary_key=True)
+    stream: Mapped[StreamKind] = mapped_column(_enum(StreamKind, "funding_stream"), primary_key=True)
 
     offer: Mapped[Offer] = relationship(back_populates="funding")
 

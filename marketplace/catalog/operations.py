@@ -10,7 +10,6 @@ from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import (
     AreaKind,
     Category,
-    FundingStream,
     Offer,
     OfferFunding,
     OfferPriceChange,
@@ -19,6 +18,7 @@ from marketplace.catalog.models import (
     ProviderProfile,
     Setting,
     Slot,
+    StreamKind,
     Unit,
     VatTreatment,
     oruk_uuid,
@@ -129,7 +129,7 @@ def _apply(offer: Offer, data: dict) -> None:
             value = data[name]
             setattr(offer, name, ENUM_FIELDS[name](value) if name in ENUM_FIELDS else value)
     if "funding_streams" in data:
-        wanted = {FundingStream(s) for s in data["funding_streams"]}
+        wanted = {StreamKind(s) for s in data["funding_streams"]}
         offer.funding = [f for f in offer.funding if f.stream in wanted]
         for stream in wanted - {f.stream for f in offer.funding}:
             offer.funding.append(OfferFunding(stream=stream))

@@ -17,17 +17,13 @@ def get_slot(slot_id: int) -> Slot | None:
     return db.session.get(Slot, slot_id) if 0 < slot_id <= MAX_ID else None
 
 
-def profile_for_org(organisation_id: int) -> ProviderProfile | None:
-    return db.session.scalar(
-        select(ProviderProfile).where(ProviderProfile.organisation_id == organisation_id)
-    )
-
-
 def profile_to_show(organisation) -> ProviderProfile:
     """The provider's profile for a page to show: the stored one, or a blank unsaved one (not
     added to the session) for a provider that has none yet. Reading never writes; the first
     change saves it (operations.provider_profile)."""
-    found = profile_for_org(organisation.id)
+    found = db.session.scalar(
+        select(ProviderProfile).where(ProviderProfile.organisation_id == organisation.id)
+    )
     if found is not None:
         return found
     return ProviderProfile(

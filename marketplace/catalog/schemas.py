@@ -7,7 +7,7 @@ from flask import url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from marketplace.catalog.areas import area_code
-from marketplace.catalog.models import Category, FundingStream, Setting, Unit, VatTreatment
+from marketplace.catalog.models import Category, Setting, StreamKind, Unit, VatTreatment
 from marketplace.core.clock import today
 from marketplace.core.money import MAX_PENCE
 from marketplace.core.schemas import AwareDateTime, Date, FormSchema, Id, Parsed, Pence, Percent, Pounds
@@ -82,7 +82,7 @@ class SearchArgs(BlankIsMissing):
     age = _int(0, MAX_AGE)
     area = Area()
     max_price = PenceArg()
-    funding_stream = _choice(FundingStream)
+    funding_stream = _choice(StreamKind)
     available_from = Date(error_messages={"invalid": "Must be a date like 2026-05-01"})
     available_to = Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
     sort = fields.String(
@@ -172,7 +172,7 @@ class OfferForm(BlankIsMissing):
         error_messages={"required": "Enter a price"},
     )
     vat_treatment = _choice(VatTreatment, load_default=VatTreatment.EXEMPT)
-    funding_streams = fields.List(_choice(FundingStream), load_default=list)
+    funding_streams = fields.List(_choice(StreamKind), load_default=list)
     free_cancellation_hours = _int(0, 24 * 90, load_default=48)
     late_cancellation_bp = Percent(load_default=0, data_key="late_cancellation_percent")
     no_show_bp = Percent(load_default=10000, data_key="no_show_percent")

@@ -13,12 +13,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from marketplace.accounts.models import Organisation
 from marketplace.catalog.models import (
     Category,
-    FundingStream,
     Offer,
     OfferFunding,
     ProviderArea,
     ProviderProfile,
     Slot,
+    StreamKind,
 )
 from marketplace.catalog.ranking import (
     InArea,
@@ -47,7 +47,7 @@ class OfferFilters:
     age: int | None = None
     area: tuple | None = None  # (AreaKind, code) from areas.area_code
     max_price: int | None = None
-    funding_stream: FundingStream | None = None
+    funding_stream: StreamKind | None = None
     available_from: date | None = None
     available_to: date | None = None
     sort: str = "relevance"

@@ -11,10 +11,10 @@ from marketplace.catalog import operations
 from marketplace.catalog.models import (
     CATEGORY_LABELS,
     Category,
-    FundingStream,
     Offer,
     OfferStatus,
     Setting,
+    StreamKind,
     Unit,
     VatTreatment,
 )
@@ -52,7 +52,7 @@ CHOICES = {
     "settings": [(s.value, s.value.replace("_", " ").capitalize()) for s in Setting],
     "units": [(u.value, u.per) for u in Unit],
     "vat": [(v.value, v.value.replace("_", " ").capitalize()) for v in VatTreatment],
-    "streams": [(s.value, s.value.replace("_", " ").capitalize()) for s in FundingStream],
+    "streams": [(s.value, s.value.replace("_", " ").capitalize()) for s in StreamKind],
     "weekdays": list(
         enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
     ),

@@ -6,45 +6,18 @@ from functools import wraps
 from flask import Flask, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
-from marketplace.core.db import db
 from marketplace.core.errors import Forbidden, Unauthorised, wants_json
 
 login_manager = LoginManager()
 
 
 def register_auth(app: Flask) -> None:
-    from marketplace.accounts.models import User
-    from marketplace.accounts.operations import user_for_token
-
+    """Flask-Login for the app. Who a session or a bearer token names is the accounts domain's
+    business: its loaders are registered by create_app (accounts.login.register_loaders)."""
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
-
-    @login_manager.user_loader
-    def _load_user(session_id: str):
-        # An API call that names a bearer token is judged by the token alone, never by a cookie
-        # that happens to come with it.
-        if bearer_token() is not None:
-            return None
-        # "id.generation" (User.get_id): a session from before the user's last sign-out or
-        # password change names an older generation and is refused.
-        user_id, _, generation = session_id.partition(".")
-        if not user_id.isdigit() or not generation.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.is_active or user.session_generation != int(generation):
-            return None
-        return user
-
-    @login_manager.request_loader
-    def _load_from_bearer(req):
-        secret = bearer_token()
-        if secret is None:
-            return None
-        user = user_for_token(db.session, secret)
-        g.authenticated_by_token = user is not None
-        return user
 
     @app.before_request
     def _who_is_asking_is_decided_per_request():

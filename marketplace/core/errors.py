@@ -9,8 +9,6 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from marketplace.ledger.errors import LedgerError
-
 log = logging.getLogger(__name__)
 
 
@@ -96,13 +94,6 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return error_response(err.status, err.code, err.message, err.fields)
 
-    @app.errorhandler(LedgerError)
-    def _ledger_error(err: LedgerError):
-        from marketplace.core.db import db
-
-        db.session.rollback()
-        return error_response(409, err.code, err.message)
-
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         status = err.code or 500
@@ -120,3 +111,15 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             500, "internal_error", "Sorry, something went wrong on our side. Please try again."
         )
+
+
+def register_conflict(app: Flask, error_class: type[Exception]) -> None:
+    """Answer `error_class` as a 409 naming its `code` and `message`, rolling back as a DomainError
+    does: for refusals raised by code that knows nothing of Flask (the ledger's LedgerError)."""
+
+    @app.errorhandler(error_class)
+    def _conflict(err):
+        from marketplace.core.db import db
+
+        db.session.rollback()
+        return error_response(409, err.code, err.message)

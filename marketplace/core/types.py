@@ -1,8 +1,9 @@
 """Column types shared by every domain."""
 
-from datetime import UTC, datetime
+import enum
+from datetime import UTC
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,5 +33,9 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)
+def str_enum(cls: type[enum.Enum], name: str, *, length: int = 20) -> Enum:
+    """The one enum column type: each member's value (not its name) in a VARCHAR of `length`;
+    no database enum type and no CHECK constraint, as every model has stored them from the start."""
+    return Enum(
+        cls, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )

@@ -1,4 +1,4 @@
-"""`marketplace isf drawdown --through DATE` and `marketplace scheduler`."""
+"""`marketplace isf drawdown --through DATE` (the scheduler process is marketplace/scheduler.py)."""
 
 import click
 from flask import current_app
@@ -50,19 +50,4 @@ def drawdown_command(through, batch_size):
         raise SystemExit(1)
 
 
-@click.command("scheduler")
-def scheduler_command():
-    """Run the scheduler process (the weekly ISF drawdown and every other domain's jobs)."""
-    from marketplace.isf.scheduler import build_scheduler
-
-    scheduler = build_scheduler()
-    for job in scheduler.get_jobs():
-        click.echo(f"Scheduled {job.id}: {job.trigger}")
-    click.echo("Scheduler running (Europe/London). Press Ctrl+C to stop.")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        click.echo("Scheduler stopped.")
-
-
-commands = [isf_cli, scheduler_command]
+commands = [isf_cli]

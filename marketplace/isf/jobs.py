@@ -7,7 +7,8 @@ fund's weeks are all-or-nothing. On PostgreSQL the whole run holds an advisory l
 run started meanwhile waits, then finds nothing left to do; on SQLite every batch transaction
 begins IMMEDIATE, which serialises writers the same way.
 
-`weekly_drawdown_job` is the scheduler's entry point; `marketplace isf drawdown` calls the same
+`weekly_drawdown_job` is the scheduler's entry point (registered in `jobs`, which
+marketplace/scheduler.py collects); `marketplace isf drawdown` calls the same
 `run_weekly_drawdowns`.
 """
 
@@ -17,12 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
 
-from marketplace.core.clock import today, week_start
+from marketplace.core.clock import LONDON, today, week_start
 from marketplace.isf import operations
 from marketplace.isf.models import AgreementParty, Isf, IsfAgreement, IsfDrawdown
+from marketplace.scheduler import JobSpec
 
 JOB_ID = "isf-weekly-drawdown"
 
@@ -205,25 +208,16 @@ def _run_configured(session: Session) -> DrawdownSummary:
     return summary
 
 
-def schedule(scheduler) -> None:
-    """Add the weekly drawdown to an APScheduler scheduler (see `isf.scheduler.build_scheduler`).
-
-    Every day at 06:00 London time, one fixed job id, so each ISF is drawn on its own drawdown
-    day (a run finds nothing to do on most days, cheaply). A run missed while the scheduler was
-    down is run once when it comes back (coalesce, no misfire grace limit) and the database
-    decides what is due, catching up every missed week.
-    """
-    from apscheduler.triggers.cron import CronTrigger
-
-    from marketplace.core.clock import LONDON
-
-    scheduler.add_job(
-        weekly_drawdown_job,
-        trigger=CronTrigger(hour=6, minute=0, timezone=LONDON),
-        id=JOB_ID,
-        name="ISF weekly drawdown",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
+# The scheduler (marketplace/scheduler.py) collects `jobs`. Every day at 06:00 London time, one
+# fixed job id, so each ISF is drawn on its own drawdown day (a run finds nothing to do on most
+# days, cheaply). A run missed while the scheduler was down is run once when it comes back
+# (coalesce, no misfire grace limit) and the database decides what is due, catching up every
+# missed week.
+DRAWDOWN_JOB = JobSpec(
+    id=JOB_ID,
+    func=weekly_drawdown_job,
+    trigger=CronTrigger(hour=6, minute=0, timezone=LONDON),
+    name="ISF weekly drawdown",
+    options={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+)
+jobs = [DRAWDOWN_JOB]

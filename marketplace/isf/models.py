@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -26,7 +25,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.budgets.models import Budget, FundingStream
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
-from marketplace.core.types import UTCDateTime
+from marketplace.core.types import UTCDateTime, str_enum
 
 
 class PaymentCycle(enum.StrEnum):
@@ -50,10 +49,6 @@ class ReleaseStatus(enum.StrEnum):
 class AgreementParty(enum.StrEnum):
     PROVIDER = "provider"
     COMMISSIONER = "commissioner"
-
-
-def str_enum(cls, name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class Isf(db.Model):

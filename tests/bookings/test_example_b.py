@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from marketplace import ledger
 from marketplace.bookings import operations as bookings
+from marketplace.bookings import rules
 from marketplace.bookings.models import BookingStatus, CancelledBy
 from marketplace.budgets.books import stream_account
 
@@ -41,7 +42,7 @@ def test_cancelling_a_night_24_hours_before_charges_half(session, world):
     slot = world.make_slot()
     booking = bookings.book(session, actor=world.parent, slot=slot, budget=world.budget, units=1)
     bookings.confirm(session, booking, world.provider)
-    assert bookings.cancellation_charge(booking, now=slot.starts_at - timedelta(hours=24)) == 14750
+    assert rules.cancellation_charge(booking, now=slot.starts_at - timedelta(hours=24)) == 14750
     bookings.cancel(
         session, booking, world.parent, by=CancelledBy.FAMILY, now=slot.starts_at - timedelta(hours=24)
     )

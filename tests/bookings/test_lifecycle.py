@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from marketplace.bookings import operations as bookings
+from marketplace.bookings import rules
 from marketplace.bookings.models import BookingStatus, CancelledBy
 from marketplace.core.errors import Conflict
 from marketplace.core.notifications import inbox
@@ -137,4 +138,4 @@ def test_price_change_does_not_change_an_existing_booking(session, world):
     bookings.confirm(session, booking, world.provider)
     catalog.update_offer(session, world.offer, {"price": 40000, "late_cancellation_bp": 10000}, None)
     assert booking.cost == 29500
-    assert bookings.cancellation_charge(booking, now=slot.starts_at - timedelta(hours=1)) == 14750
+    assert rules.cancellation_charge(booking, now=slot.starts_at - timedelta(hours=1)) == 14750

@@ -105,10 +105,11 @@ def test_the_refresh_job_works_out_offers_whose_slot_has_started(app, session, m
 def test_the_refresh_job_is_scheduled(app):
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from marketplace.catalog.jobs import JOB_ID, schedule
+    from marketplace.catalog.jobs import JOB_ID, jobs
+    from marketplace.scheduler import add_job
 
     scheduler = BackgroundScheduler()
-    schedule(scheduler)
+    add_job(scheduler, jobs[0])
     job = scheduler.get_job(JOB_ID)
     assert job.trigger.interval == timedelta(minutes=availability.REFRESH_MINUTES)
 

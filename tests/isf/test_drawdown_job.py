@@ -17,7 +17,7 @@ from marketplace.core.db import db
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
 from marketplace.isf.operations import drawdown
-from marketplace.isf.scheduler import build_scheduler
+from marketplace.scheduler import add_job, build_scheduler
 
 
 def weeks_of(session, isf):
@@ -135,7 +135,7 @@ def test_the_scheduler_is_configured_for_a_safe_weekly_run():
     assert not scheduler.running
     scheduler.start(paused=True)  # in the job store now: adding the job again replaces it
     try:
-        jobs.schedule(scheduler)
+        add_job(scheduler, jobs.DRAWDOWN_JOB)
         assert sorted(j.id for j in scheduler.get_jobs()) == sorted([jobs.JOB_ID, CATALOG_JOB_ID])
     finally:
         scheduler.shutdown(wait=False)

@@ -1,22 +1,12 @@
 """The ledger knows nothing of Flask or of other domains (STYLE.md), and its public face is whole."""
 
-import ast
 from pathlib import Path
 
 import marketplace
 from marketplace import ledger
+from tests.layout import imports_of
 
 ROOT = Path(marketplace.__file__).parent
-
-
-def _imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-    return found
 
 
 def _module_path(name: str) -> Path:
@@ -32,7 +22,7 @@ def test_the_ledger_imports_nothing_from_flask_or_other_domains():
         if name in seen:
             continue
         seen.add(name)
-        for imported in _imports(_module_path(name)):
+        for imported in imports_of(_module_path(name)):
             assert not imported.split(".")[0].startswith(("flask", "werkzeug", "jinja2")), (name, imported)
             if imported.startswith("marketplace."):
                 assert imported.startswith(("marketplace.ledger", "marketplace.core.")), (name, imported)

@@ -1,0 +1,28 @@
+"""The scheduler process collects each domain's jobs (a domain's `jobs.py` lists `jobs`)."""
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
+from marketplace.isf.jobs import JOB_ID as DRAWDOWN_JOB_ID
+from marketplace.scheduler import JOB_DEFAULTS, JobSpec, build_scheduler, registered_jobs
+
+
+def test_every_domains_jobs_are_registered_once_in_domain_order():
+    specs = registered_jobs()
+    assert all(isinstance(spec, JobSpec) for spec in specs)
+    assert [spec.id for spec in specs] == [CATALOG_JOB_ID, DRAWDOWN_JOB_ID]
+
+
+def test_a_job_without_options_takes_the_schedulers_defaults():
+    scheduler = build_scheduler(BackgroundScheduler)
+    scheduler.start(paused=True)  # the defaults are applied as a job enters the job store
+    try:
+        job = scheduler.get_job(CATALOG_JOB_ID)
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (
+            JOB_DEFAULTS["coalesce"],
+            JOB_DEFAULTS["max_instances"],
+            JOB_DEFAULTS["misfire_grace_time"],
+        )
+        assert job.name == "Offers' next open slot"
+    finally:
+        scheduler.shutdown(wait=False)
