@@ -10,11 +10,15 @@ from marketplace.config import load_config
 from marketplace.core.db import db
 
 migrate = Migrate()
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+# The app is served from its checkout: migrations/ and templates/ (one folder per domain) sit
+# beside marketplace/ and wsgi.py, as DESIGN.md's layout has them.
+CHECKOUT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = str(CHECKOUT / "migrations")
+TEMPLATES_DIR = str(CHECKOUT / "templates")
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, template_folder=TEMPLATES_DIR)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     if app.config["TRUSTED_PROXIES"]:  # the client's address and scheme, as the proxies saw them
