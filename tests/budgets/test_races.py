@@ -2,8 +2,6 @@
 same budget, and two publications of a commissioner's RAS at once. Each is serialised or a
 clear 409 — never a deadlock or a constraint's 500 — and the ledger stays reconciled."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -14,44 +12,11 @@ from marketplace.budgets import operations as budgets
 from marketplace.budgets.balances import stream_balance
 from marketplace.budgets.models import Budget, FundingStream, ResourceAllocationSystem
 from marketplace.catalog.models import Slot
-from marketplace.core.db import db
-from marketplace.core.errors import Conflict
 from tests.bookings.conftest import BookingWorld
 from tests.budgets.conftest import QUESTIONS
+from tests.races import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]
-
-
-def race(app, *attempts):
-    """Run each attempt(session) — which returns the action to race — in its own thread and
-    transaction, all released at once. Returns "ok", a Conflict's code or "error: ..."."""
-    barrier = threading.Barrier(len(attempts))
-    results = [None] * len(attempts)
-
-    def run(i, attempt):
-        with app.app_context():
-            session = db.session
-            try:
-                action = attempt(session)
-                barrier.wait(timeout=10)
-                action()
-                session.commit()
-                results[i] = "ok"
-            except Conflict as err:
-                session.rollback()
-                results[i] = err.code
-            except Exception as err:  # noqa: BLE001 - any other failure is what the test looks for
-                session.rollback()
-                results[i] = f"error: {err!r}"
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_a_stream_amendment_racing_bookings_never_deadlocks(app, session, make):

@@ -2,7 +2,6 @@
 at once, and two set-ups of one budget's ISF at once. Exactly one wins; the other gets a 409;
 a release's status always matches its money; nothing is a 500."""
 
-import threading
 from datetime import date
 
 import pytest
@@ -12,46 +11,13 @@ from marketplace import ledger
 from marketplace.accounts.models import Organisation
 from marketplace.budgets import operations as budgets
 from marketplace.budgets.models import Budget
-from marketplace.core.db import db
-from marketplace.core.errors import Conflict
 from marketplace.isf import operations
 from marketplace.isf.models import ContingencyRelease, Isf, ReleaseStatus
 from marketplace.ledger.models import Transfer
 from tests.isf.conftest import IsfWorld
+from tests.races import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]
-
-
-def race(app, *attempts):
-    """Run each attempt(session) in its own thread and transaction, all released at once.
-    Returns "ok", a Conflict's code, or "error: ..." for each, in order."""
-    barrier = threading.Barrier(len(attempts))
-    results = [None] * len(attempts)
-
-    def run(i, attempt):
-        with app.app_context():
-            session = db.session
-            try:
-                prepared = attempt(session)
-                barrier.wait(timeout=10)
-                prepared()
-                session.commit()
-                results[i] = "ok"
-            except Conflict as err:
-                session.rollback()
-                results[i] = err.code
-            except Exception as err:  # noqa: BLE001 - any other failure is what the test looks for
-                session.rollback()
-                results[i] = f"error: {err!r}"
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def decide(verb, release_id, org_id):
