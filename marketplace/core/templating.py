@@ -21,10 +21,19 @@ def _date(value) -> str:
 uk_date = _date  # for text outside templates (the command line)
 
 
+def state_label(value) -> str:
+    """A state as a person reads it: "no_show" -> "No show" (never the stored value)."""
+    if value is None:
+        return ""
+    raw = getattr(value, "value", value)
+    return str(raw).replace("_", " ").capitalize()
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["bp"] = format_bp
     app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["label"] = state_label
     app.jinja_env.globals["nav_items"] = nav_items
 
 

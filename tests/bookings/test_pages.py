@@ -58,6 +58,10 @@ def test_provider_confirms_from_the_inbox(client, world, sign_in, csrf, session)
     assert response.status_code == 302 and booking.status.value == "confirmed"
     refused = client.post(f"/bookings/{booking.id}/confirm", data={"csrf_token": csrf()})
     assert refused.status_code == 409 and b"There is a problem" in refused.data
+    # the history names each state by its label, never the stored value
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert ": Requested — Booked</li>" in page and ": Confirmed</li>" in page
+    assert ": requested" not in page and ": confirmed" not in page
 
 
 def test_family_cannot_confirm_or_see_others(client, world, sign_in, csrf, session, make):

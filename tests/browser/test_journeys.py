@@ -248,7 +248,7 @@ def test_isf_seen_by_family_approved_by_commissioner_listed_for_provider(page, p
     council.get_by_role("button", name="Approve and pay £250.00").click()
     expect(council.get_by_text("Release approved and paid.")).to_be_visible()
     expect(council.locator("p.govuk-body-l")).to_contain_text("Contingency £140.00")
-    expect(council.get_by_role("heading", name="£250.00: approved")).to_be_visible()
+    expect(council.get_by_role("heading", name="£250.00: Approved", exact=True)).to_be_visible()
 
     hilltop = pages()
     sign_in(hilltop, demo.hilltop)
@@ -260,7 +260,7 @@ def test_isf_seen_by_family_approved_by_commissioner_listed_for_provider(page, p
     )
 
     page.reload()
-    expect(page.get_by_role("heading", name="£250.00: approved")).to_be_visible()
+    expect(page.get_by_role("heading", name="£250.00: Approved", exact=True)).to_be_visible()
     expect(page.locator("p.govuk-body-l")).to_contain_text("Contingency £140.00")
 
 

@@ -246,7 +246,7 @@ def test_commissioner_approves_on_the_page_and_family_sees_it(client, sign_in, c
     client.post("/sign-out", data={"csrf_token": csrf()})
     sign_in(amy.users["family"])
     family_page = client.get(f"/isfs/{amy.isf.id}").data.decode()
-    assert "£250.00: approved" in family_page and "Extra nights" in family_page
+    assert "£250.00: Approved" in family_page and "Extra nights" in family_page
     assert "8.00% of every drawdown" in family_page  # the management share is disclosed
     home = client.get(f"/families/{amy.family.slug}").data.decode()
     assert "Your Individual Service Fund" in home and "management share" in home
