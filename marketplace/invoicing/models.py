@@ -125,7 +125,9 @@ class Invoice(db.Model):
     issuer: Mapped[Organisation] = relationship(foreign_keys=[issuer_id])
     payer_org: Mapped[Organisation | None] = relationship(foreign_keys=[payer_org_id])
     payer_family: Mapped[Family | None] = relationship()
-    lines: Mapped[list["InvoiceLine"]] = relationship(back_populates="invoice", order_by="InvoiceLine.position")
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position"
+    )
 
     @property
     def amount_due(self) -> int:

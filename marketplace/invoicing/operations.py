@@ -125,7 +125,9 @@ def _line_for(session: Session, item: BillableItem, position: int) -> InvoiceLin
         )
         quantity, unit_price = booking.units, booking.terms["price"]
     else:
-        what = "Late-cancellation charge" if item.kind is BillableKind.CANCELLATION_CHARGE else "No-show charge"
+        what = (
+            "Late-cancellation charge" if item.kind is BillableKind.CANCELLATION_CHARGE else "No-show charge"
+        )
         description = (
             f"{what}: {booking.offer.title} on {starts:%-d %B %Y} ({share} of {format_pence(booking.charge)})"
         )
@@ -151,7 +153,9 @@ def draft_invoice(session: Session, items: list[BillableItem]) -> Invoice:
     """A draft invoice billing `items` (one issuer, one payer, one PO number, one set of terms;
     the caller has locked them and checked they are unbilled). No number yet."""
     first = items[0]
-    keys = {(i.provider_id, i.payer_org_id, i.payer_family_id, i.po_number, i.payment_terms_days) for i in items}
+    keys = {
+        (i.provider_id, i.payer_org_id, i.payer_family_id, i.po_number, i.payment_terms_days) for i in items
+    }
     if len(keys) != 1:
         raise Conflict("An invoice bills one payer under one PO number.", code="mixed_items")
     invoice = Invoice(
@@ -211,10 +215,15 @@ def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = 
     and the due date after the payer's terms. Issuing twice is refused."""
     counter = lock_counter(session, invoice.issuer_id)
     invoice = session.scalar(
-        select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
+        select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if invoice.status is not InvoiceStatus.DRAFT:
-        raise Conflict(f"Invoice {invoice.number} is already issued; it never changes.", code="already_issued")
+        raise Conflict(
+            f"Invoice {invoice.number} is already issued; it never changes.", code="already_issued"
+        )
     counter.last_number += 1
     issue_date = issue_date or today()
     invoice.number = f"{counter.prefix}-{counter.last_number:06d}"
@@ -272,7 +281,9 @@ def unbilled_groups(session: Session, through: date, provider_id: int | None = N
     )
 
 
-def invoice_group(session: Session, key: tuple, through: date, issue_date: date | None = None) -> Invoice | None:
+def invoice_group(
+    session: Session, key: tuple, through: date, issue_date: date | None = None
+) -> Invoice | None:
     """Bill one group's unbilled items on one invoice and issue it, or None when another run has
     billed them meanwhile. The counter is locked first, so a concurrent run waits here and then
     reads the items afresh."""

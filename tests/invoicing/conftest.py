@@ -29,7 +29,11 @@ class InvoicingWorld(BookingWorld):
         if booking.status.value == "requested":
             bookings.confirm(self.session, booking, self.provider)
         bookings.cancel(
-            self.session, booking, self.parent, by=CancelledBy.FAMILY, now=slot.starts_at - timedelta(hours=24)
+            self.session,
+            booking,
+            self.parent,
+            by=CancelledBy.FAMILY,
+            now=slot.starts_at - timedelta(hours=24),
         )
         return booking
 
