@@ -137,6 +137,16 @@ class Invoice(db.Model):
     def payer_name(self) -> str:
         return self.payer_org.name if self.payer_org is not None else self.payer_family.name
 
+    @property
+    def payer_party(self) -> dict:
+        if self.payer_org is not None:
+            return {"id": self.payer_org.id, "kind": "organisation", "name": self.payer_org.name}
+        return {"id": self.payer_family.id, "kind": "family", "name": self.payer_family.name}
+
+    @property
+    def issuer_party(self) -> dict:
+        return {"id": self.issuer.id, "kind": "organisation", "name": self.issuer.name}
+
 
 class BillableItem(db.Model):
     """One payer's exact share of one thing, recorded once: here, the amount the ledger posted
