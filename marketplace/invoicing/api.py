@@ -1,6 +1,6 @@
 """The invoices JSON API (CONTRACT.md): the invoices the caller may see, and one with its lines."""
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from flask_login import current_user
 
 from marketplace.core.api import page_args
@@ -9,7 +9,7 @@ from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
-from marketplace.invoicing import permissions
+from marketplace.invoicing import documents, permissions
 from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceOut
 
@@ -62,3 +62,23 @@ def list_invoices():
 @signed_in
 def get_invoice(invoice_id: int):
     return InvoiceDetailOut().dump(permissions.get_visible(current_user, invoice_id))
+
+
+@bp.get("/invoices/<int:invoice_id>.csv")
+@describe(
+    "get",
+    "/invoices/{id}.csv",
+    "The invoice as CSV (text/csv): one row per line; amounts as £1,234.56, dates DD/MM/YYYY",
+)
+@signed_in
+def get_invoice_csv(invoice_id: int):
+    invoice = permissions.get_visible(current_user, invoice_id)
+    return csv_response(invoice)
+
+
+def csv_response(invoice: Invoice) -> Response:
+    return Response(
+        documents.invoice_csv(invoice),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{documents.csv_filename(invoice)}"'},
+    )
