@@ -94,10 +94,11 @@ def record_billable_items(session: Session, through: date, provider_id: int | No
     ]  # fmt: skip
     if not values:
         return 0
-    statement = dialect_insert(session, BillableItem.__table__).on_conflict_do_nothing()
-    result = session.execute(statement, values)
+    table = BillableItem.__table__
+    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
+    recorded = len(session.execute(statement, values).all())
     session.flush()
-    return max(result.rowcount, 0) if result.rowcount is not None else len(values)
+    return recorded
 
 
 def _end_of(day: date):

@@ -74,6 +74,7 @@ def test_a_no_show_charge_is_billed(session, world):
 def test_running_twice_bills_nothing_new(session, world):
     booking = world.delivered(units=2)
     first = run_invoices(session, world.service_date(booking), issue_date=ISSUED_ON)
+    assert first.items_recorded == 2
     second = run_invoices(session, world.service_date(booking), issue_date=ISSUED_ON)
     assert (len(first.issued), len(second.issued), second.items_recorded) == (2, 0, 0)
     assert session.scalar(select(func.count(Invoice.id))) == 2

@@ -72,6 +72,7 @@ def test_two_runs_at_once_bill_each_item_once(app, session, make):
 
     results = together(app, [lambda s: run_invoices(s, through) for _ in range(2)])
     assert not [r for r in results if isinstance(r, str)], results
+    assert not any(r.failed for r in results), [r.failed for r in results]
     session.expire_all()
     assert sum(len(r.issued) for r in results) == 4  # two providers × two payers
     items = list(session.scalars(select(BillableItem)))
