@@ -19,12 +19,15 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import Family, Organisation
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
+from marketplace.core.errors import Conflict
 from marketplace.core.types import UTCDateTime
 
 ONE_PAYER = "(payer_org_id IS NULL) <> (payer_family_id IS NULL)"
@@ -208,3 +211,48 @@ class InvoiceLine(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+# ---- an issued invoice never changes --------------------------------------------------------
+
+# What may still move on an issued invoice: its state and what has been paid (later slices).
+ISSUED_MUTABLE = frozenset({"status", "amount_paid"})
+
+
+def _status_before(invoice: Invoice) -> InvoiceStatus | None:
+    history = inspect(invoice).attrs.status.history
+    before = history.deleted[0] if history.deleted else invoice.status
+    return InvoiceStatus(before) if before is not None else None
+
+
+def _was_issued(invoice: Invoice | None) -> bool:
+    return invoice is not None and _status_before(invoice) not in (None, InvoiceStatus.DRAFT)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changing_issued_invoices(session, flush_context, instances):
+    """Issued invoices and their lines are never edited or deleted (a credit note corrects one)."""
+    for obj in session.deleted:
+        if (
+            isinstance(obj, Invoice)
+            and _was_issued(obj)
+            or isinstance(obj, InvoiceLine)
+            and _was_issued(obj.invoice)
+        ):
+            raise Conflict(
+                "An issued invoice is never deleted; a credit note corrects it.", code="invoice_issued"
+            )
+    for obj in session.dirty:
+        if isinstance(obj, Invoice) and _was_issued(obj):
+            state = inspect(obj)
+            changed = {
+                a.key for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()
+            } - ISSUED_MUTABLE
+            if changed:
+                raise Conflict(
+                    f"Invoice {obj.number} is issued and never changes (tried {sorted(changed)}).",
+                    code="invoice_issued",
+                )
+    for obj in (*session.dirty, *session.new):
+        if isinstance(obj, InvoiceLine) and _was_issued(obj.invoice) and session.is_modified(obj):
+            raise Conflict("The lines of an issued invoice never change.", code="invoice_issued")

@@ -77,3 +77,21 @@ def test_number_prefix_comes_from_the_slug(slug, prefix):
 def test_child_reference_is_initials_and_a_stable_reference(world):
     child = world.family.children[0]
     assert operations.child_reference(child) == f"B-{child.id:06d}"
+
+
+def test_an_issued_invoice_and_its_lines_never_change(session, world):
+    booking = world.delivered(units=1)
+    run_invoices(session, world.service_date(booking))
+    invoice = session.scalars(select(Invoice)).first()
+    for change in (
+        lambda: setattr(invoice, "total", invoice.total + 1),
+        lambda: setattr(invoice, "po_number", "PO-OTHER"),
+        lambda: setattr(invoice.lines[0], "amount", 1),
+        lambda: session.delete(invoice.lines[0]),
+    ):
+        change()
+        with pytest.raises(Exception, match="never"):
+            session.flush()
+        session.rollback()
+        session.expire_all()
+    assert session.get(Invoice, invoice.id).lines[0].amount == invoice.total
