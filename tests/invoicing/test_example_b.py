@@ -99,3 +99,32 @@ def test_each_item_is_billed_on_exactly_one_invoice(session, world):
     assert len(items) == 4 and all(i.invoice_id is not None for i in items)
     billed = list(session.scalars(select(InvoiceLine.billable_item_id)))
     assert sorted(billed) == sorted(i.id for i in items)
+
+
+def test_third_party_streams_bill_their_funder_and_direct_payments_are_not_billed_here(session, world):
+    from marketplace.budgets import operations as budgets
+
+    family = world.make.family(children=("Zoe",))
+    parent = world.make.user("family", family=family)
+    broker = world.make.org("commissioner", name="Brightwater Brokerage")
+    base = world.budget
+    budget = budgets.create_budget(
+        session,
+        child=family.children[0],
+        period_start=base.period_start,
+        period_end=base.period_end,
+        streams=[
+            dict(kind="social_care", funder=broker, amount=300000, po_number="PO-TP", management="third_party",
+                 categories=["overnight_short_break"], payment_terms_days=14),
+            dict(kind="health", funder=world.icb, amount=150000, po_number="PO-DP", management="direct_payment",
+                 categories=["overnight_short_break"]),
+        ],
+    )  # fmt: skip
+    world.parent = parent
+    booking = world.delivered(units=2, budget=budget)
+    run_invoices(session, world.service_date(booking), issue_date=ISSUED_ON)
+    [invoice] = invoices(session)
+    assert (invoice.payer_org_id, invoice.po_number, invoice.total) == (broker.id, "PO-TP", 39333)
+    assert invoice.due_date == date(2026, 12, 19)
+    # the direct payment's share is the family's own money: invoicing the family comes later
+    assert session.scalar(select(func.count(BillableItem.id))) == 1
