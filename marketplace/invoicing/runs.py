@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import Organisation
 from marketplace.invoicing import operations
 from marketplace.invoicing.models import Invoice
 
@@ -50,14 +51,15 @@ class RunSummary:
 def run_invoices(
     session: Session,
     through: date,
-    provider: int | None = None,
+    provider: int | Organisation | None = None,
     *,
     issue_date: date | None = None,
     progress: Callable[[int, int, IssuedInvoice | None], None] | None = None,
 ) -> RunSummary:
-    """Record what became billable through `through`, then bill and issue each group's unbilled
+    """Record what became billable through `through` (for one provider, or all), then bill and issue each group's unbilled
     items on one invoice, committing invoice by invoice. A group that fails is rolled back whole,
     noted in `failed`, and left for the next run; the others go on."""
+    provider = provider.id if isinstance(provider, Organisation) else provider
     summary = RunSummary(through=through)
     summary.items_recorded = operations.record_billable_items(session, through, provider)
     session.commit()

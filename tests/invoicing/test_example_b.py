@@ -87,7 +87,9 @@ def test_care_after_the_through_date_and_open_bookings_wait(session, world):
     summary = run_invoices(session, world.service_date(delivered) - timedelta(days=1))
     assert summary.issued == [] and summary.items_recorded == 0
     world.make_slot(days_ahead=3)  # an open booking is never billable
-    summary = run_invoices(session, world.service_date(delivered))
+    other = world.make.org("provider")
+    assert run_invoices(session, world.service_date(delivered), other).issued == []
+    summary = run_invoices(session, world.service_date(delivered), world.provider_org)
     assert len(summary.issued) == 2
 
 
