@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from marketplace import ledger
+from marketplace.bookings import operations as bookings
 from marketplace.budgets.books import stream_account
 from marketplace.invoicing.models import BillableItem, Invoice, InvoiceLine, InvoiceStatus, VatCategory
 from marketplace.invoicing.runs import run_invoices
@@ -86,7 +87,8 @@ def test_care_after_the_through_date_and_open_bookings_wait(session, world):
     delivered = world.delivered(units=1, days_ahead=10)
     summary = run_invoices(session, world.service_date(delivered) - timedelta(days=1))
     assert summary.issued == [] and summary.items_recorded == 0
-    world.make_slot(days_ahead=3)  # an open booking is never billable
+    open_slot = world.make_slot(days_ahead=3)  # an open booking is never billable
+    bookings.book(session, actor=world.parent, slot=open_slot, budget=world.budget, units=1)
     other = world.make.org("provider")
     assert run_invoices(session, world.service_date(delivered), other).issued == []
     summary = run_invoices(session, world.service_date(delivered), world.provider_org)
