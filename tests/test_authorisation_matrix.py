@@ -45,6 +45,7 @@ BOOKING_PARTIES = only("family", "provider", "admin")
 BOOKING_VIEWERS = only("family", "provider", "commissioner", "admin")  # the funder sees what it pays for
 ISF_PARTIES = only("family", "provider", "commissioner", "admin")
 ISF_AGREERS = only("provider", "commissioner")
+INVOICE_PARTIES = only("provider", "commissioner", "admin")  # the issuer and the payer (the council)
 ANY_PROVIDER = only("provider", "other_provider", "admin")
 ANY_COMMISSIONER = only("commissioner", "other_commissioner", "admin")
 
@@ -173,6 +174,12 @@ EXPECTED: dict[str, frozenset] = {
     "POST /api/v1/isfs/<int:isf_id>/releases/<int:release_id>/approve": only("commissioner"),
     "POST /api/v1/isfs/<int:isf_id>/releases/<int:release_id>/refuse": only("commissioner"),
     "POST /api/v1/isfs/<int:isf_id>/unpark": only("provider"),
+    "GET /api/v1/invoices": SIGNED_IN,
+    "GET /api/v1/invoices/<int:invoice_id>": INVOICE_PARTIES,
+    "GET /api/v1/invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
+    "GET /invoices": SIGNED_IN,
+    "GET /invoices/<int:invoice_id>": INVOICE_PARTIES,
+    "GET /invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

@@ -12,7 +12,8 @@ from datetime import timedelta
 from marketplace.bookings import operations as bookings
 from marketplace.budgets import operations as budgets
 from marketplace.catalog import operations as catalog
-from marketplace.core.clock import today
+from marketplace.core.clock import business_date, today
+from marketplace.invoicing import operations as invoicing
 from marketplace.isf import operations as isf_ops
 from tests.bookings.conftest import BookingWorld
 from tests.conftest import PASSWORD, Factory
@@ -119,6 +120,7 @@ def build_world(session) -> RolesWorld:
         actor=None,
         answers={ras.questions[0].id: ras.questions[0].answers[1].id},
     )
+    invoice = _invoice_a_delivered_night(session, bw)
     session.flush()
     w.ids = dict(
         slot_id=slot.id,
@@ -128,6 +130,7 @@ def build_world(session) -> RolesWorld:
         stream_id=bw.budget.streams[0].id,
         outcome_id=outcome.id,
         isf_id=isf.id,
+        invoice_id=invoice.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,
@@ -139,6 +142,21 @@ def build_world(session) -> RolesWorld:
         filename="app.css",
     )
     return w
+
+
+def _invoice_a_delivered_night(session, bw):
+    """A night of Ben's delivered and invoiced: the council's invoice (the ICB has its own)."""
+    slot = bw.make_slot(days_ahead=21)
+    booking = bookings.book(session, actor=bw.parent, slot=slot, budget=bw.budget, units=1)
+    if booking.status.value == "requested":
+        bookings.confirm(session, booking, bw.provider)
+    bookings.deliver(session, booking, bw.provider, now=slot.starts_at + timedelta(hours=1))
+    through = business_date(slot.starts_at)
+    invoicing.record_billable_items(session, through)
+    invoices = [
+        invoicing.invoice_group(session, key, through) for key in invoicing.unbilled_groups(session, through)
+    ]
+    return next(i for i in invoices if i.payer_org_id == bw.council.id)
 
 
 def sign_in_client(app, user):

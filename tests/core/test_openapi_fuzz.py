@@ -45,7 +45,13 @@ schema = schemathesis.openapi.from_dict(_document())
 KNOWN: dict[str, str] = {}
 
 # The world's id for a path's {id}, by the path's first part; other parameters by their name.
-_REAL_IDS = {"bookings": "booking_id", "budgets": "budget_id", "isfs": "isf_id", "offers": "offer_id"}
+_REAL_IDS = {
+    "bookings": "booking_id",
+    "budgets": "budget_id",
+    "invoices": "invoice_id",
+    "isfs": "isf_id",
+    "offers": "offer_id",
+}
 
 
 def _real_id(path: str, name: str) -> str:

@@ -1,0 +1,1 @@
+"""Invoicing: billable items, invoices with gap-free numbers, invoice runs."""

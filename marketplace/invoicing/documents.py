@@ -1,0 +1,72 @@
+"""Invoices as documents for people and accounts-payable imports. CSV: one row per line, amounts
+as £1,234.56 and dates as DD/MM/YYYY (what a UK finance team's spreadsheet expects)."""
+
+import csv
+import io
+
+from marketplace.core.money import format_bp, format_pence
+from marketplace.invoicing.models import Invoice
+
+CSV_COLUMNS = [
+    "Invoice number",
+    "Status",
+    "Issue date",
+    "Due date",
+    "Supplier",
+    "Customer",
+    "PO number",
+    "Line",
+    "Description",
+    "Service from",
+    "Service to",
+    "Child reference",
+    "Quantity",
+    "Unit",
+    "Unit price",
+    "VAT category",
+    "VAT rate",
+    "Line amount",
+    "Invoice total",
+    "Amount due",
+]
+
+
+def _uk(day) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def invoice_csv(invoice: Invoice) -> str:
+    """The invoice as CSV, one row per line, with the header's figures on every row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for line in invoice.lines:
+        writer.writerow(
+            [
+                invoice.number or "Draft",
+                invoice.status.label,
+                _uk(invoice.issue_date),
+                _uk(invoice.due_date),
+                invoice.issuer.name,
+                invoice.payer_name,
+                invoice.po_number,
+                line.position,
+                line.description,
+                _uk(line.service_start),
+                _uk(line.service_end),
+                line.child_reference,
+                line.quantity,
+                line.unit,
+                format_pence(line.unit_price),
+                line.vat_category.value,
+                format_bp(line.vat_rate_bp),
+                format_pence(line.amount),
+                format_pence(invoice.total),
+                format_pence(invoice.amount_due),
+            ]
+        )
+    return out.getvalue()
+
+
+def csv_filename(invoice: Invoice) -> str:
+    return f"invoice-{invoice.number or f'draft-{invoice.id}'}.csv"

@@ -1,0 +1,258 @@
+"""Invoicing tables: billable items (one payer's share of one thing, recorded once), invoices and
+their lines, and each provider's number counter.
+
+Rule 9: every invoice has exactly one payer and one issuer; each billable item is billed on
+exactly one invoice (a unique constraint on the line that bills it); an issued invoice never
+changes (a credit note, in a later slice, corrects it).
+"""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from marketplace.accounts.models import Family, Organisation
+from marketplace.core.clock import utcnow
+from marketplace.core.db import db
+from marketplace.core.errors import Conflict
+from marketplace.core.types import UTCDateTime
+
+ONE_PAYER = "(payer_org_id IS NULL) <> (payer_family_id IS NULL)"
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+    PART_PAID = "part_paid"
+    PAID = "paid"
+    CREDITED = "credited"
+    VOID = "void"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    InvoiceStatus.DRAFT: "Draft",
+    InvoiceStatus.ISSUED: "Issued",
+    InvoiceStatus.PART_PAID: "Part paid",
+    InvoiceStatus.PAID: "Paid",
+    InvoiceStatus.CREDITED: "Credited",
+    InvoiceStatus.VOID: "Void",
+}
+
+
+class BillableKind(enum.StrEnum):
+    CARE_DELIVERED = "care_delivered"
+    CANCELLATION_CHARGE = "cancellation_charge"
+    NO_SHOW_CHARGE = "no_show_charge"
+
+
+class VatCategory(enum.StrEnum):
+    EXEMPT = "E"
+    STANDARD = "S"
+
+
+EXEMPTION_REASON = "Exempt: welfare services (VAT Act 1994, Schedule 9, Group 7/7)"
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class InvoiceCounter(db.Model):
+    """A provider's invoice numbers: `last_number` is taken under this row's lock (SELECT ... FOR
+    UPDATE) in the transaction that issues the invoice, so numbers are gap-free and never reused."""
+
+    __tablename__ = "invoice_counter"
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_not_negative"),)
+
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(10))
+    last_number: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Invoice(db.Model):
+    """One provider's bill to one payer (an organisation, or a family) under one PO number.
+
+    A draft has no number, issue date or due date; issuing assigns all three, once."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "number"),
+        CheckConstraint(ONE_PAYER, name="one_payer"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
+        CheckConstraint(
+            "status = 'draft' OR (number IS NOT NULL AND issue_date IS NOT NULL AND due_date IS NOT NULL)",
+            name="issued_has_number",
+        ),
+        Index("ix_invoice_issuer_status", "issuer_id", "status"),
+        Index("ix_invoice_payer_org_status", "payer_org_id", "status"),
+        Index("ix_invoice_payer_family_status", "payer_family_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    payer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    payer_family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
+    po_number: Mapped[str] = mapped_column(String(60), default="")
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[InvoiceStatus] = mapped_column(
+        _enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.DRAFT
+    )
+    number: Mapped[str | None] = mapped_column(String(30))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    net_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    vat_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    issuer: Mapped[Organisation] = relationship(foreign_keys=[issuer_id])
+    payer_org: Mapped[Organisation | None] = relationship(foreign_keys=[payer_org_id])
+    payer_family: Mapped[Family | None] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position"
+    )
+
+    @property
+    def amount_due(self) -> int:
+        return self.total - self.amount_paid
+
+    @property
+    def payer_name(self) -> str:
+        return self.payer_org.name if self.payer_org is not None else self.payer_family.name
+
+    @property
+    def payer_party(self) -> dict:
+        if self.payer_org is not None:
+            return {"id": self.payer_org.id, "kind": "organisation", "name": self.payer_org.name}
+        return {"id": self.payer_family.id, "kind": "family", "name": self.payer_family.name}
+
+    @property
+    def issuer_party(self) -> dict:
+        return {"id": self.issuer.id, "kind": "organisation", "name": self.issuer.name}
+
+
+class BillableItem(db.Model):
+    """One payer's exact share of one thing, recorded once: here, the amount the ledger posted
+    from one funding stream for one booking (delivered care, or a late-cancellation or no-show
+    charge). `invoice_id` is set, once, by the invoice that bills it."""
+
+    __tablename__ = "billable_item"
+    __table_args__ = (
+        UniqueConstraint("kind", "booking_payment_id"),
+        CheckConstraint(ONE_PAYER, name="one_payer"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_billable_item_unbilled", "provider_id", "invoice_id", "service_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BillableKind] = mapped_column(_enum(BillableKind, "billable_kind"))
+    booking_payment_id: Mapped[int] = mapped_column(ForeignKey("booking_payment.id"))
+    transfer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_transfer.id"), unique=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    stream_id: Mapped[int] = mapped_column(ForeignKey("funding_stream.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    payer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    payer_family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
+    po_number: Mapped[str] = mapped_column(String(60), default="")
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
+    service_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InvoiceLine(db.Model):
+    """A line of an invoice. `quantity` × `unit_price` is the whole booking's (or charge's) price;
+    `amount` is this payer's share of it, which is what the line bills (its description says so)."""
+
+    __tablename__ = "invoice_line"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("vat_rate_bp >= 0", name="vat_rate_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    billable_item_id: Mapped[int | None] = mapped_column(ForeignKey("billable_item.id"), unique=True)
+    description: Mapped[str] = mapped_column(String(300))
+    service_start: Mapped[date] = mapped_column(Date)
+    service_end: Mapped[date] = mapped_column(Date)
+    child_reference: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    vat_category: Mapped[VatCategory] = mapped_column(
+        _enum(VatCategory, "vat_category"), default=VatCategory.EXEMPT
+    )
+    vat_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
+    vat_exemption_reason: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+# ---- an issued invoice never changes --------------------------------------------------------
+
+# What may still move on an issued invoice: its state and what has been paid (later slices).
+ISSUED_MUTABLE = frozenset({"status", "amount_paid"})
+
+
+def _status_before(invoice: Invoice) -> InvoiceStatus | None:
+    history = inspect(invoice).attrs.status.history
+    before = history.deleted[0] if history.deleted else invoice.status
+    return InvoiceStatus(before) if before is not None else None
+
+
+def _was_issued(invoice: Invoice | None) -> bool:
+    return invoice is not None and _status_before(invoice) not in (None, InvoiceStatus.DRAFT)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changing_issued_invoices(session, flush_context, instances):
+    """Issued invoices and their lines are never edited or deleted (a credit note corrects one)."""
+    for obj in session.deleted:
+        if (
+            isinstance(obj, Invoice)
+            and _was_issued(obj)
+            or isinstance(obj, InvoiceLine)
+            and _was_issued(obj.invoice)
+        ):
+            raise Conflict(
+                "An issued invoice is never deleted; a credit note corrects it.", code="invoice_issued"
+            )
+    for obj in session.dirty:
+        if isinstance(obj, Invoice) and _was_issued(obj):
+            state = inspect(obj)
+            changed = {
+                a.key for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()
+            } - ISSUED_MUTABLE
+            if changed:
+                raise Conflict(
+                    f"Invoice {obj.number} is issued and never changes (tried {sorted(changed)}).",
+                    code="invoice_issued",
+                )
+    for obj in (*session.dirty, *session.new):
+        if isinstance(obj, InvoiceLine) and _was_issued(obj.invoice) and session.is_modified(obj):
+            raise Conflict("The lines of an issued invoice never change.", code="invoice_issued")

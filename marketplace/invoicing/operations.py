@@ -1,0 +1,295 @@
+"""Invoicing verbs: record what is billable, draft an invoice, issue it under a gap-free number.
+
+Operations flush; the caller commits (the invoice run, `runs.run_invoices`, commits one invoice
+at a time). Locks, in this order: the provider's `InvoiceCounter` row, then the billable items
+being billed (by id). Two runs therefore meet first at the counter, and the second then finds
+the items already billed.
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Child, Organisation
+from marketplace.bookings.models import Booking, BookingPayment, BookingStatus
+from marketplace.budgets.models import FundingStream, ManagementOption
+from marketplace.catalog.models import Slot
+from marketplace.core.clock import business_date, london_midnight, today, utcnow
+from marketplace.core.errors import Conflict
+from marketplace.core.money import format_pence
+from marketplace.core.sql import dialect_insert
+from marketplace.invoicing.models import (
+    EXEMPTION_REASON,
+    BillableItem,
+    BillableKind,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceStatus,
+    VatCategory,
+)
+from marketplace.ledger.models import Transfer
+
+# The funder's money spent on the family's behalf: the funder (or broker) is invoiced (rule 10).
+INVOICED_BY_FUNDER = (ManagementOption.MANAGED, ManagementOption.THIRD_PARTY)
+KIND_OF_STATUS = {
+    BookingStatus.DELIVERED: BillableKind.CARE_DELIVERED,
+    BookingStatus.CANCELLED: BillableKind.CANCELLATION_CHARGE,
+    BookingStatus.NO_SHOW: BillableKind.NO_SHOW_CHARGE,
+}
+
+
+def record_billable_items(session: Session, through: date, provider_id: int | None = None) -> int:
+    """Record, once each, every stream's posted share of a delivered booking or of a
+    late-cancellation or no-show charge on a managed or third-party stream, for care on or before
+    `through`. The amount is the ledger transfer that posted the stream's hold, so an invoice
+    always agrees with the budget's statement. Returns how many were new (ON CONFLICT DO NOTHING
+    on (kind, booking_payment_id): concurrent runs record each once)."""
+    rows = session.execute(
+        select(
+            BookingPayment.id,
+            Booking.id,
+            Booking.status,
+            Booking.provider_id,
+            FundingStream.id,
+            FundingStream.funder_id,
+            FundingStream.po_number,
+            FundingStream.payment_terms_days,
+            Slot.starts_at,
+            Transfer.id,
+            Transfer.amount,
+        )
+        .join(Booking, Booking.id == BookingPayment.booking_id)
+        .join(FundingStream, FundingStream.id == BookingPayment.stream_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Transfer, Transfer.hold_id == BookingPayment.hold_id)
+        .where(
+            Booking.status.in_(list(KIND_OF_STATUS)),
+            FundingStream.management.in_(INVOICED_BY_FUNDER),
+            Slot.starts_at < _end_of(through),
+            *([Booking.provider_id == provider_id] if provider_id is not None else []),
+            ~exists().where(BillableItem.booking_payment_id == BookingPayment.id),
+        )
+        .order_by(BookingPayment.id)
+    ).all()
+    values = [
+        dict(
+            kind=KIND_OF_STATUS[status].value,
+            booking_payment_id=payment_id,
+            transfer_id=transfer_id,
+            booking_id=booking_id,
+            stream_id=stream_id,
+            provider_id=provider,
+            payer_org_id=funder_id,
+            payer_family_id=None,
+            po_number=po_number or "",
+            payment_terms_days=terms,
+            service_date=business_date(starts_at),
+            amount=amount,
+            created_at=utcnow(),
+        )
+        for (payment_id, booking_id, status, provider, stream_id, funder_id, po_number, terms, starts_at,
+             transfer_id, amount) in rows
+    ]  # fmt: skip
+    if not values:
+        return 0
+    table = BillableItem.__table__
+    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
+    recorded = len(session.execute(statement, values).all())
+    session.flush()
+    return recorded
+
+
+def _end_of(day: date):
+    return london_midnight(day + timedelta(days=1))
+
+
+def child_reference(child: Child) -> str:
+    """The child as a document leaving the platform names them: initials and a stable reference,
+    never the full name."""
+    initials = "".join(word[0].upper() for word in child.name.split() if word[:1].isalpha())
+    return f"{initials or 'X'}-{child.id:06d}"
+
+
+def _line_for(session: Session, item: BillableItem, position: int) -> InvoiceLine:
+    booking = session.get(Booking, item.booking_id)
+    stream = session.get(FundingStream, item.stream_id)
+    unit = booking.terms.get("unit", "unit")
+    share = f"{stream.kind.value.replace('_', ' ')} share"
+    starts = business_date(booking.slot.starts_at)
+    if item.kind is BillableKind.CARE_DELIVERED:
+        plural = "s" if booking.units != 1 else ""
+        description = (
+            f"{booking.offer.title}: {booking.units} {unit}{plural} from {starts:%-d %B %Y} "
+            f"at {format_pence(booking.terms['price'])} ({share} of {format_pence(booking.cost)})"
+        )
+        quantity, unit_price = booking.units, booking.terms["price"]
+    else:
+        what = (
+            "Late-cancellation charge" if item.kind is BillableKind.CANCELLATION_CHARGE else "No-show charge"
+        )
+        description = (
+            f"{what}: {booking.offer.title} on {starts:%-d %B %Y} ({share} of {format_pence(booking.charge)})"
+        )
+        quantity, unit, unit_price = 1, "charge", booking.charge
+    return InvoiceLine(
+        position=position,
+        billable_item_id=item.id,
+        description=description[:300],
+        service_start=starts,
+        service_end=max(starts, business_date(booking.slot.ends_at)),
+        child_reference=child_reference(booking.child),
+        quantity=quantity,
+        unit=unit,
+        unit_price=unit_price,
+        vat_category=VatCategory.EXEMPT,
+        vat_rate_bp=0,
+        vat_exemption_reason=EXEMPTION_REASON,
+        amount=item.amount,
+    )
+
+
+def draft_invoice(session: Session, items: list[BillableItem]) -> Invoice:
+    """A draft invoice billing `items` (one issuer, one payer, one PO number, one set of terms;
+    the caller has locked them and checked they are unbilled). No number yet."""
+    first = items[0]
+    keys = {
+        (i.provider_id, i.payer_org_id, i.payer_family_id, i.po_number, i.payment_terms_days) for i in items
+    }
+    if len(keys) != 1:
+        raise Conflict("An invoice bills one payer under one PO number.", code="mixed_items")
+    invoice = Invoice(
+        issuer_id=first.provider_id,
+        payer_org_id=first.payer_org_id,
+        payer_family_id=first.payer_family_id,
+        po_number=first.po_number,
+        payment_terms_days=first.payment_terms_days,
+        status=InvoiceStatus.DRAFT,
+    )
+    session.add(invoice)
+    session.flush()
+    for position, item in enumerate(sorted(items, key=lambda i: (i.service_date, i.id)), start=1):
+        invoice.lines.append(_line_for(session, item, position))
+        item.invoice_id = invoice.id
+    _total(invoice)
+    session.flush()
+    return invoice
+
+
+def _total(invoice: Invoice) -> None:
+    """Net and VAT totals; VAT is worked out per category over the invoice and rounded once (half up)."""
+    invoice.net_total = sum(line.amount for line in invoice.lines)
+    by_rate: dict[int, int] = {}
+    for line in invoice.lines:
+        if line.vat_category is VatCategory.STANDARD:
+            by_rate[line.vat_rate_bp] = by_rate.get(line.vat_rate_bp, 0) + line.amount
+    invoice.vat_total = sum((net * bp + 5000) // 10000 for bp, net in by_rate.items())
+    invoice.total = invoice.net_total + invoice.vat_total
+
+
+def number_prefix(slug: str) -> str:
+    """'hilltop-hospice' -> 'HIL': the first three letters or digits of the provider's slug."""
+    letters = "".join(ch for ch in slug.upper() if ch.isalnum())
+    return (letters[:3] or "INV").ljust(3, "X")
+
+
+def lock_counter(session: Session, issuer_id: int) -> InvoiceCounter:
+    """The provider's number counter, created if new (ON CONFLICT DO NOTHING) and locked FOR UPDATE."""
+    issuer = session.get(Organisation, issuer_id)
+    session.execute(
+        dialect_insert(session, InvoiceCounter.__table__)
+        .values(issuer_id=issuer_id, prefix=number_prefix(issuer.slug), last_number=0)
+        .on_conflict_do_nothing()
+    )
+    return session.scalar(
+        select(InvoiceCounter)
+        .where(InvoiceCounter.issuer_id == issuer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = None) -> Invoice:
+    """Issue a draft: the next number of the provider's gap-free sequence (taken under the
+    counter's row lock, in this transaction, so a rollback gives the number back), the issue date,
+    and the due date after the payer's terms. Issuing twice is refused."""
+    counter = lock_counter(session, invoice.issuer_id)
+    invoice = session.scalar(
+        select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if invoice.status is not InvoiceStatus.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice.number} is already issued; it never changes.", code="already_issued"
+        )
+    counter.last_number += 1
+    issue_date = issue_date or today()
+    invoice.number = f"{counter.prefix}-{counter.last_number:06d}"
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issue_date = issue_date
+    invoice.due_date = issue_date + timedelta(days=invoice.payment_terms_days)
+    invoice.issued_at = utcnow()
+    session.flush()
+    return invoice
+
+
+def unbilled_items(session: Session, key: tuple, through: date, *, lock: bool = False) -> list[BillableItem]:
+    """The unbilled items of one (provider, payer org, payer family, PO, terms) group, by id."""
+    provider_id, payer_org_id, payer_family_id, po_number, terms = key
+    query = (
+        select(BillableItem)
+        .where(
+            BillableItem.provider_id == provider_id,
+            _same(BillableItem.payer_org_id, payer_org_id),
+            _same(BillableItem.payer_family_id, payer_family_id),
+            BillableItem.po_number == po_number,
+            BillableItem.payment_terms_days == terms,
+            BillableItem.invoice_id.is_(None),
+            BillableItem.service_date <= through,
+        )
+        .order_by(BillableItem.id)
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(query))
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def unbilled_groups(session: Session, through: date, provider_id: int | None = None) -> list[tuple]:
+    """The (provider, payer org, payer family, PO, terms) groups that have unbilled items."""
+    query = (
+        select(
+            BillableItem.provider_id,
+            BillableItem.payer_org_id,
+            BillableItem.payer_family_id,
+            BillableItem.po_number,
+            BillableItem.payment_terms_days,
+        )
+        .where(BillableItem.invoice_id.is_(None), BillableItem.service_date <= through)
+        .distinct()
+    )
+    if provider_id is not None:
+        query = query.where(BillableItem.provider_id == provider_id)
+    return sorted(
+        (tuple(row) for row in session.execute(query)),
+        key=lambda k: (k[0], k[1] or 0, k[2] or 0, k[3], k[4]),
+    )
+
+
+def invoice_group(
+    session: Session, key: tuple, through: date, issue_date: date | None = None
+) -> Invoice | None:
+    """Bill one group's unbilled items on one invoice and issue it, or None when another run has
+    billed them meanwhile. The counter is locked first, so a concurrent run waits here and then
+    reads the items afresh."""
+    lock_counter(session, key[0])
+    items = unbilled_items(session, key, through, lock=True)
+    if not items:
+        return None
+    return issue_invoice(session, draft_invoice(session, items), issue_date)
