@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +27,7 @@ from marketplace.accounts.models import Family, Organisation
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict
-from marketplace.core.types import UTCDateTime
+from marketplace.core.types import UTCDateTime, str_enum
 
 ONE_PAYER = "(payer_org_id IS NULL) <> (payer_family_id IS NULL)"
 
@@ -70,10 +69,6 @@ class VatCategory(enum.StrEnum):
 EXEMPTION_REASON = "Exempt: welfare services (VAT Act 1994, Schedule 9, Group 7/7)"
 
 
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class InvoiceCounter(db.Model):
     """A provider's invoice numbers: `last_number` is taken under this row's lock (SELECT ... FOR
     UPDATE) in the transaction that issues the invoice, so numbers are gap-free and never reused."""
@@ -113,7 +108,7 @@ class Invoice(db.Model):
     po_number: Mapped[str] = mapped_column(String(60), default="")
     payment_terms_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[InvoiceStatus] = mapped_column(
-        _enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.DRAFT
+        str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.DRAFT
     )
     number: Mapped[str | None] = mapped_column(String(30))
     issue_date: Mapped[date | None] = mapped_column(Date)
@@ -165,7 +160,7 @@ class BillableItem(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[BillableKind] = mapped_column(_enum(BillableKind, "billable_kind"))
+    kind: Mapped[BillableKind] = mapped_column(str_enum(BillableKind, "billable_kind"))
     booking_payment_id: Mapped[int] = mapped_column(ForeignKey("booking_payment.id"))
     transfer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_transfer.id"), unique=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
@@ -204,7 +199,7 @@ class InvoiceLine(db.Model):
     unit: Mapped[str] = mapped_column(String(20))
     unit_price: Mapped[int] = mapped_column(BigInteger)
     vat_category: Mapped[VatCategory] = mapped_column(
-        _enum(VatCategory, "vat_category"), default=VatCategory.EXEMPT
+        str_enum(VatCategory, "vat_category"), default=VatCategory.EXEMPT
     )
     vat_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
     vat_exemption_reason: Mapped[str | None] = mapped_column(String(200))

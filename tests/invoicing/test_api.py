@@ -32,7 +32,7 @@ def test_an_invoice_has_the_contracts_fields(client, world, invoiced, bearer):
         "name": "Brightwater Council",
     }
     assert body["issuer"]["id"] == str(world.provider_org.id)
-    assert body["po_number"] == "PO-SC-1"
+    assert body["po_number"] == "BC-SB-2026-0142"
     assert (body["issue_date"], body["due_date"]) == ("2026-12-05", "2027-01-04")
     assert (body["total"], body["amount_paid"], body["amount_due"]) == (39333, 0, 39333)
     [line] = body["lines"]

@@ -13,7 +13,7 @@ def test_invoices_run_bills_and_summarises_in_pounds_and_uk_dates(session, world
     assert result.exit_code == 0, result.output
     assert "Invoices issued: 2" in result.stdout
     assert "Total invoiced: £590.00" in result.stdout
-    assert "£393.33" in result.stderr and "£196.67" in result.stderr and "PO PO-SC-1" in result.stderr
+    assert "£393.33" in result.stderr and "£196.67" in result.stderr and "PO BC-SB-2026-0142" in result.stderr
     assert f"{world.service_date(booking):%-d %B %Y}" in result.stderr
     again = runner.invoke(args=["invoices", "run", "--through", through])
     assert "Invoices issued: 0" in again.stdout and "Total invoiced: £0.00" in again.stdout

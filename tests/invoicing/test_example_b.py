@@ -25,7 +25,7 @@ def test_a_delivered_two_night_stay_bills_393_33_to_the_council_and_196_67_to_th
     by_payer = {i.payer_org_id: i for i in invoices(session)}
     council, icb = by_payer[world.council.id], by_payer[world.icb.id]
     assert (council.total, icb.total) == (39333, 19667)
-    assert (council.po_number, icb.po_number) == ("PO-SC-1", "PO-H-1")
+    assert (council.po_number, icb.po_number) == ("BC-SB-2026-0142", "ICB-PHB-88213")
     assert council.issue_date == icb.issue_date == ISSUED_ON
     assert council.due_date == ISSUED_ON + timedelta(days=30) == date(2027, 1, 4)  # example D
     assert icb.due_date == ISSUED_ON + timedelta(days=45)

@@ -27,7 +27,7 @@ def test_the_provider_sees_its_issued_invoices_and_one_in_detail(client, world, 
     assert "£393.33" in page and "£196.67" in page and "5 December 2026" in page and "Issued" in page
     assert ">issued<" not in page  # the label, never the enum value
     detail = client.get(f"/invoices/{council_invoice.id}").get_data(as_text=True)
-    assert "PO-SC-1" in detail and "4 January 2027" in detail and "Exempt" in detail
+    assert "BC-SB-2026-0142" in detail and "4 January 2027" in detail and "Exempt" in detail
     assert "Ben" not in detail and "B-" in detail
 
 
@@ -57,7 +57,7 @@ def test_the_csv_has_a_row_per_line_in_pounds_and_uk_dates(client, world, sign_i
     assert row["Invoice number"] == council_invoice.number and row["Status"] == "Issued"
     assert (row["Issue date"], row["Due date"]) == ("05/12/2026", "04/01/2027")
     assert (row["Line amount"], row["Unit price"], row["Invoice total"]) == ("£393.33", "£295.00", "£393.33")
-    assert row["PO number"] == "PO-SC-1" and row["Customer"] == "Brightwater Council"
+    assert row["PO number"] == "BC-SB-2026-0142" and row["Customer"] == "Brightwater Council"
     assert row["VAT category"] == "E" and not row["Child reference"].startswith("Ben")
 
 
