@@ -177,9 +177,11 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/invoices": SIGNED_IN,
     "GET /api/v1/invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /api/v1/invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
+    "GET /api/v1/invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
     "GET /invoices": SIGNED_IN,
     "GET /invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
+    "GET /invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.
