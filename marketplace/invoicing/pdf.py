@@ -35,22 +35,51 @@ def _short(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def _address(org) -> list[str]:
+    lines = [part.strip() for part in (org.address or "").splitlines() if part.strip()]
+    return lines + ([org.postcode] if org.postcode else [])
+
+
 def _seller_lines(invoice: Invoice) -> list[str]:
-    profile = db.session.scalar(
-        select(ProviderProfile).where(ProviderProfile.organisation_id == invoice.issuer_id)
-    )
-    lines = [invoice.issuer.name]
-    if profile is not None:
-        lines += [part.strip() for part in (profile.address or "").splitlines() if part.strip()]
-        if profile.postcode:
-            lines.append(profile.postcode)
-        if profile.charity_number:
-            lines.append(f"Registered charity no. {profile.charity_number}")
-        if profile.company_number:
-            lines.append(f"Company no. {profile.company_number}")
-        if profile.contact_email:
-            lines.append(profile.contact_email)
+    """The seller as its organisation's invoicing details give it; the charity and company numbers
+    (and, if the organisation has no postal address yet, the address) from its provider profile."""
+    org = invoice.issuer
+    profile = db.session.scalar(select(ProviderProfile).where(ProviderProfile.organisation_id == org.id))
+    lines = [org.legal_name or org.name]
+    if org.legal_name and org.legal_name != org.name:
+        lines.append(f"trading as {org.name}")
+    address = _address(org) or (_address(profile) if profile is not None else [])
+    lines += address
+    if profile is not None and profile.charity_number:
+        lines.append(f"Registered charity no. {profile.charity_number}")
+    if profile is not None and profile.company_number:
+        lines.append(f"Company no. {profile.company_number}")
+    if org.vat_number:
+        lines.append(f"VAT no. {org.vat_number}")
+    email = org.finance_email or (profile.contact_email if profile is not None else None)
+    if email:
+        lines.append(email)
     return lines
+
+
+def _buyer_lines(invoice: Invoice) -> list[str]:
+    if invoice.payer_org is None:
+        return [invoice.payer_name]
+    org = invoice.payer_org
+    lines = [org.legal_name or org.name] + _address(org)
+    if org.finance_email:
+        lines.append(org.finance_email)
+    return lines
+
+
+def _remittance(invoice: Invoice) -> str | None:
+    org = invoice.issuer
+    if not (org.bank_account_name and org.bank_sort_code and org.bank_account_number):
+        return None
+    return (
+        f"Pay by bank transfer to {org.bank_account_name}, sort code {org.bank_sort_code}, "
+        f"account number {org.bank_account_number}"
+    )
 
 
 class _InvoicePDF(FPDF):
@@ -91,7 +120,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
     pdf.set_xy(15 + full / 2, top)
     pdf.text(9, "To", "B", w=full / 2, h=5, new_x="LEFT", new_y="NEXT")
-    pdf.text(9, invoice.payer_name, w=full / 2, h=4.5, new_x="LEFT", new_y="NEXT")
+    for line in _buyer_lines(invoice):
+        pdf.text(9, line, w=full / 2, h=4.5, new_x="LEFT", new_y="NEXT")
     pdf.ln(3)
     facts = [
         ("Invoice number", invoice.number or "Not yet numbered"),
@@ -162,6 +192,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     terms += f", quoting invoice {invoice.number or '(draft)'}"
     if invoice.po_number:
         terms += f" and purchase order {invoice.po_number}"
+    bank = _remittance(invoice)
+    if bank:
+        terms += f". {bank}"
     pdf.set_font(pdf.body_font, "", 9)
     pdf.multi_cell(full, 5, (terms + ".").replace("—", pdf.dash), align="L", new_x="LMARGIN", new_y="NEXT")
     if any(line.vat_category is VatCategory.EXEMPT for line in invoice.lines):

@@ -106,3 +106,22 @@ def test_others_cannot_download_the_pdf(client, world, sign_in, council_invoice,
     assert client.get(url.format(id=council_invoice.id)).status_code == 404
     sign_in(make.user("commissioner"))
     assert client.get(url.format(id=council_invoice.id)).status_code == 404
+
+
+def test_the_pdf_reads_the_organisations_invoicing_details(
+    session, client, world, sign_in, council_invoice, tmp_path
+):
+    hilltop, council = world.provider_org, world.council
+    hilltop.legal_name, hilltop.vat_number = "Hilltop Children's Hospice Trust", "GB123456782"
+    hilltop.bank_account_name, hilltop.bank_sort_code, hilltop.bank_account_number = (
+        "Hilltop Trust",
+        "30-94-57",
+        "00733445",
+    )
+    council.address, council.postcode = "Accounts Payable\nCivic Centre", "BW1 1CC"
+    session.flush()
+    sign_in(world.commissioner)
+    text = pdf_text(client.get(f"/api/v1/invoices/{council_invoice.id}.pdf").get_data(), tmp_path)
+    assert "Hilltop Children's Hospice Trust" in text and "VAT no. GB123456782" in text
+    assert "sort code 30-94-57" in text and "account number 00733445" in text
+    assert "Civic Centre" in text and "BW1 1CC" in text
