@@ -74,6 +74,8 @@ EXPECTED: dict[str, frozenset] = {
     "POST /inbox/read": SIGNED_IN,
     "GET /account": SIGNED_IN,
     "POST /account/password": SIGNED_IN,  # an empty form is a 422
+    "GET /organisations/<int:org_id>/invoicing": PROVIDER_SIDE,  # its staff (Hilltop's) and admins
+    "POST /organisations/<int:org_id>/invoicing": PROVIDER_SIDE,
     # only the token's owner revokes it (the world's spare token is the family's)
     "POST /account/tokens/<int:token_id>/revoke": only("family"),
     "GET /bookings": SIGNED_IN,  # each sees only their own (checked in tests/bookings)
@@ -177,9 +179,11 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/invoices": SIGNED_IN,
     "GET /api/v1/invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /api/v1/invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
+    "GET /api/v1/invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
     "GET /invoices": SIGNED_IN,
     "GET /invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
+    "GET /invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

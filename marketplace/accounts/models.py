@@ -41,6 +41,17 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrgKind] = mapped_column(str_enum(OrgKind, "org_kind"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What invoices need (issue #14). A provider's charity and company numbers stay on its
+    # catalog profile, where an admin verifies them; invoices read them from there.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)  # postal address, one line per line
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    finance_email: Mapped[str | None] = mapped_column(String(254))
+    bank_account_name: Mapped[str | None] = mapped_column(String(120))
+    bank_sort_code: Mapped[str | None] = mapped_column(String(8))  # 12-34-56
+    bank_account_number: Mapped[str | None] = mapped_column(String(8))
+    peppol_id: Mapped[str | None] = mapped_column(String(60))  # 0088:<GLN> or 9932:<UK VAT no.>
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="organisation")
 

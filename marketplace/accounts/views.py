@@ -7,8 +7,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from marketplace.accounts import operations
-from marketplace.accounts.models import ApiToken, Family
-from marketplace.accounts.permissions import acts_for_family, visible
+from marketplace.accounts.models import ApiToken, Family, Organisation, OrgKind
+from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, visible
 from marketplace.accounts.schemas import PasswordForm, SignInForm
 from marketplace.core.auth import signed_in
 from marketplace.core.csrf import csrf_token
@@ -131,3 +131,45 @@ def family_home(slug: str):
     return render_template(
         "accounts/family_home.html", family=family, panels=panels_for("family", current_user)
     )
+
+
+# ---- an organisation's invoicing details ---------------------------------------------------
+
+
+def _organisation_for(org_id: int) -> Organisation:
+    """The organisation, if the caller is its staff (or an admin); otherwise a 404."""
+    org = db.session.get(Organisation, org_id)
+    return visible(org, org is not None and acts_for_organisation(current_user, org.id), "organisation")
+
+
+def _render_organisation(org, errors, form, status=200):
+    return render_template(
+        "accounts/organisation.html",
+        org=org,
+        is_provider=org.kind is OrgKind.PROVIDER,
+        errors=errors,
+        form=form,
+    ), status
+
+
+@bp.get("/organisations/<int:org_id>/invoicing")
+@signed_in
+def organisation_settings(org_id: int):
+    org = _organisation_for(org_id)
+    form = {name: getattr(org, name) or "" for name in operations.INVOICING_FIELDS}
+    return _render_organisation(org, {}, form)
+
+
+@bp.post("/organisations/<int:org_id>/invoicing")
+@signed_in
+def update_organisation_settings(org_id: int):
+    org = _organisation_for(org_id)
+    form = request.form.to_dict()
+    try:
+        operations.update_invoicing_details(db.session, org, form, current_user)
+    except ValidationFailed as err:
+        db.session.rollback()
+        return _render_organisation(org, err.fields, form, err.status)
+    db.session.commit()
+    flash(f"{org.name}'s invoicing details are saved.", "success")
+    return redirect(url_for("accounts.organisation_settings", org_id=org.id))

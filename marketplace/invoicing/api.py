@@ -9,7 +9,7 @@ from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
-from marketplace.invoicing import documents, permissions
+from marketplace.invoicing import documents, pdf, permissions
 from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceOut
 
@@ -81,4 +81,23 @@ def csv_response(invoice: Invoice) -> Response:
         documents.invoice_csv(invoice),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{documents.csv_filename(invoice)}"'},
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@describe(
+    "get",
+    "/invoices/{id}.pdf",
+    "The invoice as a PDF (application/pdf): seller, buyer, number, dates, PO number, lines, totals",
+)
+@signed_in
+def get_invoice_pdf(invoice_id: int):
+    return pdf_response(permissions.get_visible(current_user, invoice_id))
+
+
+def pdf_response(invoice: Invoice) -> Response:
+    return Response(
+        pdf.invoice_pdf(invoice),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{pdf.pdf_filename(invoice)}"'},
     )

@@ -2,11 +2,13 @@
 B's split: £393.33 to Brightwater Council, £196.67 to NHS Brightwater ICB), issued. Idempotent:
 a second load finds nothing unbilled."""
 
+from marketplace.accounts.demo import add_invoicing_details
 from marketplace.core.clock import today
 from marketplace.invoicing import operations
 
 
 def load(session, ctx: dict) -> None:
+    add_invoicing_details(session)  # the catalog's providers, added after the accounts' demo
     through = today()
     operations.record_billable_items(session, through)
     ctx["invoices"] = [

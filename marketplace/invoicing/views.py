@@ -8,7 +8,7 @@ from marketplace.core.auth import signed_in
 from marketplace.core.db import db
 from marketplace.core.templating import register_nav
 from marketplace.invoicing import permissions
-from marketplace.invoicing.api import csv_response
+from marketplace.invoicing.api import csv_response, pdf_response
 from marketplace.invoicing.models import STATUS_LABELS, Invoice, InvoiceStatus
 
 bp = Blueprint("invoicing", __name__)
@@ -51,3 +51,9 @@ def invoice_detail(invoice_id: int):
 @signed_in
 def invoice_csv(invoice_id: int):
     return csv_response(permissions.get_visible(current_user, invoice_id))
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@signed_in
+def invoice_pdf(invoice_id: int):
+    return pdf_response(permissions.get_visible(current_user, invoice_id))
