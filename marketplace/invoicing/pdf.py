@@ -153,7 +153,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             line.description,
             dates,
             line.child_reference,
-            f"{line.quantity} {line.unit}",
+            f"{line.quantity} {line.unit}{'' if line.quantity == 1 else 's'}",
             format_pence(line.unit_price),
             vat,
             format_pence(line.amount),

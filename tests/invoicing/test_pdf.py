@@ -64,6 +64,7 @@ def test_the_pdf_carries_the_number_po_amounts_and_uk_due_date(
     assert "£393.33" in text and "£295.00" in text  # the line, the unit price, the totals
     assert "4 January 2027" in text and "5 December 2026" in text
     assert "Exempt" in text and "Ben" not in text
+    assert "2 nights" in text and "2 night " not in text
 
 
 def test_the_pdf_shows_the_sellers_address_and_charity_number(
