@@ -17,13 +17,13 @@ from marketplace.invoicing.models import EXEMPTION_REASON, Invoice, VatCategory
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 COLUMNS = [  # (heading, width mm, align)
-    ("Description", 52, "L"),
-    ("Service dates", 34, "L"),
+    ("Description", 44, "L"),
+    ("Service dates", 42, "L"),  # "31/10/2026 to 01/11/2026" on one line
     ("Child", 18, "L"),
-    ("Qty", 12, "R"),
-    ("Unit price", 22, "R"),
-    ("VAT", 16, "L"),
-    ("Amount", 26, "R"),
+    ("Qty", 14, "R"),
+    ("Unit price", 20, "R"),
+    ("VAT", 14, "L"),
+    ("Amount", 28, "R"),
 ]
 
 
