@@ -14,10 +14,10 @@ from marketplace import ledger
 from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
 from marketplace.core.clock import LONDON
 from marketplace.core.db import db
+from marketplace.invoicing.jobs import JOB_ID as INVOICE_RUN_JOB_ID
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
 from marketplace.isf.operations import drawdown
-from marketplace.invoicing.jobs import JOB_ID as INVOICE_RUN_JOB_ID
 from marketplace.scheduler import add_job, build_scheduler
 
 
