@@ -85,14 +85,17 @@ def _through(value: str | None) -> tuple[date | None, dict]:
 
 
 def _history(provider_id: int) -> list:
-    """The invoices the provider issued, by issue date, most recent first."""
-    return db.session.execute(
+    """The invoices the provider issued, by issue date, most recent first: (date, count, pence)."""
+    rows = db.session.execute(
         select(Invoice.issue_date, func.count(Invoice.id), func.sum(Invoice.total))
         .where(Invoice.issuer_id == provider_id, Invoice.status != InvoiceStatus.DRAFT)
         .group_by(Invoice.issue_date)
         .order_by(Invoice.issue_date.desc())
         .limit(30)
     ).all()
+    return [
+        (issued_on, count, int(total or 0)) for issued_on, count, total in rows
+    ]  # PostgreSQL sums as Decimal
 
 
 def _run_page(provider, through, errors=None, form=None, summary=None, status=200):
