@@ -184,6 +184,8 @@ EXPECTED: dict[str, frozenset] = {
     "GET /invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
+    "GET /invoices/run": only("provider", "other_provider"),  # provider staff run their own
+    "POST /invoices/run": only("provider", "other_provider"),
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

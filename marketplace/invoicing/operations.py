@@ -40,13 +40,11 @@ KIND_OF_STATUS = {
 }
 
 
-def record_billable_items(session: Session, through: date, provider_id: int | None = None) -> int:
-    """Record, once each, every stream's posted share of a delivered booking or of a
-    late-cancellation or no-show charge on a managed or third-party stream, for care on or before
-    `through`. The amount is the ledger transfer that posted the stream's hold, so an invoice
-    always agrees with the budget's statement. Returns how many were new (ON CONFLICT DO NOTHING
-    on (kind, booking_payment_id): concurrent runs record each once)."""
-    rows = session.execute(
+def pending_billable(through: date, provider_id: int | None = None):
+    """The query for what is billable through `through` but not yet recorded (read only: the run
+    preview shows it): (payment id, booking id, status, provider id, stream id, funder id, PO,
+    terms, starts at, transfer id, amount)."""
+    return (
         select(
             BookingPayment.id,
             Booking.id,
@@ -72,7 +70,16 @@ def record_billable_items(session: Session, through: date, provider_id: int | No
             ~exists().where(BillableItem.booking_payment_id == BookingPayment.id),
         )
         .order_by(BookingPayment.id)
-    ).all()
+    )
+
+
+def record_billable_items(session: Session, through: date, provider_id: int | None = None) -> int:
+    """Record, once each, every stream's posted share of a delivered booking or of a
+    late-cancellation or no-show charge on a managed or third-party stream, for care on or before
+    `through`. The amount is the ledger transfer that posted the stream's hold, so an invoice
+    always agrees with the budget's statement. Returns how many were new (ON CONFLICT DO NOTHING
+    on (kind, booking_payment_id): concurrent runs record each once)."""
+    rows = session.execute(pending_billable(through, provider_id)).all()
     values = [
         dict(
             kind=KIND_OF_STATUS[status].value,

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Organisation
+from marketplace.accounts.models import Family, Organisation
 from marketplace.invoicing import operations
-from marketplace.invoicing.models import Invoice
+from marketplace.invoicing.models import BillableItem, Invoice
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +96,58 @@ def _figures(invoice: Invoice) -> IssuedInvoice:
         lines=len(invoice.lines),
         due_date=invoice.due_date,
     )
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """What a run would bill one payer under one PO number: how many items, and their total."""
+
+    payer: str
+    po_number: str
+    items: int
+    total: int
+
+
+def preview_run(session: Session, through: date, provider_id: int) -> list[PreviewRow]:
+    """What `run_invoices(session, through, provider_id)` would bill, per payer and PO number,
+    read without writing anything: the items recorded but unbilled, and those not yet recorded."""
+    groups: dict[tuple, list[int]] = {}
+
+    def add(org_id, family_id, po_number, items, total):
+        figures = groups.setdefault((org_id, family_id, po_number or ""), [0, 0])
+        figures[0] += items
+        figures[1] += total
+
+    recorded = session.execute(
+        select(
+            BillableItem.payer_org_id,
+            BillableItem.payer_family_id,
+            BillableItem.po_number,
+            func.count(BillableItem.id),
+            func.sum(BillableItem.amount),
+        )
+        .where(
+            BillableItem.provider_id == provider_id,
+            BillableItem.invoice_id.is_(None),
+            BillableItem.service_date <= through,
+        )
+        .group_by(BillableItem.payer_org_id, BillableItem.payer_family_id, BillableItem.po_number)
+    )
+    for org_id, family_id, po_number, items, total in recorded:
+        add(org_id, family_id, po_number, items, int(total or 0))
+    for row in session.execute(operations.pending_billable(through, provider_id)):
+        add(row[5], None, row[6], 1, row[10])
+    orgs = _names(session, Organisation, {k[0] for k in groups})
+    families = _names(session, Family, {k[1] for k in groups})
+    rows = [
+        PreviewRow(orgs.get(org_id) or families.get(family_id, ""), po_number, items, total)
+        for (org_id, family_id, po_number), (items, total) in groups.items()
+    ]
+    return sorted(rows, key=lambda r: (r.payer, r.po_number))
+
+
+def _names(session: Session, model, ids: set) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {i: name for i, name in session.execute(select(model.id, model.name).where(model.id.in_(ids)))}

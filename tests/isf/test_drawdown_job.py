@@ -14,6 +14,7 @@ from marketplace import ledger
 from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
 from marketplace.core.clock import LONDON
 from marketplace.core.db import db
+from marketplace.invoicing.jobs import JOB_ID as INVOICE_RUN_JOB_ID
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
 from marketplace.isf.operations import drawdown
@@ -136,7 +137,9 @@ def test_the_scheduler_is_configured_for_a_safe_weekly_run():
     scheduler.start(paused=True)  # in the job store now: adding the job again replaces it
     try:
         add_job(scheduler, jobs.DRAWDOWN_JOB)
-        assert sorted(j.id for j in scheduler.get_jobs()) == sorted([jobs.JOB_ID, CATALOG_JOB_ID])
+        assert sorted(j.id for j in scheduler.get_jobs()) == sorted(
+            [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID]
+        )
     finally:
         scheduler.shutdown(wait=False)
 
@@ -146,7 +149,7 @@ def test_the_scheduler_command_runs_a_blocking_scheduler(runner, monkeypatch):
     monkeypatch.setattr(BlockingScheduler, "start", lambda self: started.append(self.get_jobs()))
     result = runner.invoke(args=["scheduler"])
     assert result.exit_code == 0 and jobs.JOB_ID in result.output
-    assert sorted(j.id for j in started[0]) == sorted([jobs.JOB_ID, CATALOG_JOB_ID])
+    assert sorted(j.id for j in started[0]) == sorted([jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID])
 
 
 def test_the_web_app_starts_no_scheduler(app):
