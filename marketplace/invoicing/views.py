@@ -3,7 +3,7 @@ organisation, and one invoice with its lines (CSV download from the API); and, f
 staff, "Run invoices": a preview of what a run through a date would bill, the button that runs it
 for their own organisation, and the run history (what was issued, by date)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
@@ -81,10 +81,15 @@ def _through(value: str | None) -> tuple[date | None, dict]:
     """The run's 'through' date from the form (yesterday if not given), or the error naming it."""
     if not value:
         return today() - timedelta(days=1), {}
-    try:
-        through = date.fromisoformat(value.strip())
-    except ValueError:
-        return None, {"through": ["Enter the date to bill through as a date, for example 2026-11-29"]}
+    through = None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):  # as people write it, or as the page's links send it
+        try:
+            through = datetime.strptime(value.strip(), pattern).date()
+            break
+        except ValueError:
+            continue
+    if through is None:
+        return None, {"through": ["Enter the date to bill through as a date, for example 29/11/2026"]}
     if through > today():
         return None, {"through": ["The date to bill through must be today or earlier"]}
     return through, {}
@@ -113,7 +118,7 @@ def _run_page(provider, through, errors=None, form=None, summary=None, status=20
             through=through,
             preview=preview,
             errors=errors or {},
-            form=form or {"through": through.isoformat() if through else ""},
+            form=form or {"through": through.strftime("%d/%m/%Y") if through else ""},
             summary=summary,
             history=_history(provider.id),
         ),
