@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from marketplace.accounts import operations
+from marketplace.accounts import invoicing_details, operations
 from marketplace.accounts.models import Child, Family, Organisation, User
 from marketplace.core.demo import DEMO_PASSWORD
 
@@ -69,7 +69,7 @@ def add_invoicing_details(session) -> None:
                 bank_account_number=f"{41000000 + n * 137:08d}",
             )
         if details is not None:
-            operations.update_invoicing_details(session, org, details, None)
+            invoicing_details.update_invoicing_details(session, org, details, None)
 
 
 FAMILIES = [

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from marketplace.accounts import operations
+from marketplace.accounts import invoicing_details, operations
 from marketplace.accounts.models import ApiToken, Family, Organisation, OrgKind
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, visible
 from marketplace.accounts.schemas import PasswordForm, SignInForm
@@ -156,7 +156,7 @@ def _render_organisation(org, errors, form, status=200):
 @signed_in
 def organisation_settings(org_id: int):
     org = _organisation_for(org_id)
-    form = {name: getattr(org, name) or "" for name in operations.INVOICING_FIELDS}
+    form = {name: getattr(org, name) or "" for name in invoicing_details.INVOICING_FIELDS}
     return _render_organisation(org, {}, form)
 
 
@@ -166,7 +166,7 @@ def update_organisation_settings(org_id: int):
     org = _organisation_for(org_id)
     form = request.form.to_dict()
     try:
-        operations.update_invoicing_details(db.session, org, form, current_user)
+        invoicing_details.update_invoicing_details(db.session, org, form, current_user)
     except ValidationFailed as err:
         db.session.rollback()
         return _render_organisation(org, err.fields, form, err.status)

@@ -27,6 +27,7 @@ from marketplace.accounts.models import Family, Organisation
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict
+from marketplace.core.templating import state_label
 from marketplace.core.types import UTCDateTime, str_enum
 
 ONE_PAYER = "(payer_org_id IS NULL) <> (payer_family_id IS NULL)"
@@ -42,17 +43,7 @@ class InvoiceStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    InvoiceStatus.DRAFT: "Draft",
-    InvoiceStatus.ISSUED: "Issued",
-    InvoiceStatus.PART_PAID: "Part paid",
-    InvoiceStatus.PAID: "Paid",
-    InvoiceStatus.CREDITED: "Credited",
-    InvoiceStatus.VOID: "Void",
-}
+        return state_label(self)  # "part_paid" -> "Part paid"
 
 
 class BillableKind(enum.StrEnum):

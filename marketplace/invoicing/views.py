@@ -17,7 +17,7 @@ from marketplace.core.errors import Forbidden
 from marketplace.core.templating import register_nav
 from marketplace.invoicing import permissions
 from marketplace.invoicing.api import csv_response, pdf_response
-from marketplace.invoicing.models import STATUS_LABELS, Invoice, InvoiceStatus
+from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.runs import preview_run, run_invoices
 
 bp = Blueprint("invoicing", __name__)
@@ -45,7 +45,7 @@ def list_invoices():
         issued=issued,
         received=received,
         status=status,
-        statuses=[(s.value, label) for s, label in STATUS_LABELS.items()],
+        statuses=[(s.value, s.label) for s in InvoiceStatus],
         may_run=current_user.role is Role.PROVIDER and current_user.organisation is not None,
     )
 
