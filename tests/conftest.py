@@ -17,6 +17,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from marketplace import create_app, ledger
 from marketplace.accounts import operations as accounts_ops
 from marketplace.core.db import db
+from marketplace.invoicing import books as invoicing_books
 from tests.factories import PASSWORD, Factory
 
 # Strong hashing is for production; tests create hundreds of users.
@@ -77,7 +78,7 @@ def _books_balance(request):
         return
     try:
         with db.session.no_autoflush:  # what reached the database, not edits a test was refused
-            problems = ledger.reconcile(db.session)
+            problems = ledger.reconcile(db.session) + invoicing_books.reconcile_receivables(db.session)
     except SQLAlchemyError:  # the test broke its own transaction (and failed for that already)
         return
     assert problems == [], f"reconcile() after {request.node.name}: {problems}"

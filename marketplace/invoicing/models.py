@@ -84,6 +84,9 @@ class Invoice(db.Model):
         CheckConstraint("total >= 0", name="total_not_negative"),
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
         CheckConstraint(
+            "amount_credited >= 0 AND amount_paid + amount_credited <= total", name="settled_within_total"
+        ),
+        CheckConstraint(
             "status = 'draft' OR (number IS NOT NULL AND issue_date IS NOT NULL AND due_date IS NOT NULL)",
             name="issued_has_number",
         ),
@@ -108,6 +111,7 @@ class Invoice(db.Model):
     vat_total: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_credited: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -120,7 +124,7 @@ class Invoice(db.Model):
 
     @property
     def amount_due(self) -> int:
-        return self.total - self.amount_paid
+        return self.total - self.amount_paid - self.amount_credited
 
     @property
     def payer_name(self) -> str:
@@ -202,7 +206,7 @@ class InvoiceLine(db.Model):
 # ---- an issued invoice never changes --------------------------------------------------------
 
 # What may still move on an issued invoice: its state and what has been paid (later slices).
-ISSUED_MUTABLE = frozenset({"status", "amount_paid"})
+ISSUED_MUTABLE = frozenset({"status", "amount_paid", "amount_credited"})
 
 
 def _status_before(invoice: Invoice) -> InvoiceStatus | None:

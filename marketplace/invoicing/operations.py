@@ -19,6 +19,7 @@ from marketplace.core.clock import business_date, london_midnight, today, utcnow
 from marketplace.core.errors import Conflict
 from marketplace.core.money import format_pence
 from marketplace.core.sql import dialect_insert
+from marketplace.invoicing import books
 from marketplace.invoicing.models import (
     EXEMPTION_REASON,
     BillableItem,
@@ -240,6 +241,7 @@ def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = 
     invoice.due_date = issue_date + timedelta(days=invoice.payment_terms_days)
     invoice.issued_at = utcnow()
     session.flush()
+    books.post_issue(session, invoice)  # the payer now owes it, in the same transaction
     return invoice
 
 

@@ -177,8 +177,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         ("VAT", invoice.vat_total),
         ("Total", invoice.total),
         ("Paid", invoice.amount_paid),
+        ("Credited", invoice.amount_credited),
         ("Amount due", invoice.amount_due),
     ]
+    totals = [(label, amount) for label, amount in totals if amount or label != "Credited"]
     for label, amount in totals:
         bold = "B" if label in ("Total", "Amount due") else ""
         pdf.set_x(15 + full - 70)

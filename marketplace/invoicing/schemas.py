@@ -44,6 +44,7 @@ class InvoiceOut(Schema):
     vat_total = fields.Integer(required=True)
     total = fields.Integer(required=True)
     amount_paid = fields.Integer(required=True)
+    amount_credited = fields.Integer(required=True)
     amount_due = fields.Integer(required=True)
 
 

@@ -2,11 +2,13 @@
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.budgets.books import stream_account
+from marketplace.invoicing import books
 from marketplace.invoicing.models import BillableItem, Invoice, InvoiceLine, InvoiceStatus, VatCategory
 from marketplace.invoicing.runs import run_invoices
 
@@ -42,6 +44,9 @@ def test_a_delivered_two_night_stay_bills_393_33_to_the_council_and_196_67_to_th
     # what each invoice bills is what the ledger posted from that stream (the budget's statement)
     spent = [s.amount - stream_account(session, s).posted for s in world.budget.streams]
     assert spent == [council.total, icb.total]
+    # and, in the ledger, each funder now owes Hilltop exactly its invoice
+    assert [books.receivable_account(session, i).posted for i in (council, icb)] == [39333, 19667]
+    assert books.invoiced_account(session, world.provider_org.id).posted == -59000
 
 
 def test_numbers_are_the_providers_prefix_and_a_gap_free_sequence(session, world):
@@ -132,3 +137,16 @@ def test_third_party_streams_bill_their_funder_and_direct_payments_are_not_bille
     assert invoice.due_date == date(2026, 12, 19)
     # the direct payment's share is the family's own money: invoicing the family comes later
     assert session.scalar(select(func.count(BillableItem.id))) == 1
+
+
+@pytest.mark.damages_ledger
+def test_the_books_check_notices_an_invoice_the_ledger_does_not_know(session, world):
+    booking = world.delivered(units=2)
+    run_invoices(session, world.service_date(booking), issue_date=ISSUED_ON)
+    assert books.reconcile_receivables(session) == []
+    [council, _] = invoices(session)
+    session.execute(
+        Invoice.__table__.update().where(Invoice.id == council.id).values(total=council.total + 1)
+    )
+    problems = books.reconcile_receivables(session)
+    assert len(problems) == 1 and "invoices say 39334 owed, the ledger 39333" in problems[0]
