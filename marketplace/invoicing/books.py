@@ -54,7 +54,8 @@ def cash_account(session: Session, provider_id: int) -> Account:
 
 
 def post_issue(session: Session, invoice: Invoice) -> None:
-    """The payer now owes the invoice's total (in the issuing transaction; idempotent per invoice)."""
+    """The payer now owes the invoice's total, in the issuing transaction. No idempotency key: the
+    issue itself happens once (the invoice row is locked and must still be a draft)."""
     if invoice.total <= 0:
         return
     ledger.transfer(
@@ -64,7 +65,6 @@ def post_issue(session: Session, invoice: Invoice) -> None:
         invoice.total,
         "invoice_issued",
         reference=("invoice", invoice.id),
-        idempotency_key=f"invoice:{invoice.id}:issued",
         effective_date=invoice.issue_date,
     )
 
