@@ -50,6 +50,7 @@ class BillableKind(enum.StrEnum):
     CARE_DELIVERED = "care_delivered"
     CANCELLATION_CHARGE = "cancellation_charge"
     NO_SHOW_CHARGE = "no_show_charge"
+    ISF_FUNDING = "isf_funding"
 
 
 class VatCategory(enum.StrEnum):
@@ -142,30 +143,42 @@ class Invoice(db.Model):
 
 
 class BillableItem(db.Model):
-    """One payer's exact share of one thing, recorded once: here, the amount the ledger posted
-    from one funding stream for one booking (delivered care, or a late-cancellation or no-show
-    charge). `invoice_id` is set, once, by the invoice that bills it."""
+    """One payer's exact share of one thing, recorded once: the amount the ledger posted from one
+    funding stream for one booking (delivered care, or a late-cancellation or no-show charge), or
+    one ISF funding instalment (a stream's instalment for one period; `invoicing.isf_funding`).
+    `invoice_id` is set, once, by the invoice that bills it."""
 
     __tablename__ = "billable_item"
     __table_args__ = (
         UniqueConstraint("kind", "booking_payment_id"),
+        UniqueConstraint("isf_id", "stream_id", "period_start"),
         CheckConstraint(ONE_PAYER, name="one_payer"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(kind = 'isf_funding' AND isf_id IS NOT NULL AND period_start IS NOT NULL"
+            " AND period_end IS NOT NULL AND booking_payment_id IS NULL)"
+            " OR (kind <> 'isf_funding' AND booking_payment_id IS NOT NULL AND booking_id IS NOT NULL"
+            " AND transfer_id IS NOT NULL AND isf_id IS NULL)",
+            name="booking_or_instalment",
+        ),
         Index("ix_billable_item_unbilled", "provider_id", "invoice_id", "service_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[BillableKind] = mapped_column(str_enum(BillableKind, "billable_kind"))
-    booking_payment_id: Mapped[int] = mapped_column(ForeignKey("booking_payment.id"))
-    transfer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_transfer.id"), unique=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    booking_payment_id: Mapped[int | None] = mapped_column(ForeignKey("booking_payment.id"))
+    transfer_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("ledger_transfer.id"), unique=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    isf_id: Mapped[int | None] = mapped_column(ForeignKey("isf.id"))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
     stream_id: Mapped[int] = mapped_column(ForeignKey("funding_stream.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     payer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     payer_family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
     po_number: Mapped[str] = mapped_column(String(60), default="")
     payment_terms_days: Mapped[int] = mapped_column(Integer)
-    service_date: Mapped[date] = mapped_column(Date)
+    service_date: Mapped[date] = mapped_column(Date)  # the care's date, or the day an instalment falls due
     amount: Mapped[int] = mapped_column(BigInteger)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -201,6 +214,26 @@ class InvoiceLine(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class IsfFundingReceipt(db.Model):
+    """What one line of an ISF funding invoice received from one payment, and the ISF receipt it
+    became (`isf_funding.receive_payment`): the funder's payment of the invoice IS the receipt."""
+
+    __tablename__ = "isf_funding_receipt"
+    __table_args__ = (
+        UniqueConstraint("invoice_line_id", "payment_reference"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    invoice_line_id: Mapped[int] = mapped_column(ForeignKey("invoice_line.id"))
+    isf_receipt_id: Mapped[int] = mapped_column(ForeignKey("isf_receipt.id"), index=True)
+    payment_reference: Mapped[str] = mapped_column(String(120))
+    received_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---- an issued invoice never changes --------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Child, Organisation
 from marketplace.bookings.models import Booking, BookingPayment, BookingStatus
-from marketplace.budgets.models import FundingStream, ManagementOption
+from marketplace.budgets.models import Budget, FundingStream, ManagementOption
 from marketplace.catalog.models import Slot
 from marketplace.core.clock import business_date, london_midnight, today, utcnow
 from marketplace.core.errors import Conflict
@@ -34,6 +34,8 @@ from marketplace.ledger.models import Transfer
 
 # The funder's money spent on the family's behalf: the funder (or broker) is invoiced (rule 10).
 INVOICED_BY_FUNDER = (ManagementOption.MANAGED, ManagementOption.THIRD_PARTY)
+# A direct payment is the family's own money: the family is invoiced (rule 10).
+INVOICED_TO_FAMILY = (ManagementOption.DIRECT_PAYMENT,)
 KIND_OF_STATUS = {
     BookingStatus.DELIVERED: BillableKind.CARE_DELIVERED,
     BookingStatus.CANCELLED: BillableKind.CANCELLATION_CHARGE,
@@ -44,7 +46,7 @@ KIND_OF_STATUS = {
 def pending_billable(through: date, provider_id: int | None = None):
     """The query for what is billable through `through` but not yet recorded (read only: the run
     preview shows it): (payment id, booking id, status, provider id, stream id, funder id, PO,
-    terms, starts at, transfer id, amount)."""
+    terms, starts at, transfer id, amount, management, family id)."""
     return (
         select(
             BookingPayment.id,
@@ -58,14 +60,17 @@ def pending_billable(through: date, provider_id: int | None = None):
             Slot.starts_at,
             Transfer.id,
             Transfer.amount,
+            FundingStream.management,
+            Budget.family_id,
         )
         .join(Booking, Booking.id == BookingPayment.booking_id)
         .join(FundingStream, FundingStream.id == BookingPayment.stream_id)
+        .join(Budget, Budget.id == FundingStream.budget_id)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Transfer, Transfer.hold_id == BookingPayment.hold_id)
         .where(
             Booking.status.in_(list(KIND_OF_STATUS)),
-            FundingStream.management.in_(INVOICED_BY_FUNDER),
+            FundingStream.management.in_(INVOICED_BY_FUNDER + INVOICED_TO_FAMILY),
             Slot.starts_at < _end_of(through),
             *([Booking.provider_id == provider_id] if provider_id is not None else []),
             ~exists().where(BillableItem.booking_payment_id == BookingPayment.id),
@@ -74,12 +79,25 @@ def pending_billable(through: date, provider_id: int | None = None):
     )
 
 
+def payer_columns(
+    management: ManagementOption, funder_id: int, family_id: int, po_number: str | None
+) -> dict:
+    """Who pays a stream's share: the funder, under its PO number; or, for a direct payment, the
+    family (the funder's PO is not the family's)."""
+    if management in INVOICED_TO_FAMILY:
+        return dict(payer_org_id=None, payer_family_id=family_id, po_number="")
+    return dict(payer_org_id=funder_id, payer_family_id=None, po_number=po_number or "")
+
+
 def record_billable_items(session: Session, through: date, provider_id: int | None = None) -> int:
     """Record, once each, every stream's posted share of a delivered booking or of a
-    late-cancellation or no-show charge on a managed or third-party stream, for care on or before
-    `through`. The amount is the ledger transfer that posted the stream's hold, so an invoice
-    always agrees with the budget's statement. Returns how many were new (ON CONFLICT DO NOTHING
-    on (kind, booking_payment_id): concurrent runs record each once)."""
+    late-cancellation or no-show charge on a managed, third-party or direct-payment stream, for
+    care on or before `through`, and every ISF funding instalment due by then
+    (`isf_funding.record_due_instalments`). The amount is the ledger transfer that posted the
+    stream's hold, so an invoice always agrees with the budget's statement. Returns how many were
+    new (ON CONFLICT DO NOTHING on (kind, booking_payment_id): concurrent runs record each once)."""
+    from marketplace.invoicing import isf_funding  # it builds on this module
+
     rows = session.execute(pending_billable(through, provider_id)).all()
     values = [
         dict(
@@ -89,24 +107,22 @@ def record_billable_items(session: Session, through: date, provider_id: int | No
             booking_id=booking_id,
             stream_id=stream_id,
             provider_id=provider,
-            payer_org_id=funder_id,
-            payer_family_id=None,
-            po_number=po_number or "",
+            **payer_columns(management, funder_id, family_id, po_number),
             payment_terms_days=terms,
             service_date=business_date(starts_at),
             amount=amount,
             created_at=utcnow(),
         )
         for (payment_id, booking_id, status, provider, stream_id, funder_id, po_number, terms, starts_at,
-             transfer_id, amount) in rows
+             transfer_id, amount, management, family_id) in rows
     ]  # fmt: skip
-    if not values:
-        return 0
-    table = BillableItem.__table__
-    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
-    recorded = len(session.execute(statement, values).all())
-    session.flush()
-    return recorded
+    recorded = 0
+    if values:
+        table = BillableItem.__table__
+        statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
+        recorded = len(session.execute(statement, values).all())
+        session.flush()
+    return recorded + isf_funding.record_due_instalments(session, through, provider_id)
 
 
 def _end_of(day: date):
@@ -121,6 +137,10 @@ def child_reference(child: Child) -> str:
 
 
 def _line_for(session: Session, item: BillableItem, position: int) -> InvoiceLine:
+    if item.kind is BillableKind.ISF_FUNDING:
+        from marketplace.invoicing import isf_funding  # it builds on this module
+
+        return isf_funding.line_for(session, item, position)
     booking = session.get(Booking, item.booking_id)
     stream = session.get(FundingStream, item.stream_id)
     unit = booking.terms.get("unit", "unit")

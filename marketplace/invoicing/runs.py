@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Family, Organisation
-from marketplace.invoicing import operations
+from marketplace.invoicing import isf_funding, operations
 from marketplace.invoicing.models import BillableItem, Invoice
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,8 @@ class PreviewRow:
 
 def preview_run(session: Session, through: date, provider_id: int) -> list[PreviewRow]:
     """What `run_invoices(session, through, provider_id)` would bill, per payer and PO number,
-    read without writing anything: the items recorded but unbilled, and those not yet recorded."""
+    read without writing anything: the items recorded but unbilled, and those not yet recorded
+    (care, and ISF funding instalments due)."""
     groups: dict[tuple, list[int]] = {}
 
     def add(org_id, family_id, po_number, items, total):
@@ -136,7 +137,10 @@ def preview_run(session: Session, through: date, provider_id: int) -> list[Previ
     for org_id, family_id, po_number, items, total in recorded:
         add(org_id, family_id, po_number, items, int(total or 0))
     for row in session.execute(operations.pending_billable(through, provider_id)):
-        add(row[5], None, row[6], 1, row[10])
+        payer = operations.payer_columns(row[11], row[5], row[12], row[6])
+        add(payer["payer_org_id"], payer["payer_family_id"], payer["po_number"], 1, row[10])
+    for row in isf_funding.pending_instalments(session, through, provider_id):
+        add(row["payer_org_id"], None, row["po_number"], 1, row["amount"])
     orgs = _names(session, Organisation, {k[0] for k in groups})
     families = _names(session, Family, {k[1] for k in groups})
     rows = [

@@ -1,5 +1,6 @@
-"""Amy's ISF (DESIGN.md example A): held by Hilltop from Monday 2026-04-06, quarter-1 funding
-received, not yet drawn down."""
+"""Amy's ISF (DESIGN.md example A): held by Hilltop from Monday 2026-04-06, not yet drawn down.
+Its quarter-1 funding is invoiced and paid by the invoicing demo (`invoicing/demo.py`): the
+funders' payments of those invoices are the ISF's receipts."""
 
 from datetime import date
 
@@ -7,8 +8,8 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Child, Family, Organisation
 from marketplace.budgets import operations as budgets
-from marketplace.budgets.models import Budget, FundingStream
-from marketplace.isf import operations, schedule
+from marketplace.budgets.models import Budget
+from marketplace.isf import operations
 from marketplace.isf.models import Isf
 
 START = date(2026, 4, 6)
@@ -71,16 +72,4 @@ def load(session, ctx: dict) -> None:
         operations.agree_isf(session, isf, hilltop)
         operations.agree_isf(session, isf, _org(session, "brightwater-council"))
         operations.agree_isf(session, isf, _org(session, "nhs-brightwater-icb"))
-    streams = {
-        s.id: s for s in session.scalars(select(FundingStream).where(FundingStream.budget_id == budget.id))
-    }
-    for instalment in schedule.funding_due(isf, None, START):
-        operations.record_receipt(
-            session,
-            isf,
-            stream=streams[instalment.stream_id],
-            amount=instalment.amount,
-            received_on=START,
-            reference=f"{instalment.po_number}-Q{instalment.number}",
-        )
     ctx["amys_isf"] = isf

@@ -4,9 +4,15 @@ Funding instalments (for the invoicing issue and the ISF page): a stream's annua
 split by largest remainder (core.allocation) into the cycle's instalments for one year from the
 ISF's start — weekly 52 (7-day periods), four-weekly 13 (28-day periods), monthly 12 (calendar
 months from the start day), quarterly 4 (three calendar months each). The instalments always
-sum exactly to the annual amount; when they cannot be equal, the earlier instalments take the
-extra pennies. In advance, an instalment falls due on its period's first day; in arrears, on its
-last day.
+sum exactly to the annual amount and differ by at most a penny. In advance, an instalment falls
+due on its period's first day; in arrears, on its last day.
+
+Streams paid on the same cycle and timing fall due together: one instalment set per period. So
+that each set comes to its even share of the streams' joint year (largest remainder, the earlier
+sets taking the extra pennies), the streams take their extra pennies in turn, in listed order:
+the first-listed stream's in the earliest periods, the next one's in the periods after those
+(DESIGN.md example C: £7,000 / £4,000 / £1,000 a year, 18,200 : 10,400 : 2,600, paid monthly,
+bills £1,000.00 a month, the first month £583.34 + £333.33 + £83.33).
 """
 
 from calendar import monthrange
@@ -85,11 +91,14 @@ def _period(start: date, cycle: PaymentCycle, i: int) -> tuple[date, date]:
     return add_months(start, months * i), add_months(start, months * (i + 1)) - timedelta(days=1)
 
 
-def stream_instalments(isf: Isf, cycle: IsfFundingCycle) -> list[Instalment]:
-    """One funder's instalments for a year from the ISF's start; they sum to the annual amount."""
+def stream_instalments(isf: Isf, cycle: IsfFundingCycle, first_extra: int = 0) -> list[Instalment]:
+    """One funder's instalments for a year from the ISF's start; they sum to the annual amount.
+    The extra pennies (when it does not divide evenly) go to the periods from `first_extra` on,
+    wrapping round to the first."""
     stream = cycle.stream
     count = INSTALMENTS_PER_YEAR[cycle.cycle]
-    amounts = allocate(stream.amount, [1] * count)
+    amounts = allocate(stream.amount, [1] * count)  # the extra pennies first ...
+    amounts = amounts[count - first_extra :] + amounts[: count - first_extra]  # ... moved along
     out = []
     for i, amount in enumerate(amounts):
         start, end = _period(isf.start_date, cycle.cycle, i)
@@ -111,9 +120,15 @@ def stream_instalments(isf: Isf, cycle: IsfFundingCycle) -> list[Instalment]:
 
 
 def funding_schedule(isf: Isf) -> list[Instalment]:
-    """Every funder's instalments, ordered by due date then by the streams' listed order."""
-    rows = [inst for cycle in isf.cycles for inst in stream_instalments(isf, cycle)]
-    order = {s.id: s.position for s in isf.streams}
+    """Every funder's instalments, ordered by due date then by the streams' listed order. Streams
+    on the same cycle and timing take their extra pennies in turn (see the module's docstring)."""
+    rows, next_extra = [], {}
+    for cycle in sorted(isf.cycles, key=lambda c: (c.stream.position, c.stream.id)):
+        count, together = INSTALMENTS_PER_YEAR[cycle.cycle], (cycle.cycle, cycle.timing)
+        first_extra = next_extra.get(together, 0)
+        rows += stream_instalments(isf, cycle, first_extra)
+        next_extra[together] = (first_extra + cycle.stream.amount % count) % count
+    order = {s.id: (s.position, s.id) for s in isf.streams}
     return sorted(rows, key=lambda r: (r.due_on, order[r.stream_id]))
 
 

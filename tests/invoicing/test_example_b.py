@@ -110,7 +110,7 @@ def test_each_item_is_billed_on_exactly_one_invoice(session, world):
     assert sorted(billed) == sorted(i.id for i in items)
 
 
-def test_third_party_streams_bill_their_funder_and_direct_payments_are_not_billed_here(session, world):
+def test_third_party_streams_bill_their_funder_and_direct_payments_bill_the_family(session, world):
     from marketplace.budgets import operations as budgets
 
     family = world.make.family(children=("Zoe",))
@@ -132,11 +132,14 @@ def test_third_party_streams_bill_their_funder_and_direct_payments_are_not_bille
     world.parent = parent
     booking = world.delivered(units=2, budget=budget)
     run_invoices(session, world.service_date(booking), issue_date=ISSUED_ON)
-    [invoice] = invoices(session)
+    invoice, to_family = sorted(invoices(session), key=lambda i: i.payer_family_id is not None)
     assert (invoice.payer_org_id, invoice.po_number, invoice.total) == (broker.id, "PO-TP", 39333)
     assert invoice.due_date == date(2026, 12, 19)
-    # the direct payment's share is the family's own money: invoicing the family comes later
-    assert session.scalar(select(func.count(BillableItem.id))) == 1
+    # the direct payment's share is the family's own money (rule 10): the family is invoiced,
+    # without the funder's PO number, which is not the family's
+    assert (to_family.payer_org_id, to_family.payer_family_id) == (None, family.id)
+    assert (to_family.po_number, to_family.total) == ("", 19667)
+    assert session.scalar(select(func.count(BillableItem.id))) == 2
 
 
 @pytest.mark.damages_ledger
