@@ -180,10 +180,12 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /api/v1/invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
     "GET /api/v1/invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
+    "GET /api/v1/invoices/<int:invoice_id>.xml": INVOICE_PARTIES,
     "GET /invoices": SIGNED_IN,
     "GET /invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
+    "GET /invoices/<int:invoice_id>.xml": INVOICE_PARTIES,
     "GET /invoices/run": only("provider", "other_provider"),  # provider staff run their own
     "POST /invoices/run": only("provider", "other_provider"),
 }

@@ -47,6 +47,7 @@ INVOICING_DETAILS = {
         address="Unit 4, The Sidings\nBrightwater",
         postcode="BW3 9SP",
         finance_email="finance@platform.example",
+        peppol_id="0088:5012345000039",  # delivers e-invoices to parties with no Peppol id of their own
     ),
 }
 

@@ -9,7 +9,7 @@ from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
-from marketplace.invoicing import documents, pdf, permissions
+from marketplace.invoicing import documents, pdf, permissions, ubl
 from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceOut
 
@@ -100,4 +100,25 @@ def pdf_response(invoice: Invoice) -> Response:
         pdf.invoice_pdf(invoice),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{pdf.pdf_filename(invoice)}"'},
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@describe(
+    "get",
+    "/invoices/{id}.xml",
+    "The invoice as an e-invoice (application/xml): UBL 2.1 in the Peppol BIS Billing 3.0 format, "
+    "PO in OrderReference; 409 when it cannot be made (a draft, or a party with no electronic address)",
+    errors=(401, 403, 404, 409),
+)
+@signed_in
+def get_invoice_xml(invoice_id: int):
+    return xml_response(permissions.get_visible(current_user, invoice_id))
+
+
+def xml_response(invoice: Invoice) -> Response:
+    return Response(
+        ubl.invoice_xml(invoice),
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{ubl.xml_filename(invoice)}"'},
     )

@@ -15,8 +15,8 @@ from marketplace.core.clock import today
 from marketplace.core.db import db
 from marketplace.core.errors import Forbidden
 from marketplace.core.templating import register_nav
-from marketplace.invoicing import permissions
-from marketplace.invoicing.api import csv_response, pdf_response
+from marketplace.invoicing import permissions, ubl
+from marketplace.invoicing.api import csv_response, pdf_response, xml_response
 from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.runs import preview_run, run_invoices
 
@@ -54,7 +54,9 @@ def list_invoices():
 @signed_in
 def invoice_detail(invoice_id: int):
     invoice = permissions.get_visible(current_user, invoice_id)
-    return render_template("invoicing/detail.html", invoice=invoice)
+    return render_template(
+        "invoicing/detail.html", invoice=invoice, no_einvoice_because=ubl.why_unavailable(invoice)
+    )
 
 
 @bp.get("/invoices/<int:invoice_id>.csv")
@@ -67,6 +69,12 @@ def invoice_csv(invoice_id: int):
 @signed_in
 def invoice_pdf(invoice_id: int):
     return pdf_response(permissions.get_visible(current_user, invoice_id))
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@signed_in
+def invoice_xml(invoice_id: int):
+    return xml_response(permissions.get_visible(current_user, invoice_id))
 
 
 def _own_provider():

@@ -53,3 +53,19 @@ class InvoicingWorld(BookingWorld):
 @pytest.fixture
 def world(session, make):
     return InvoicingWorld(session, make)
+
+
+@pytest.fixture
+def demo_details(session, world):
+    """Example B's world with the demo organisations' invoicing details (tests/invoicing/einvoices.py)."""
+    from tests.invoicing.einvoices import with_demo_details
+
+    return with_demo_details(session, world)
+
+
+@pytest.fixture
+def platform(session, make):
+    """The platform organisation, with a Peppol id of its own."""
+    from tests.invoicing.einvoices import platform_with_peppol_id
+
+    return platform_with_peppol_id(session, make)
