@@ -101,3 +101,7 @@ def pdf_response(invoice: Invoice) -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{pdf.pdf_filename(invoice)}"'},
     )
+
+
+# Credit notes' routes live beside these, on this blueprint.
+from marketplace.invoicing import credit_note_api  # noqa: E402, F401
