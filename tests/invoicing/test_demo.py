@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
 from marketplace.core.demo import load_demo
-from marketplace.invoicing.models import Invoice, InvoiceStatus
+from marketplace.invoicing.models import CreditNote, Invoice, InvoiceStatus
 
 
 def test_demo_invoices_bens_delivered_stay_to_both_funders_once(session):
@@ -15,3 +15,12 @@ def test_demo_invoices_bens_delivered_stay_to_both_funders_once(session):
     assert {i.issuer.slug for i in invoices} == {"hilltop-hospice"}
     assert sorted(i.number for i in invoices) == ["HIL-000001", "HIL-000002"]
     assert session.scalar(select(func.count(Invoice.id))) == 2
+
+
+def test_demo_credits_part_of_the_icbs_invoice_once_with_a_reason(session):
+    load_demo(session)
+    load_demo(session)
+    [note] = session.scalars(select(CreditNote)).all()
+    assert note.number == "HIL-CN-000001" and note.total == 3000
+    assert note.payer_org.slug == "nhs-brightwater-icb" and note.invoice.amount_due == 19667 - 3000
+    assert "hospital appointment" in note.reason and note.created_by.email == "finance@hilltop.example"
