@@ -9,9 +9,11 @@ from marketplace.core.auth import signed_in
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_pence, parse_pounds
+from marketplace.core.schemas import parse
 from marketplace.invoicing import credit_notes, permissions
 from marketplace.invoicing.credit_note_api import credit_note_csv_response, credit_note_pdf_response
 from marketplace.invoicing.models import Invoice
+from marketplace.invoicing.schemas import CreditNoteForm
 from marketplace.invoicing.views import bp
 
 
@@ -69,11 +71,15 @@ def issue_credit_note(invoice_id: int):
     form = request.form.to_dict()
     positions = [line.position for line in invoice.lines]
     lines, errors = _chosen_lines(positions, form)
-    if errors:
+    try:
+        reason = parse(CreditNoteForm(), form)["reason"]
+    except ValidationFailed as err:
+        errors.update(err.fields)
+    if errors:  # every problem of the form at once
         return _form_page(invoice, errors, form, status=422)
     try:
         note = credit_notes.issue_credit_note(
-            db.session, invoice, reason=form.get("reason", ""), lines=lines, actor=current_user
+            db.session, invoice, reason=reason, lines=lines, actor=current_user
         )
     except (ValidationFailed, Conflict) as err:
         db.session.rollback()
@@ -103,8 +109,13 @@ def _chosen_lines(positions: list[int], form: dict) -> tuple[list[dict], dict]:
                 continue
         lines.append({"line": position, "amount": amount})
     if not lines and not errors:
-        errors[f"line-{positions[0]}"] = ["Choose at least one line to credit"]
+        errors[_first_line(positions)] = ["Choose at least one line to credit"]
     return lines, errors
+
+
+def _first_line(positions: list[int]) -> str:
+    """The input an error about the lines as a whole points at."""
+    return f"line-{positions[0]}" if positions else "reason"
 
 
 def _form_errors(err, lines: list[dict], positions: list[int]) -> dict:
@@ -118,8 +129,8 @@ def _form_errors(err, lines: list[dict], positions: list[int]) -> dict:
         elif name == "reason":
             errors["reason"] = messages
         else:
-            errors[f"line-{positions[0]}"] = [err.message]
-    return errors or {f"line-{positions[0]}": [err.message]}
+            errors[_first_line(positions)] = [err.message]
+    return errors or {_first_line(positions): [err.message]}
 
 
 @bp.get("/credit-notes/<int:credit_note_id>")

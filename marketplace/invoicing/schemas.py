@@ -3,7 +3,7 @@
 from flask import url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.core.schemas import Id, Pence
+from marketplace.core.schemas import FormSchema, Id, Pence
 
 
 class PartyOut(Schema):
@@ -135,3 +135,17 @@ class CreditNoteIn(Schema):
             raise ValidationError("Give either lines or an amount, not both", field_name="amount")
         if "amount" not in data and "lines" not in data:
             raise ValidationError("Give the lines to credit, or an amount", field_name="lines")
+
+
+class CreditNoteForm(FormSchema):
+    """The credit-note form's reason (its lines, one tick box and amount per invoice line, are read
+    by the view, as their names depend on the invoice)."""
+
+    reason = fields.String(
+        required=True,
+        validate=[
+            validate.Regexp(r"\S", error="Say why the invoice is being credited"),
+            validate.Length(max=500, error="The reason must be 500 characters or fewer"),
+        ],
+        error_messages={"required": "Say why the invoice is being credited"},
+    )

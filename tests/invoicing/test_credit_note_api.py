@@ -38,8 +38,16 @@ def test_the_issuer_posts_a_credit_note_and_gets_it_back(client, session, world,
     assert response.status_code == 201, response.get_json()
     note = response.get_json()
     assert note["number"] == "HIL-CN-000001" and isinstance(note["id"], str)
-    assert note["invoice"] == {"id": str(council.id), "number": council.number, "issue_date": council.issue_date.isoformat()}
-    assert note["payer"] == {"id": str(world.council.id), "kind": "organisation", "name": "Brightwater Council"}
+    assert note["invoice"] == {
+        "id": str(council.id),
+        "number": council.number,
+        "issue_date": council.issue_date.isoformat(),
+    }
+    assert note["payer"] == {
+        "id": str(world.council.id),
+        "kind": "organisation",
+        "name": "Brightwater Council",
+    }
     assert note["issuer"]["id"] == str(world.provider_org.id)
     assert (note["net_total"], note["vat_total"], note["total"], note["currency"]) == (39333, 0, 39333, "GBP")
     assert note["reason"] == "Second night not delivered"
@@ -115,12 +123,18 @@ def test_listing_by_invoice_and_who_sees_what(client, session, world, invoiced, 
     theirs = issue_credit_note(session, icb, reason="Not delivered", amount=200, actor=world.provider)
     provider = client.get("/api/v1/credit-notes", headers=bearer(world.provider)).get_json()
     assert [n["id"] for n in provider["items"]] == [str(theirs.id), str(mine.id)] and provider["total"] == 2
-    by_invoice = client.get(f"/api/v1/credit-notes?invoice={icb.id}", headers=bearer(world.provider)).get_json()
+    by_invoice = client.get(
+        f"/api/v1/credit-notes?invoice={icb.id}", headers=bearer(world.provider)
+    ).get_json()
     assert [n["number"] for n in by_invoice["items"]] == [theirs.number]
     council_view = client.get("/api/v1/credit-notes", headers=bearer(world.commissioner)).get_json()
     assert [n["id"] for n in council_view["items"]] == [str(mine.id)]
-    assert client.get(f"/api/v1/credit-notes/{mine.id}", headers=bearer(world.commissioner)).status_code == 200
-    assert client.get(f"/api/v1/credit-notes/{theirs.id}", headers=bearer(world.commissioner)).status_code == 404
+    assert (
+        client.get(f"/api/v1/credit-notes/{mine.id}", headers=bearer(world.commissioner)).status_code == 200
+    )
+    assert (
+        client.get(f"/api/v1/credit-notes/{theirs.id}", headers=bearer(world.commissioner)).status_code == 404
+    )
     for user in (make.user("provider"), make.user("commissioner"), world.parent):
         headers = bearer(user)
         assert client.get(f"/api/v1/credit-notes/{mine.id}", headers=headers).status_code == 404
@@ -134,6 +148,8 @@ def test_listing_by_invoice_and_who_sees_what(client, session, world, invoiced, 
 
 def test_the_openapi_document_has_the_credit_note_routes(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    assert {"/api/v1/credit-notes", "/api/v1/credit-notes/{id}", "/api/v1/invoices/{id}/credit-notes"} <= set(paths)
+    assert {"/api/v1/credit-notes", "/api/v1/credit-notes/{id}", "/api/v1/invoices/{id}/credit-notes"} <= set(
+        paths
+    )
     post_op = paths["/api/v1/invoices/{id}/credit-notes"]["post"]
     assert "201" in post_op["responses"] and "409" in post_op["responses"]

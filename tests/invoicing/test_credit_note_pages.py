@@ -8,9 +8,11 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.core.demo import load_demo
 from marketplace.invoicing.credit_notes import issue_credit_note
 from marketplace.invoicing.models import CreditNote, Invoice, InvoiceStatus
 from marketplace.invoicing.runs import run_invoices
+from tests.core.test_accessibility import _sign_in, problems
 from tests.invoicing.test_pdf import page_count, pdf_text
 
 
@@ -187,3 +189,21 @@ def test_the_pdf_says_credit_note_and_names_the_invoice_it_credits(
     assert "Ben went home after breakfast" in text and "BC-SB-2026-0142" in text
     assert "£196.67" in text and "£53.33" in text and "£250.00" in text  # the lines and the total
     assert "Brightwater Council" in text and world.provider_org.name in text
+
+
+def test_the_credit_note_pages_pass_the_accessibility_checks_on_the_demo(client, session, csrf):
+    ctx = load_demo(session)
+    icb_invoice = next(i for i in ctx["invoices"] if i.payer_org.slug == "nhs-brightwater-icb")
+    [note] = icb_invoice.credit_notes
+    _sign_in(client, "finance@hilltop.example")
+    for url in (
+        f"/invoices/{icb_invoice.id}",
+        f"/invoices/{icb_invoice.id}/credit-notes/new",
+        f"/credit-notes/{note.id}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and problems(response.get_data(as_text=True)) == [], url
+    refused = post_form(client, csrf, icb_invoice, **{"amount-1": "lots", "reason": ""})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and problems(html) == []
+    assert 'href="#amount-1"' in html and 'href="#reason"' in html  # every problem at once

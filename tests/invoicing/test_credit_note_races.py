@@ -25,7 +25,9 @@ def issued_invoices(session, world, nights: int) -> list[int]:
 
 def credit(invoice_id, amount):
     def job(s):
-        note = issue_credit_note(s, s.get(Invoice, invoice_id), reason="Not delivered", amount=amount, actor=None)
+        note = issue_credit_note(
+            s, s.get(Invoice, invoice_id), reason="Not delivered", amount=amount, actor=None
+        )
         return note.number
 
     return job
@@ -35,7 +37,9 @@ def test_sixteen_concurrent_issuers_take_gap_free_unique_numbers_and_refusals_ta
     world = InvoicingWorld(session, make)
     invoices = issued_invoices(session, world, nights=8)
     assert len(invoices) == 16
-    jobs = [credit(i, 100) for i in invoices] + [credit(i, 10_000_000) for i in invoices[:4]]  # 4 ask too much
+    jobs = [credit(i, 100) for i in invoices] + [
+        credit(i, 10_000_000) for i in invoices[:4]
+    ]  # 4 ask too much
     results = together(app, jobs)
     refused = [r for r in results if r.startswith("error")]
     assert len(refused) == 4 and all("more than that" in r for r in refused), refused

@@ -93,7 +93,9 @@ def test_crediting_a_whole_invoice_gives_the_care_back_to_the_stream(session, wo
     owed = books.receivable_account(session, invoice)
     assert ledger.balance(owed).posted == 0  # the council owes nothing now
     [returned] = [line for line in statement(session, world.budget, stream) if line.code == REFUND_CODE]
-    assert returned.money_in == 39333 and returned.description.startswith("Returned by the provider's credit note")
+    assert returned.money_in == 39333 and returned.description.startswith(
+        "Returned by the provider's credit note"
+    )
     refund = session.scalars(select(Transfer).where(Transfer.code == REFUND_CODE)).one()
     assert refund.idempotency_key == f"credit_note_line:{line.id}:refund"
     assert refund.effective_date == LATER and refund.reference_id == str(note.id)
