@@ -98,6 +98,7 @@ def issue_credit_note(
     input and (409) more than is creditable, naming the invoice and what is creditable; nothing is
     written then. Returns the credit note, numbered, with the ledger posted."""
     invoice = _lock_invoice(session, invoice.id)
+    issue_date = issue_date or today()
     reason = _check_input(invoice, reason, lines, amount, issue_date)
     _check_state(invoice)
     credits = line_credits(session, invoice)
@@ -106,15 +107,13 @@ def issue_credit_note(
     vat = _vat(session, invoice, credits, wanted)
     _check_within_due(invoice, net + vat, "lines" if lines is not None else "amount")
 
-    counter = lock_counter(session, invoice.issuer_id)
-    counter.last_credit_number += 1
     note = CreditNote(
         invoice_id=invoice.id,
         issuer_id=invoice.issuer_id,
         payer_org_id=invoice.payer_org_id,
         payer_family_id=invoice.payer_family_id,
-        number=f"{counter.prefix}-CN-{counter.last_credit_number:06d}",
-        issue_date=issue_date or today(),
+        number=next_credit_number(session, invoice.issuer_id),
+        issue_date=issue_date,
         reason=reason,
         net_total=net,
         vat_total=vat,
@@ -130,6 +129,14 @@ def issue_credit_note(
     audit.record(session, actor, "invoice.credited", invoice, credit_note=note.number, total=note.total)
     session.flush()
     return note
+
+
+def next_credit_number(session: Session, issuer_id: int) -> str:
+    """The provider's next credit-note number (HIL-CN-000001), taken under its counter row's lock in
+    the caller's transaction: a rollback gives it back, so the sequence has no gaps."""
+    counter = lock_counter(session, issuer_id)
+    counter.last_credit_number += 1
+    return f"{counter.prefix}-CN-{counter.last_credit_number:06d}"
 
 
 # ---- checks ---------------------------------------------------------------------------------
@@ -160,7 +167,7 @@ def _check_input(invoice: Invoice, reason, lines, amount, issue_date) -> str:
         errors["amount"] = ["The amount to credit must be more than zero pence"]
     elif lines is not None:
         errors.update(_line_input_errors(invoice, lines))
-    if issue_date is not None and invoice.issue_date is not None and issue_date < invoice.issue_date:
+    if invoice.issue_date is not None and issue_date < invoice.issue_date:
         errors["issue_date"] = [
             f"A credit note cannot be dated before its invoice ({invoice.issue_date:%-d %B %Y})"
         ]

@@ -296,23 +296,10 @@ class CreditNote(db.Model):
         back_populates="credit_note", order_by="CreditNoteLine.position"
     )
 
-    @property
-    def currency(self) -> str:
-        return "GBP"
-
-    @property
-    def payer_name(self) -> str:
-        return self.payer_org.name if self.payer_org is not None else self.payer_family.name
-
-    @property
-    def payer_party(self) -> dict:
-        if self.payer_org is not None:
-            return {"id": self.payer_org.id, "kind": "organisation", "name": self.payer_org.name}
-        return {"id": self.payer_family.id, "kind": "family", "name": self.payer_family.name}
-
-    @property
-    def issuer_party(self) -> dict:
-        return {"id": self.issuer.id, "kind": "organisation", "name": self.issuer.name}
+    # the same parties as its invoice's, said the same way (documents and schemas use either)
+    payer_name = Invoice.payer_name
+    payer_party = Invoice.payer_party
+    issuer_party = Invoice.issuer_party
 
 
 class CreditNoteLine(db.Model):
