@@ -188,6 +188,17 @@ EXPECTED: dict[str, frozenset] = {
     "GET /invoices/<int:invoice_id>.xml": INVOICE_PARTIES,
     "GET /invoices/run": only("provider", "other_provider"),  # provider staff run their own
     "POST /invoices/run": only("provider", "other_provider"),
+    # ---- credit notes: seen by the invoice's parties; issued only by its issuer (not the payer, not an admin)
+    "GET /api/v1/credit-notes": SIGNED_IN,
+    "GET /api/v1/credit-notes/<int:credit_note_id>": INVOICE_PARTIES,
+    "GET /api/v1/credit-notes/<int:credit_note_id>.csv": INVOICE_PARTIES,
+    "GET /api/v1/credit-notes/<int:credit_note_id>.pdf": INVOICE_PARTIES,
+    "POST /api/v1/invoices/<int:invoice_id>/credit-notes": only("provider"),
+    "GET /credit-notes/<int:credit_note_id>": INVOICE_PARTIES,
+    "GET /credit-notes/<int:credit_note_id>.csv": INVOICE_PARTIES,
+    "GET /credit-notes/<int:credit_note_id>.pdf": INVOICE_PARTIES,
+    "GET /invoices/<int:invoice_id>/credit-notes/new": only("provider"),
+    "POST /invoices/<int:invoice_id>/credit-notes": only("provider"),
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

@@ -103,6 +103,7 @@ DESCRIPTIONS = {
     "cancellation_charge": "Cancellation or no-show charge",
     "isf_receipt": "Paid into the Individual Service Fund",
     "isf_contingency": "Paid into the Individual Service Fund's contingency",
+    "credit_note_refund": "Returned by the provider's credit note (care not charged)",
 }
 
 

@@ -122,3 +122,7 @@ def xml_response(invoice: Invoice) -> Response:
         mimetype="application/xml",
         headers={"Content-Disposition": f'attachment; filename="{ubl.xml_filename(invoice)}"'},
     )
+
+
+# Credit notes' routes live beside these, on this blueprint.
+from marketplace.invoicing import credit_note_api  # noqa: E402, F401

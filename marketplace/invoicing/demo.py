@@ -4,15 +4,24 @@ Brightwater ICB and £650.00 to Brightwater Council (education, PO BWC-SEN-2208:
 its own invoice) — and paid that day, the payments being the ISF's receipts. Then everything
 billable up to today, issued: Ben's delivered two nights at Hilltop (example B's split: £393.33
 to Brightwater Council, £196.67 to NHS Brightwater ICB) and Amy's later quarters as they fell
-due. Idempotent: a second load finds nothing unbilled and replays the payments to no effect."""
+due; and a credit note on the ICB's invoice for Ben's stay, for part of it that was not delivered.
+Idempotent: a second load finds nothing unbilled, replays the payments to no effect and finds the
+credit note already there."""
 
 from sqlalchemy import select
 
 from marketplace.accounts.demo import add_invoicing_details
+from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import today
-from marketplace.invoicing import isf_funding, operations
-from marketplace.invoicing.models import BillableItem, Invoice, InvoiceLine
+from marketplace.invoicing import credit_notes, isf_funding, operations
+from marketplace.invoicing.models import BillableItem, BillableKind, Invoice, InvoiceLine, InvoiceStatus
 from marketplace.isf.models import Isf
+
+CREDIT_REASON = (
+    "Ben went home after breakfast on the second day for a hospital appointment, so the nursing "
+    "care planned for that afternoon was not delivered: NHS Brightwater ICB's share of it is credited."
+)
+CREDIT_AMOUNT = 3_000  # £30.00
 
 
 def load(session, ctx: dict) -> None:
@@ -22,6 +31,7 @@ def load(session, ctx: dict) -> None:
         _bill(session, isf.start_date, isf.provider_id)
         _pay_first_instalments(session, isf)
     ctx["invoices"] = _bill(session, today())
+    _credit_the_icb(session)
 
 
 def _bill(session, through, provider_id=None) -> list[Invoice]:
@@ -53,3 +63,29 @@ def _pay_first_instalments(session, isf: Isf) -> None:
             isf_funding.receive_payment(
                 session, invoice, invoice.total, invoice.issue_date, f"{invoice.po_number}-Q1"
             )
+
+
+def _credit_the_icb(session) -> None:
+    """Credit £30.00 of the ICB's invoice for Ben's delivered stay, once."""
+    invoice = session.scalars(
+        select(Invoice)
+        .join(Organisation, Organisation.id == Invoice.payer_org_id)
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .join(BillableItem, BillableItem.id == InvoiceLine.billable_item_id)
+        .where(
+            Organisation.slug == "nhs-brightwater-icb",
+            Invoice.status != InvoiceStatus.DRAFT,
+            BillableItem.kind == BillableKind.CARE_DELIVERED,
+        )
+        .order_by(Invoice.id)
+    ).first()
+    if (
+        invoice is None
+        or invoice.credit_notes
+        or credit_notes.creditable_amount(session, invoice) < CREDIT_AMOUNT
+    ):
+        return
+    finance = session.scalar(select(User).where(User.email == "finance@hilltop.example"))
+    credit_notes.issue_credit_note(
+        session, invoice, reason=CREDIT_REASON, amount=CREDIT_AMOUNT, actor=finance
+    )

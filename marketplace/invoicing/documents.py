@@ -70,3 +70,61 @@ def invoice_csv(invoice: Invoice) -> str:
 
 def csv_filename(invoice: Invoice) -> str:
     return f"invoice-{invoice.number or f'draft-{invoice.id}'}.csv"
+
+
+# The invoice CSV's columns, as a credit note fills them, plus the invoice it credits and why.
+# Amounts are what the credit note gives back (positive); a credit note has no due date or status.
+CREDIT_NOTE_CSV_COLUMNS = [
+    "Credit note number",
+    "Credited invoice number",
+    "Issue date",
+    "Reason",
+    "Supplier",
+    "Customer",
+    "PO number",
+    "Line",
+    "Description",
+    "Service from",
+    "Service to",
+    "Child reference",
+    "Quantity",
+    "Unit",
+    "Unit price",
+    "VAT category",
+    "VAT rate",
+    "Line amount",
+    "Credit note total",
+]
+
+
+def credit_note_csv(note) -> str:
+    """The credit note as CSV, one row per line, with the header's figures on every row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CREDIT_NOTE_CSV_COLUMNS)
+    invoice = note.invoice
+    for line in note.lines:
+        writer.writerow(
+            [
+                note.number,
+                invoice.number,
+                _uk(note.issue_date),
+                note.reason,
+                note.issuer.name,
+                note.payer_name,
+                invoice.po_number,
+                line.position,
+                line.description,
+                _uk(line.service_start),
+                _uk(line.service_end),
+                line.child_reference,
+                line.quantity,
+                line.unit,
+                format_pence(line.unit_price),
+                line.vat_category.value,
+                format_bp(line.vat_rate_bp),
+                format_pence(line.amount),
+                format_pence(note.total),
+            ]
+        )
+    return out.getvalue()

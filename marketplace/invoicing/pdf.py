@@ -13,7 +13,7 @@ from sqlalchemy import select
 from marketplace.catalog.models import ProviderProfile
 from marketplace.core.db import db
 from marketplace.core.money import format_bp, format_pence
-from marketplace.invoicing.models import EXEMPTION_REASON, Invoice, VatCategory
+from marketplace.invoicing.models import EXEMPTION_REASON, CreditNote, Invoice, VatCategory
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 COLUMNS = [  # (heading, width mm, align)
@@ -101,50 +101,42 @@ class _InvoicePDF(FPDF):
         self.cell(text=value.replace("—", self.dash), **kwargs)
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
-    pdf = _InvoicePDF()
-    pdf.set_title(f"Invoice {invoice.number or 'draft'}")
-    pdf.set_author(invoice.issuer.name)
-    pdf.add_page()
+def _heading(pdf: "_InvoicePDF", title: str, number: str) -> None:
     full = pdf.epw
-
-    pdf.text(20, "INVOICE" if invoice.number else "DRAFT INVOICE", "B", w=full / 2, h=10)
-    pdf.text(12, invoice.number or "Not yet numbered", "B", w=full / 2, h=10, align="R")
+    pdf.text(20, title, "B", w=full / 2, h=10)
+    pdf.text(12, number, "B", w=full / 2, h=10, align="R")
     pdf.ln(12)
 
+
+def _parties(pdf: "_InvoicePDF", document, facts: list[tuple[str, str]]) -> None:
+    """From (the seller) on the left; To (the buyer) and the document's facts on the right."""
+    full = pdf.epw
     top = pdf.get_y()
     pdf.text(9, "From", "B", w=full / 2, h=5, new_x="LMARGIN", new_y="NEXT")
-    for line in _seller_lines(invoice):
+    for line in _seller_lines(document):
         pdf.text(9, line, w=full / 2, h=4.5, new_x="LMARGIN", new_y="NEXT")
     seller_bottom = pdf.get_y()
 
     pdf.set_xy(15 + full / 2, top)
     pdf.text(9, "To", "B", w=full / 2, h=5, new_x="LEFT", new_y="NEXT")
-    for line in _buyer_lines(invoice):
+    for line in _buyer_lines(document):
         pdf.text(9, line, w=full / 2, h=4.5, new_x="LEFT", new_y="NEXT")
     pdf.ln(3)
-    facts = [
-        ("Invoice number", invoice.number or "Not yet numbered"),
-        ("Issue date", _uk(invoice.issue_date)),
-        ("Due date", _uk(invoice.due_date)),
-        ("Status", invoice.status.label),
-    ]
     for label, value in facts:
         pdf.set_x(15 + full / 2)
         pdf.text(9, label, "B", w=30, h=5)
         pdf.text(9, value, w=full / 2 - 30, h=5, new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(pdf.get_y(), seller_bottom) + 4)
 
-    # The PO number, prominently: accounts payable matches invoices to orders by it.
-    pdf.set_fill_color(243, 242, 241)
-    pdf.text(12, f"Purchase order: {invoice.po_number or 'None quoted'}", "B", w=full, h=10, fill=True)
-    pdf.ln(13)
 
+def _line_table(pdf: "_InvoicePDF", lines) -> None:
+    """The lines (of an invoice or a credit note): description, dates, child, quantity, price, VAT, amount."""
+    full = pdf.epw
     pdf.set_fill_color(222, 224, 226)
     for heading, width, align in COLUMNS:
         pdf.text(8, heading, "B", w=width, h=6, align=align, fill=True)
     pdf.ln(6)
-    for line in invoice.lines:
+    for line in lines:
         dates = _short(line.service_start)
         if line.service_end != line.service_start:
             dates += f" to {_short(line.service_end)}"
@@ -172,6 +164,45 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         pdf.ln(1.5)
     pdf.ln(3)
 
+
+def _totals(pdf: "_InvoicePDF", rows: list[tuple[str, int]], bold=("Total", "Amount due")) -> None:
+    full = pdf.epw
+    for label, amount in rows:
+        style = "B" if label in bold else ""
+        pdf.set_x(15 + full - 70)
+        pdf.text(9, label, style, w=40, h=5.5)
+        pdf.text(9, format_pence(amount), style, w=30, h=5.5, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+
+def _exemption_note(pdf: "_InvoicePDF", lines) -> None:
+    if any(line.vat_category is VatCategory.EXEMPT for line in lines):
+        pdf.ln(1)
+        pdf.set_font(pdf.body_font, "", 8)
+        pdf.multi_cell(pdf.epw, 4.5, EXEMPTION_REASON, align="L", new_x="LMARGIN", new_y="NEXT")
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    pdf = _InvoicePDF()
+    pdf.set_title(f"Invoice {invoice.number or 'draft'}")
+    pdf.set_author(invoice.issuer.name)
+    pdf.add_page()
+    full = pdf.epw
+    facts = [
+        ("Invoice number", invoice.number or "Not yet numbered"),
+        ("Issue date", _uk(invoice.issue_date)),
+        ("Due date", _uk(invoice.due_date)),
+        ("Status", invoice.status.label),
+    ]
+    _heading(pdf, "INVOICE" if invoice.number else "DRAFT INVOICE", invoice.number or "Not yet numbered")
+    _parties(pdf, invoice, facts)
+
+    # The PO number, prominently: accounts payable matches invoices to orders by it.
+    pdf.set_fill_color(243, 242, 241)
+    pdf.text(12, f"Purchase order: {invoice.po_number or 'None quoted'}", "B", w=full, h=10, fill=True)
+    pdf.ln(13)
+    _line_table(pdf, invoice.lines)
+
     totals = [
         ("Net", invoice.net_total),
         ("VAT", invoice.vat_total),
@@ -180,13 +211,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         ("Credited", invoice.amount_credited),
         ("Amount due", invoice.amount_due),
     ]
-    totals = [(label, amount) for label, amount in totals if amount or label != "Credited"]
-    for label, amount in totals:
-        bold = "B" if label in ("Total", "Amount due") else ""
-        pdf.set_x(15 + full - 70)
-        pdf.text(9, label, bold, w=40, h=5.5)
-        pdf.text(9, format_pence(amount), bold, w=30, h=5.5, align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    _totals(pdf, [(label, amount) for label, amount in totals if amount or label != "Credited"])
 
     terms = f"Payment terms: {invoice.payment_terms_days} days from the issue date"
     if invoice.due_date:
@@ -199,12 +224,54 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         terms += f". {bank}"
     pdf.set_font(pdf.body_font, "", 9)
     pdf.multi_cell(full, 5, (terms + ".").replace("—", pdf.dash), align="L", new_x="LMARGIN", new_y="NEXT")
-    if any(line.vat_category is VatCategory.EXEMPT for line in invoice.lines):
-        pdf.ln(1)
-        pdf.set_font(pdf.body_font, "", 8)
-        pdf.multi_cell(full, 4.5, EXEMPTION_REASON, align="L", new_x="LMARGIN", new_y="NEXT")
+    _exemption_note(pdf, invoice.lines)
     return bytes(pdf.output())
 
 
 def pdf_filename(invoice: Invoice) -> str:
     return f"invoice-{invoice.number or f'draft-{invoice.id}'}.pdf"
+
+
+def credit_note_pdf(note: CreditNote) -> bytes:
+    """The credit note, laid out as its invoice is: "CREDIT NOTE", its number, the invoice it
+    credits (number and date), the reason, the lines credited and the total credited."""
+    invoice = note.invoice
+    pdf = _InvoicePDF()
+    pdf.set_title(f"Credit note {note.number}")
+    pdf.set_author(note.issuer.name)
+    pdf.add_page()
+    full = pdf.epw
+    facts = [
+        ("Credit note", note.number),
+        ("Issue date", _uk(note.issue_date)),
+        ("Credits invoice", invoice.number),
+    ]
+    _heading(pdf, "CREDIT NOTE", note.number)
+    _parties(pdf, note, facts)
+
+    pdf.set_fill_color(243, 242, 241)
+    pdf.text(
+        12, f"Credits invoice {invoice.number} of {_uk(invoice.issue_date)}", "B", w=full, h=10, fill=True
+    )
+    pdf.ln(11)
+    pdf.text(
+        9, f"Purchase order: {invoice.po_number or 'None quoted'}", w=full, h=5, new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.set_font(pdf.body_font, "", 9)
+    reason = f"Reason: {note.reason}".replace("—", pdf.dash)
+    pdf.multi_cell(full, 5, reason, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    _line_table(pdf, note.lines)
+    _totals(
+        pdf,
+        [("Net", note.net_total), ("VAT", note.vat_total), ("Total credited", note.total)],
+        bold=("Total credited",),
+    )
+    after = (
+        f"This credit note reduces what is owed on invoice {invoice.number} by {format_pence(note.total)}. "
+        "Nothing is to be paid against it."
+    )
+    pdf.set_font(pdf.body_font, "", 9)
+    pdf.multi_cell(full, 5, after, align="L", new_x="LMARGIN", new_y="NEXT")
+    _exemption_note(pdf, note.lines)
+    return bytes(pdf.output())

@@ -6,7 +6,8 @@ from sqlalchemy import Select, false, or_, select
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import is_admin, visible
 from marketplace.core.db import db
-from marketplace.invoicing.models import Invoice, InvoiceStatus
+from marketplace.core.errors import Forbidden
+from marketplace.invoicing.models import CreditNote, Invoice, InvoiceStatus
 
 
 def may_see(user: User, invoice: Invoice) -> bool:
@@ -43,3 +44,28 @@ def visible_invoices(user: User) -> Select:
 def get_visible(user: User, invoice_id: int) -> Invoice:
     invoice = db.session.get(Invoice, invoice_id)
     return visible(invoice, invoice is not None and may_see(user, invoice), "invoice")
+
+
+# ---- credit notes: seen by whoever may see their invoice; issued by the invoice's issuer ----
+
+
+def visible_credit_notes(user: User) -> Select:
+    """A query for the credit notes the user may see: those of the invoices they may see."""
+    invoice_ids = visible_invoices(user).with_only_columns(Invoice.id)
+    return select(CreditNote).where(CreditNote.invoice_id.in_(invoice_ids))
+
+
+def get_visible_credit_note(user: User, credit_note_id: int) -> CreditNote:
+    note = db.session.get(CreditNote, credit_note_id)
+    return visible(note, note is not None and may_see(user, note.invoice), "credit note")
+
+
+def may_issue_credit_note(user: User, invoice: Invoice) -> bool:
+    """Only the issuing provider's staff correct an invoice (not its payer, not an admin)."""
+    return user.is_authenticated and user.role is Role.PROVIDER and invoice.issuer_id in user.organisation_ids
+
+
+def require_issuer(user: User, invoice: Invoice) -> None:
+    """For someone who may see the invoice (strangers had their 404 already): 403 unless its issuer."""
+    if not may_issue_credit_note(user, invoice):
+        raise Forbidden(f"Only {invoice.issuer.name} can issue a credit note for invoice {invoice.number}.")

@@ -1,8 +1,9 @@
 """Invoices out (JSON): amounts in pence, ids as strings, dates ISO 8601."""
 
-from marshmallow import Schema, fields
+from flask import url_for
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.core.schemas import Id
+from marketplace.core.schemas import FormSchema, Id, Pence
 
 
 class PartyOut(Schema):
@@ -50,3 +51,101 @@ class InvoiceOut(Schema):
 
 class InvoiceDetailOut(InvoiceOut):
     lines = fields.List(fields.Nested(InvoiceLineOut), required=True)
+
+
+# ---- credit notes -------------------------------------------------------------------------
+
+
+class CreditNoteLineOut(Schema):
+    position = fields.Integer(required=True)
+    invoice_line = fields.Function(
+        lambda line: line.invoice_line.position,
+        required=True,
+        metadata={"type": "integer", "description": "the position of the invoice line it credits"},
+    )
+    description = fields.String(required=True)
+    service_start = fields.Date(required=True)
+    service_end = fields.Date(required=True)
+    child_reference = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit = fields.String(required=True)
+    unit_price = fields.Integer(required=True, metadata={"description": "pence"})
+    vat_category = fields.Function(lambda line: line.vat_category.value, required=True)
+    vat_rate_bp = fields.Integer(required=True, metadata={"description": "basis points"})
+    vat_exemption_reason = fields.String(allow_none=True)
+    amount = fields.Integer(required=True, metadata={"description": "pence: what this line credits (net)"})
+
+
+class InvoiceRefOut(Schema):
+    id = Id(required=True)
+    number = fields.String(required=True)
+    issue_date = fields.Date(required=True)
+
+
+_LINKS = {"type": "object", "properties": {"pdf": {"type": "string"}, "csv": {"type": "string"}}}
+
+
+class CreditNoteOut(Schema):
+    id = Id(required=True)
+    number = fields.String(required=True, metadata={"description": "e.g. HIL-CN-000001"})
+    invoice = fields.Nested(InvoiceRefOut, required=True, metadata={"description": "the invoice it credits"})
+    issuer = fields.Nested(PartyOut, attribute="issuer_party", required=True)
+    payer = fields.Nested(PartyOut, attribute="payer_party", required=True)
+    issue_date = fields.Date(required=True)
+    reason = fields.String(required=True)
+    currency = fields.Constant("GBP", required=True)
+    net_total = fields.Integer(required=True)
+    vat_total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "pence credited"})
+    links = fields.Method("_links", required=True, metadata=_LINKS)
+
+    def _links(self, note) -> dict:
+        return {
+            "pdf": url_for("api.invoicing_api.get_credit_note_pdf", credit_note_id=note.id),
+            "csv": url_for("api.invoicing_api.get_credit_note_csv", credit_note_id=note.id),
+        }
+
+
+class CreditNoteDetailOut(CreditNoteOut):
+    lines = fields.List(fields.Nested(CreditNoteLineOut), required=True)
+
+
+class CreditNoteLineIn(Schema):
+    line = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "the invoice line's position"},
+    )
+    amount = Pence(
+        allow_none=True, metadata={"description": "pence to credit on it; omitted: all that is left"}
+    )
+
+
+class CreditNoteIn(Schema):
+    """Either `lines` (whole lines, or chosen amounts on them) or `amount` (spread over the lines in order)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    amount = Pence(metadata={"description": "pence to credit, spread over the lines in order"})
+    lines = fields.List(fields.Nested(CreditNoteLineIn), validate=validate.Length(min=1, max=1000))
+
+    @validates_schema
+    def _lines_or_amount(self, data, **kwargs):
+        if "amount" in data and "lines" in data:
+            raise ValidationError("Give either lines or an amount, not both", field_name="amount")
+        if "amount" not in data and "lines" not in data:
+            raise ValidationError("Give the lines to credit, or an amount", field_name="lines")
+
+
+class CreditNoteForm(FormSchema):
+    """The credit-note form's reason (its lines, one tick box and amount per invoice line, are read
+    by the view, as their names depend on the invoice)."""
+
+    reason = fields.String(
+        required=True,
+        validate=[
+            validate.Regexp(r"\S", error="Say why the invoice is being credited"),
+            validate.Length(max=500, error="The reason must be 500 characters or fewer"),
+        ],
+        error_messages={"required": "Say why the invoice is being credited"},
+    )

@@ -153,3 +153,7 @@ def run_now():
         return _run_page(provider, None, errors, dict(request.form), status=422)
     summary = run_invoices(db.session, through, provider.id)  # a job: commits invoice by invoice
     return _run_page(provider, through, summary=summary)
+
+
+# Credit notes' pages live beside these, on this blueprint.
+from marketplace.invoicing import credit_note_views  # noqa: E402, F401

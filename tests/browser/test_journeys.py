@@ -99,9 +99,10 @@ def test_family_books_hilltop_provider_confirms_family_cancels_late(page, pages,
     expect(summary).to_contain_text("Cost£590.00")
     rows = page.locator("table tbody tr")
     # £590.00 splits 3,000:1,500 (393.33 + 196.67); what is left counts the demo's delivered and
-    # confirmed bookings (393.33 + 196.67 each)
+    # confirmed bookings (393.33 + 196.67 each) and the £30.00 the demo's credit note gave back to
+    # the health stream
     expect(rows.nth(0)).to_contain_text("Social care (Brightwater Council)£393.33£1,820.01")
-    expect(rows.nth(1)).to_contain_text("Health (NHS Brightwater ICB)£196.67£909.99")
+    expect(rows.nth(1)).to_contain_text("Health (NHS Brightwater ICB)£196.67£939.99")
     page.get_by_role("button", name="Confirm booking").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Overnight short break")
@@ -158,15 +159,16 @@ def test_family_sees_budget_balances_statement_and_downloads_the_csv(page, demo)
     page.get_by_role("link", name="Ben", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ben's budget")
     balances = page.locator("table.app-balances tbody tr")
-    # allocated, spent (the delivered booking), held (the confirmed one), available
+    # allocated, spent (the delivered booking, less the £30.00 the demo's credit note gave back to
+    # the health stream), held (the confirmed one), available
     expect(balances.nth(0).locator("td")).to_have_text(["£3,000.00", "£393.33", "£393.33", "£2,213.34", ""])
-    expect(balances.nth(1).locator("td")).to_have_text(["£1,500.00", "£196.67", "£196.67", "£1,106.66", ""])
+    expect(balances.nth(1).locator("td")).to_have_text(["£1,500.00", "£166.67", "£196.67", "£1,136.66", ""])
     expect(balances.nth(2).locator("th, td")).to_have_text(
-        ["Total", "£4,500.00", "£590.00", "£590.00", "£3,320.00", ""]
+        ["Total", "£4,500.00", "£560.00", "£590.00", "£3,350.00", ""]
     )
 
     statement = page.locator("#statement ~ table").first
-    expect(statement.locator("tbody tr")).to_have_count(4)
+    expect(statement.locator("tbody tr")).to_have_count(5)
     expect(statement.locator("tbody tr").first.locator("td")).to_have_text(
         [
             re.compile("1 April 2026"),
@@ -180,7 +182,7 @@ def test_family_sees_budget_balances_statement_and_downloads_the_csv(page, demo)
     expect(statement.locator("tbody tr").filter(has_text="Care delivered")).to_have_count(2)
     page.locator("#statement + p").get_by_role("link", name="health").click()
     expect(statement.locator("caption")).to_have_text("Health stream")
-    expect(statement.locator("tbody tr")).to_have_count(2)
+    expect(statement.locator("tbody tr")).to_have_count(3)
 
     with page.expect_download() as download:
         page.get_by_role("link", name="download as CSV").click()
@@ -206,12 +208,20 @@ def test_family_sees_budget_balances_statement_and_downloads_the_csv(page, demo)
             "1500.00",
         ],
         ["health", "NHS Brightwater ICB", "Care delivered", "0.00", "196.67", "1303.33"],
+        [
+            "health",
+            "NHS Brightwater ICB",
+            "Returned by the provider's credit note (care not charged)",
+            "30.00",
+            "0.00",
+            "1333.33",
+        ],
     ]
     response = page.request.get(f"/budgets/{demo.bens_budget_id}/statement.csv")
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert 'attachment; filename="budget-' in response.headers["content-disposition"]
-    assert len(response.text().strip().splitlines()) == 5  # header and the four movements
+    assert len(response.text().strip().splitlines()) == 6  # header and the five movements
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from marketplace.bookings import operations as bookings
 from marketplace.budgets import operations as budgets
 from marketplace.catalog import operations as catalog
 from marketplace.core.clock import business_date, today
+from marketplace.invoicing import credit_notes
 from marketplace.invoicing import operations as invoicing
 from marketplace.isf import operations as isf_ops
 from tests.bookings.conftest import BookingWorld
@@ -121,6 +122,9 @@ def build_world(session) -> RolesWorld:
         answers={ras.questions[0].id: ras.questions[0].answers[1].id},
     )
     invoice = _invoice_a_delivered_night(session, bw)
+    credit_note = credit_notes.issue_credit_note(  # part of it: the rest is still creditable
+        session, invoice, reason="The evening activity was cancelled", amount=1_000, actor=bw.provider
+    )
     session.flush()
     w.ids = dict(
         slot_id=slot.id,
@@ -131,6 +135,7 @@ def build_world(session) -> RolesWorld:
         outcome_id=outcome.id,
         isf_id=isf.id,
         invoice_id=invoice.id,
+        credit_note_id=credit_note.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,

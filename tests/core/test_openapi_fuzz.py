@@ -48,6 +48,7 @@ KNOWN: dict[str, str] = {}
 _REAL_IDS = {
     "bookings": "booking_id",
     "budgets": "budget_id",
+    "credit-notes": "credit_note_id",
     "invoices": "invoice_id",
     "isfs": "isf_id",
     "offers": "offer_id",

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from marketplace.core.clock import today
 from marketplace.core.demo import load_demo
-from marketplace.invoicing.models import BillableItem, BillableKind, Invoice, InvoiceStatus
+from marketplace.invoicing.models import BillableItem, BillableKind, CreditNote, Invoice, InvoiceStatus
 from marketplace.isf import books
 from marketplace.isf.models import IsfReceipt
 
@@ -55,3 +55,13 @@ def test_demo_issues_amys_quarter_one_funding_invoices_and_their_payment_is_the_
     assert sorted({i.service_date for i in instalments}) == due
     assert len(instalments) == 3 * len(due) and all(i.invoice_id for i in instalments)
     assert session.scalar(select(func.count(IsfReceipt.id))) == 3  # only quarter 1 is paid
+
+
+def test_demo_credits_part_of_the_icbs_care_invoice_once_with_a_reason(session):
+    load_demo(session)
+    load_demo(session)
+    [note] = session.scalars(select(CreditNote)).all()
+    assert note.number == "HIL-CN-000001" and note.total == 3000
+    assert note.payer_org.slug == "nhs-brightwater-icb" and note.invoice.amount_due == 19667 - 3000
+    assert note.invoice.lines[0].description.startswith("Overnight short break")  # Ben's stay
+    assert "hospital appointment" in note.reason and note.created_by.email == "finance@hilltop.example"
