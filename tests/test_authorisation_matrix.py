@@ -193,10 +193,12 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/credit-notes/<int:credit_note_id>": INVOICE_PARTIES,
     "GET /api/v1/credit-notes/<int:credit_note_id>.csv": INVOICE_PARTIES,
     "GET /api/v1/credit-notes/<int:credit_note_id>.pdf": INVOICE_PARTIES,
+    "GET /api/v1/credit-notes/<int:credit_note_id>.xml": INVOICE_PARTIES,
     "POST /api/v1/invoices/<int:invoice_id>/credit-notes": only("provider"),
     "GET /credit-notes/<int:credit_note_id>": INVOICE_PARTIES,
     "GET /credit-notes/<int:credit_note_id>.csv": INVOICE_PARTIES,
     "GET /credit-notes/<int:credit_note_id>.pdf": INVOICE_PARTIES,
+    "GET /credit-notes/<int:credit_note_id>.xml": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>/credit-notes/new": only("provider"),
     "POST /invoices/<int:invoice_id>/credit-notes": only("provider"),
 }

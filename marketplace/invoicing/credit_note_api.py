@@ -12,7 +12,7 @@ from marketplace.core.errors import ValidationFailed
 from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
-from marketplace.invoicing import credit_notes, documents, pdf, permissions
+from marketplace.invoicing import credit_notes, documents, pdf, permissions, ubl
 from marketplace.invoicing.api import bp
 from marketplace.invoicing.models import CreditNote
 from marketplace.invoicing.schemas import CreditNoteDetailOut, CreditNoteIn, CreditNoteOut
@@ -83,6 +83,19 @@ def get_credit_note_csv(credit_note_id: int):
     return credit_note_csv_response(permissions.get_visible_credit_note(current_user, credit_note_id))
 
 
+@bp.get("/credit-notes/<int:credit_note_id>.xml")
+@describe(
+    "get",
+    "/credit-notes/{id}.xml",
+    "The credit note as an e-invoice (application/xml): a UBL 2.1 CreditNote in the Peppol BIS "
+    "Billing 3.0 format referring to the invoice it corrects; 409 when a party has no electronic address",
+    errors=(401, 403, 404, 409),
+)
+@signed_in
+def get_credit_note_xml(credit_note_id: int):
+    return credit_note_xml_response(permissions.get_visible_credit_note(current_user, credit_note_id))
+
+
 @bp.post("/invoices/<int:invoice_id>/credit-notes")
 @describe(
     "post",
@@ -124,4 +137,12 @@ def credit_note_csv_response(note: CreditNote) -> Response:
         documents.credit_note_csv(note),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="credit-note-{note.number}.csv"'},
+    )
+
+
+def credit_note_xml_response(note: CreditNote) -> Response:
+    return Response(
+        ubl.credit_note_xml(note),
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{ubl.credit_note_xml_filename(note)}"'},
     )

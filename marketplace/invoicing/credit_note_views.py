@@ -10,8 +10,12 @@ from marketplace.core.db import db
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_pence, parse_pounds
 from marketplace.core.schemas import parse
-from marketplace.invoicing import credit_notes, permissions
-from marketplace.invoicing.credit_note_api import credit_note_csv_response, credit_note_pdf_response
+from marketplace.invoicing import credit_notes, permissions, ubl
+from marketplace.invoicing.credit_note_api import (
+    credit_note_csv_response,
+    credit_note_pdf_response,
+    credit_note_xml_response,
+)
 from marketplace.invoicing.models import Invoice
 from marketplace.invoicing.schemas import CreditNoteForm
 from marketplace.invoicing.views import bp
@@ -137,7 +141,12 @@ def _form_errors(err, lines: list[dict], positions: list[int]) -> dict:
 @signed_in
 def credit_note_detail(credit_note_id: int):
     note = permissions.get_visible_credit_note(current_user, credit_note_id)
-    return render_template("invoicing/credit_note.html", note=note, invoice=note.invoice)
+    return render_template(
+        "invoicing/credit_note.html",
+        note=note,
+        invoice=note.invoice,
+        no_einvoice_because=ubl.why_unavailable(note.invoice),
+    )
 
 
 @bp.get("/credit-notes/<int:credit_note_id>.pdf")
@@ -150,3 +159,9 @@ def credit_note_pdf(credit_note_id: int):
 @signed_in
 def credit_note_csv(credit_note_id: int):
     return credit_note_csv_response(permissions.get_visible_credit_note(current_user, credit_note_id))
+
+
+@bp.get("/credit-notes/<int:credit_note_id>.xml")
+@signed_in
+def credit_note_xml(credit_note_id: int):
+    return credit_note_xml_response(permissions.get_visible_credit_note(current_user, credit_note_id))

@@ -82,7 +82,10 @@ class InvoiceRefOut(Schema):
     issue_date = fields.Date(required=True)
 
 
-_LINKS = {"type": "object", "properties": {"pdf": {"type": "string"}, "csv": {"type": "string"}}}
+_LINKS = {
+    "type": "object",
+    "properties": {"pdf": {"type": "string"}, "csv": {"type": "string"}, "xml": {"type": "string"}},
+}
 
 
 class CreditNoteOut(Schema):
@@ -103,6 +106,7 @@ class CreditNoteOut(Schema):
         return {
             "pdf": url_for("api.invoicing_api.get_credit_note_pdf", credit_note_id=note.id),
             "csv": url_for("api.invoicing_api.get_credit_note_csv", credit_note_id=note.id),
+            "xml": url_for("api.invoicing_api.get_credit_note_xml", credit_note_id=note.id),
         }
 
 

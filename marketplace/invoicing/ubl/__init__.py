@@ -30,29 +30,16 @@ How our figures become EN 16931's:
   too; with no PO, BuyerReference is the children's references the lines carry, which the buyer
   knows the care by (Peppol wants one or the other: PEPPOL-EN16931-R003).
 
-Credit notes (the CreditNote model arrives in its own slice). `document_from_credit_note` is to be:
-    invoice = credit_note.invoice
-    seller = seller_party(invoice.issuer)
-    lines = ubl_lines(<the credit note's lines>, seller)
-    UblDocument(kind=DocumentKind.CREDIT_NOTE, number=credit_note.number,
-        issue_date=credit_note.issue_date, seller=seller,
-        buyer=buyer_party(invoice, bool(seller.vat_number)), lines=lines,
-        net_total=<its net>, vat_total=<its VAT>, total=<its total>,
-        po_number=invoice.po_number or None,
-        buyer_reference=buyer_reference(invoice.po_number, lines),
-        corrects=(invoice.number, invoice.issue_date),            # BillingReference
-        note=f"Reason for credit: {credit_note.reason}",
-        payment_terms=f"Credits invoice {invoice.number}: reduces what is due on it by "
-                      f"{format_pence(<its total>)}.",
-        bank=None, due_date=None)                                  # nothing to pay in
-`ubl_lines` reads each line's description, service_start/end, child_reference, quantity, unit,
-unit_price, vat_category, vat_rate_bp, vat_exemption_reason and amount (all positive). A credit of
-whole lines repeats the invoice lines with the credited amounts; a credit of an amount is one line
-(quantity 1, unit "charge", unit_price = amount = the net credited, the category of what it
-corrects). Amounts on a credit note are positive: type 381 says which way the money goes.
-`tests/invoicing/test_ubl.py` `credit_note_for` builds such a document from an invoice's.
+Credit notes: `credit_notes.document_from_credit_note` (a CreditNote, type 381, with a
+BillingReference to the invoice it corrects, the reason as its note, one line per credited line of
+quantity 1 at the amount credited, and no due date or bank details: nothing is to be paid).
 """
 
+from marketplace.invoicing.ubl.credit_notes import (
+    credit_note_xml,
+    credit_note_xml_filename,
+    document_from_credit_note,
+)
 from marketplace.invoicing.ubl.document import (
     CUSTOMIZATION_ID,
     PROFILE_ID,
@@ -78,6 +65,9 @@ from marketplace.invoicing.ubl.invoices import (
 from marketplace.invoicing.ubl.writer import to_xml
 
 __all__ = [
+    "credit_note_xml",
+    "credit_note_xml_filename",
+    "document_from_credit_note",
     "CUSTOMIZATION_ID",
     "PROFILE_ID",
     "BankAccount",
