@@ -113,6 +113,14 @@ class PayerArg(fields.String):
         raise ValidationError("The paying organisation's id, or family: and the paying family's id")
 
 
+class BudgetArg(Id):
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise ValidationError("Choose a budget from the list (the id of a budget)") from None
+
+
 class InvoiceFilters(FormSchema):
     """Which invoices a list shows; blank parameters mean 'any' (forms send every field)."""
 
@@ -127,7 +135,7 @@ class InvoiceFilters(FormSchema):
         validate=validate.Length(max=60, error="Must be 60 characters or fewer"),
         metadata={"description": "the purchase-order number (exact, ignoring case)"},
     )
-    budget = Id(metadata={"description": "a budget's id: invoices billing care paid from it"})
+    budget = BudgetArg(metadata={"description": "a budget's id: invoices billing care paid from it"})
     outstanding = fields.Boolean(
         truthy={"yes", "true", "1"},
         falsy={"no", "false", "0"},

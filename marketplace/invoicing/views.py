@@ -45,6 +45,9 @@ FILTERS = {
 }
 
 
+ISSUER_VIEWS = ("provider", "admin")
+
+
 def _perspective(user) -> str:
     """Whose list this is: a provider's invoices issued, a payer's (commissioner or family)
     invoices received, or an admin's view of all."""
@@ -77,7 +80,10 @@ def _list_page(view: str, filters: dict, errors: dict, status: int = 200):
         errors=errors,
         form=request.args.to_dict(),
         children=lists.children_of(db.session, current_user, shown) if names_children else {},
-        statuses=[(s.value, s.label) for s in InvoiceStatus],
+        # payers never see a draft: the filter does not offer one
+        statuses=[
+            (s.value, s.label) for s in InvoiceStatus if view in ISSUER_VIEWS or s is not InvoiceStatus.DRAFT
+        ],
         payers=lists.payer_choices(db.session, current_user) if "payer" in FILTERS[view] else [],
         budgets=lists.budget_choices(db.session, current_user) if "budget" in FILTERS[view] else [],
         may_run=current_user.role is Role.PROVIDER and current_user.organisation is not None,
