@@ -94,19 +94,18 @@ def children_of(session: Session, user: User, invoice_ids: list[int]) -> dict[in
     """For each invoice, the names of the children whose care it bills, from budgets the user may
     see (a commissioner funds them; a family is theirs). Others get nothing: invoices name a
     child by reference only."""
-    if not invoice_ids:
-        return {}
-    rows = session.execute(
-        select(BillableItem.invoice_id, Child.name)
-        .join(FundingStream, FundingStream.id == BillableItem.stream_id)
-        .join(Budget, Budget.id == FundingStream.budget_id)
-        .join(Child, Child.id == Budget.child_id)
-        .where(BillableItem.invoice_id.in_(invoice_ids), budget_visibility(user))
-        .distinct()
-    )
     names: dict[int, list[str]] = {}
-    for invoice_id, name in rows:
-        names.setdefault(invoice_id, []).append(name)
+    for start in range(0, len(invoice_ids), 1000):  # a whole list's CSV may name thousands
+        rows = session.execute(
+            select(BillableItem.invoice_id, Child.name)
+            .join(FundingStream, FundingStream.id == BillableItem.stream_id)
+            .join(Budget, Budget.id == FundingStream.budget_id)
+            .join(Child, Child.id == Budget.child_id)
+            .where(BillableItem.invoice_id.in_(invoice_ids[start : start + 1000]), budget_visibility(user))
+            .distinct()
+        )
+        for invoice_id, name in rows:
+            names.setdefault(invoice_id, []).append(name)
     return {invoice_id: sorted(found) for invoice_id, found in names.items()}
 
 

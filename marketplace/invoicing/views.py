@@ -43,9 +43,8 @@ FILTERS = {
     "family": ("status", "outstanding"),
     "admin": ("status", "payer", "po", "budget", "outstanding"),
 }
-
-
-ISSUER_VIEWS = ("provider", "admin")
+ISSUER_VIEWS = ("provider", "admin")  # see drafts
+NAMING_CHILDREN = ("commissioner", "family", "admin")  # see the children of the budgets billed
 
 
 def _perspective(user) -> str:
@@ -71,7 +70,6 @@ def _list_page(view: str, filters: dict, errors: dict, status: int = 200):
         query = lists.filtered_invoices(current_user, filters)
         page = db.paginate(query, page=filters["page"], per_page=PER_PAGE, error_out=False)
     shown = [invoice.id for invoice in page.items] if page else []
-    names_children = view in ("commissioner", "family", "admin")
     return render_template(
         "invoicing/list.html",
         view=view,
@@ -79,7 +77,7 @@ def _list_page(view: str, filters: dict, errors: dict, status: int = 200):
         page=page,
         errors=errors,
         form=request.args.to_dict(),
-        children=lists.children_of(db.session, current_user, shown) if names_children else {},
+        children=lists.children_of(db.session, current_user, shown) if view in NAMING_CHILDREN else {},
         # payers never see a draft: the filter does not offer one
         statuses=[
             (s.value, s.label) for s in InvoiceStatus if view in ISSUER_VIEWS or s is not InvoiceStatus.DRAFT
@@ -107,11 +105,11 @@ def list_csv():
     if errors:
         return _list_page(view, filters, errors, 422)
     invoices = db.session.scalars(lists.filtered_invoices(current_user, filters)).all()
-    children = {}
-    if view in ("commissioner", "family", "admin"):
+    children = None  # a provider's CSV has no Child column
+    if view in NAMING_CHILDREN:
         children = lists.children_of(db.session, current_user, [i.id for i in invoices])
     return Response(
-        documents.invoice_list_csv(invoices, children if view != "provider" else None),
+        documents.invoice_list_csv(invoices, children),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="invoices-{today():%Y-%m-%d}.csv"'},
     )
