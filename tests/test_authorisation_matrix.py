@@ -182,6 +182,7 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
     "GET /api/v1/invoices/<int:invoice_id>.xml": INVOICE_PARTIES,
     "GET /invoices": SIGNED_IN,
+    "GET /invoices.csv": SIGNED_IN,  # the caller's own list (filtered), as a CSV
     "GET /invoices/<int:invoice_id>": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.csv": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,

@@ -1,6 +1,6 @@
 """An organisation's invoicing details: what its invoices carry (legal name, address, VAT number,
-finance e-mail, Peppol address, a provider's bank details), checked and normalised. Operations
-flush; callers commit."""
+finance e-mail, Peppol address, a provider's bank details and invoice number prefix), checked and
+normalised. Operations flush; callers commit."""
 
 import re
 
@@ -21,10 +21,23 @@ INVOICING_FIELDS = (
     "bank_sort_code",
     "bank_account_number",
     "peppol_id",
+    "invoice_prefix",
 )
 BANK_FIELDS = ("bank_account_name", "bank_sort_code", "bank_account_number")
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 UK_VAT = re.compile(r"^(GB)?([0-9]{9}|[0-9]{12}|GD[0-9]{3}|HA[0-9]{3})$")
+PREFIX = re.compile(r"^[A-Z0-9]{2,6}$")
+
+
+def default_invoice_prefix(slug: str) -> str:
+    """'hilltop-hospice' -> 'HIL': the first three letters or digits of the provider's slug."""
+    letters = "".join(ch for ch in slug.upper() if ch.isalnum())
+    return (letters[:3] or "INV").ljust(3, "X")
+
+
+def invoice_prefix(org: Organisation) -> str:
+    """The prefix of the provider's next invoice number: its own choice, else from its slug."""
+    return org.invoice_prefix or default_invoice_prefix(org.slug)
 
 
 def _gln_ok(gln: str) -> bool:
@@ -85,9 +98,15 @@ def _check_invoicing(org: Organisation, raw: dict) -> dict:
                         name, "account number"
                     )
                     errors[name] = [f"Enter the {label}, or leave all the bank details empty"]
+        prefix = data["invoice_prefix"].upper()
+        if prefix and not PREFIX.match(prefix):
+            errors["invoice_prefix"] = [
+                "Enter an invoice number prefix of 2 to 6 capital letters or digits, like HIL"
+            ]
+        data["invoice_prefix"] = prefix
     else:
-        for name in BANK_FIELDS:
-            data[name] = ""  # only providers are paid
+        for name in (*BANK_FIELDS, "invoice_prefix"):
+            data[name] = ""  # only providers are paid, and only they number invoices
     if data["peppol_id"]:
         scheme, _, ident = data["peppol_id"].replace(" ", "").partition(":")
         ident = ident.upper()

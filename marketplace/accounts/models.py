@@ -52,6 +52,7 @@ class Organisation(db.Model):
     bank_sort_code: Mapped[str | None] = mapped_column(String(8))  # 12-34-56
     bank_account_number: Mapped[str | None] = mapped_column(String(8))
     peppol_id: Mapped[str | None] = mapped_column(String(60))  # 0088:<GLN> or 9932:<UK VAT no.>
+    invoice_prefix: Mapped[str | None] = mapped_column(String(6))  # a provider's choice; else from its slug
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="organisation")
 

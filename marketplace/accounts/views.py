@@ -157,6 +157,8 @@ def _render_organisation(org, errors, form, status=200):
 def organisation_settings(org_id: int):
     org = _organisation_for(org_id)
     form = {name: getattr(org, name) or "" for name in invoicing_details.INVOICING_FIELDS}
+    if org.kind is OrgKind.PROVIDER:
+        form["invoice_prefix"] = invoicing_details.invoice_prefix(org)  # the one in use, if not chosen
     return _render_organisation(org, {}, form)
 
 

@@ -3,36 +3,15 @@
 from flask import Blueprint, Response, request
 from flask_login import current_user
 
-from marketplace.core.api import page_args
 from marketplace.core.auth import signed_in
 from marketplace.core.db import db
-from marketplace.core.errors import ValidationFailed
-from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
-from marketplace.invoicing import documents, pdf, permissions, ubl
-from marketplace.invoicing.models import Invoice, InvoiceStatus
-from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceOut
+from marketplace.core.schemas import parse
+from marketplace.invoicing import documents, lists, pdf, permissions, ubl
+from marketplace.invoicing.models import Invoice
+from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceFilters, InvoiceOut
 
 bp = Blueprint("invoicing_api", __name__)
-
-
-def _filters(query):
-    errors = {}
-    status = request.args.get("status", "")
-    if status:
-        if status in {s.value for s in InvoiceStatus}:
-            query = query.where(Invoice.status == InvoiceStatus(status))
-        else:
-            errors["status"] = [f"One of {', '.join(s.value for s in InvoiceStatus)}"]
-    payer = request.args.get("payer", "")
-    if payer:
-        try:
-            query = query.where(Invoice.payer_org_id == db_id(payer))
-        except ValueError:
-            errors["payer"] = ["The id of the paying organisation"]
-    if errors:
-        raise ValidationFailed("Check the filters", fields=errors)
-    return query
 
 
 @bp.get("/invoices")
@@ -40,15 +19,17 @@ def _filters(query):
     "get",
     "/invoices",
     "Invoices the caller may see (issued by its provider, or addressed to it), newest first; "
-    "status= one status, payer= the paying organisation's id",
+    "status= one status, payer= the paying organisation's id (or family:<id>), po= a purchase-order "
+    "number, budget= a budget's id, outstanding=yes only those with money still due",
     response=page_of(InvoiceOut),
-    params=["status", "payer", "page", "per_page"],
+    params=InvoiceFilters,
 )
 @signed_in
 def list_invoices():
-    page, per_page = page_args()
-    query = _filters(permissions.visible_invoices(current_user))
-    items = db.paginate(query.order_by(Invoice.id.desc()), page=page, per_page=per_page, error_out=False)
+    filters = parse(InvoiceFilters(), request.args.to_dict(), "Check the filters")
+    page, per_page = filters["page"], filters["per_page"] or 20
+    query = lists.filtered_invoices(current_user, filters)
+    items = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return {
         "items": InvoiceOut(many=True).dump(items.items),
         "total": items.total,

@@ -6,7 +6,8 @@ billable up to today, issued: Ben's delivered two nights at Hilltop (example B's
 to Brightwater Council, £196.67 to NHS Brightwater ICB) and Amy's later quarters as they fell
 due; and a credit note on the ICB's invoice for Ben's stay, for part of it that was not delivered.
 Idempotent: a second load finds nothing unbilled, replays the payments to no effect and finds the
-credit note already there."""
+credit note already there. Each billing is a recorded invoice run, so the run page's history
+shows them."""
 
 from sqlalchemy import select
 
@@ -14,7 +15,15 @@ from marketplace.accounts.demo import add_invoicing_details
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import today
 from marketplace.invoicing import credit_notes, isf_funding, operations
-from marketplace.invoicing.models import BillableItem, BillableKind, Invoice, InvoiceLine, InvoiceStatus
+from marketplace.invoicing.models import (
+    BillableItem,
+    BillableKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceRun,
+    InvoiceStatus,
+    RunSource,
+)
 from marketplace.isf.models import Isf
 
 CREDIT_REASON = (
@@ -36,13 +45,22 @@ def load(session, ctx: dict) -> None:
 
 def _bill(session, through, provider_id=None) -> list[Invoice]:
     """What an invoice run through `through` does, issued on that day, inside the demo's
-    transaction (a run commits invoice by invoice)."""
+    transaction (a run commits invoice by invoice), recorded as a run when it bills anything."""
     operations.record_billable_items(session, through, provider_id)
-    return [
+    groups = operations.unbilled_groups(session, through, provider_id)
+    if not groups:
+        return []
+    run = InvoiceRun(through=through, provider_id=provider_id, source=RunSource.COMMAND)
+    session.add(run)
+    session.flush()
+    invoices = [
         invoice
-        for key in operations.unbilled_groups(session, through, provider_id)
-        if (invoice := operations.invoice_group(session, key, through, issue_date=through)) is not None
+        for key in groups
+        if (invoice := operations.invoice_group(session, key, through, issue_date=through, run_id=run.id))
+        is not None
     ]
+    run.finished_at = run.started_at
+    return invoices
 
 
 def _pay_first_instalments(session, isf: Isf) -> None:

@@ -128,3 +128,55 @@ def credit_note_csv(note) -> str:
             ]
         )
     return out.getvalue()
+
+
+# ---- a list of invoices, for people (the commissioner's "Download this list") ----------------
+
+LIST_CSV_COLUMNS = [
+    "Invoice number",
+    "Status",
+    "Issue date",
+    "Due date",
+    "Supplier",
+    "Customer",
+    "PO number",
+    "Child",
+    "Total",
+    "Paid",
+    "Credited",
+    "Amount due",
+]
+
+
+def _text(value: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula (names and PO numbers are typed
+    by people)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def invoice_list_csv(invoices: list[Invoice], children: dict[int, list[str]] | None) -> str:
+    """One row per invoice: £1,234.56, DD/MM/YYYY, states by label. `children` names the children
+    each invoice bills care for, for users who may see them; None leaves the column out."""
+    columns = [c for c in LIST_CSV_COLUMNS if children is not None or c != "Child"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for invoice in invoices:
+        row = [
+            invoice.number or "Draft",
+            invoice.status.label,
+            _uk(invoice.issue_date),
+            _uk(invoice.due_date),
+            _text(invoice.issuer.name),
+            _text(invoice.payer_name),
+            _text(invoice.po_number),
+            _text(", ".join(children.get(invoice.id, []))) if children is not None else None,
+            format_pence(invoice.total),
+            format_pence(invoice.amount_paid),
+            format_pence(invoice.amount_credited),
+            format_pence(invoice.amount_due),
+        ]
+        writer.writerow(
+            [cell for cell, column in zip(row, LIST_CSV_COLUMNS, strict=True) if column in columns]
+        )
+    return out.getvalue()

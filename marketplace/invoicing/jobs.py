@@ -13,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session
 
 from marketplace.core.clock import LONDON, today
+from marketplace.invoicing.models import RunSource
 from marketplace.invoicing.runs import RunSummary, run_invoices
 from marketplace.scheduler import JobSpec
 
@@ -32,7 +33,7 @@ def daily_invoice_job() -> RunSummary:
 
 
 def _run_through_yesterday(session: Session) -> RunSummary:
-    summary = run_invoices(session, today() - timedelta(days=1))
+    summary = run_invoices(session, today() - timedelta(days=1), source=RunSource.SCHEDULE)
     log.info(
         "daily invoice run through %s: %d items recorded, %d invoices issued, %d pence, %d failed",
         summary.through,

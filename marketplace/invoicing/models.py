@@ -62,6 +62,37 @@ class VatCategory(enum.StrEnum):
 EXEMPTION_REASON = "Exempt: welfare services (VAT Act 1994, Schedule 9, Group 7/7)"
 
 
+class RunSource(enum.StrEnum):
+    PAGE = "page"
+    COMMAND = "command"
+    SCHEDULE = "schedule"
+
+    @property
+    def label(self) -> str:
+        return {"page": "Run invoices button", "command": "Command line", "schedule": "Daily run"}[self.value]
+
+
+class InvoiceRun(db.Model):
+    """One invoice run: what started it (a provider's button, the command, the daily job), who,
+    through which date and for which provider (None: every provider). The invoices it issued
+    point at it (`Invoice.run_id`); `finished_at` stays empty when a run was killed midway."""
+
+    __tablename__ = "invoice_run"
+    __table_args__ = (Index("ix_invoice_run_provider_started", "provider_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    through: Mapped[date] = mapped_column(Date)
+    source: Mapped[RunSource] = mapped_column(str_enum(RunSource, "invoice_run_source"))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items_recorded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+    started_by: Mapped[User | None] = relationship()
+
+
 class InvoiceCounter(db.Model):
     """A provider's invoice numbers: `last_number` is taken under this row's lock (SELECT ... FOR
     UPDATE) in the transaction that issues the invoice, so numbers are gap-free and never reused."""
@@ -101,6 +132,7 @@ class Invoice(db.Model):
         Index("ix_invoice_issuer_status", "issuer_id", "status"),
         Index("ix_invoice_payer_org_status", "payer_org_id", "status"),
         Index("ix_invoice_payer_family_status", "payer_family_id", "status"),
+        Index("ix_invoice_issuer_run", "issuer_id", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +154,7 @@ class Invoice(db.Model):
     amount_credited: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_run.id"))  # the run that made it
 
     issuer: Mapped[Organisation] = relationship(foreign_keys=[issuer_id])
     payer_org: Mapped[Organisation | None] = relationship(foreign_keys=[payer_org_id])

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.invoicing_details import default_invoice_prefix, invoice_prefix
 from marketplace.accounts.models import Child, Organisation
 from marketplace.bookings.models import Booking, BookingPayment, BookingStatus
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
@@ -178,9 +179,10 @@ def _line_for(session: Session, item: BillableItem, position: int) -> InvoiceLin
     )
 
 
-def draft_invoice(session: Session, items: list[BillableItem]) -> Invoice:
+def draft_invoice(session: Session, items: list[BillableItem], run_id: int | None = None) -> Invoice:
     """A draft invoice billing `items` (one issuer, one payer, one PO number, one set of terms;
-    the caller has locked them and checked they are unbilled). No number yet."""
+    the caller has locked them and checked they are unbilled), made by run `run_id` if given. No
+    number yet."""
     first = items[0]
     keys = {
         (i.provider_id, i.payer_org_id, i.payer_family_id, i.po_number, i.payment_terms_days) for i in items
@@ -194,6 +196,7 @@ def draft_invoice(session: Session, items: list[BillableItem]) -> Invoice:
         po_number=first.po_number,
         payment_terms_days=first.payment_terms_days,
         status=InvoiceStatus.DRAFT,
+        run_id=run_id,
     )
     session.add(invoice)
     session.flush()
@@ -217,9 +220,9 @@ def _total(invoice: Invoice) -> None:
 
 
 def number_prefix(slug: str) -> str:
-    """'hilltop-hospice' -> 'HIL': the first three letters or digits of the provider's slug."""
-    letters = "".join(ch for ch in slug.upper() if ch.isalnum())
-    return (letters[:3] or "INV").ljust(3, "X")
+    """'hilltop-hospice' -> 'HIL': the default prefix, the first three letters or digits of the
+    provider's slug (a provider may choose its own on its invoicing details)."""
+    return default_invoice_prefix(slug)
 
 
 def lock_counter(session: Session, issuer_id: int) -> InvoiceCounter:
@@ -227,7 +230,7 @@ def lock_counter(session: Session, issuer_id: int) -> InvoiceCounter:
     issuer = session.get(Organisation, issuer_id)
     session.execute(
         dialect_insert(session, InvoiceCounter.__table__)
-        .values(issuer_id=issuer_id, prefix=number_prefix(issuer.slug), last_number=0)
+        .values(issuer_id=issuer_id, prefix=invoice_prefix(issuer), last_number=0)
         .on_conflict_do_nothing()
     )
     return session.scalar(
@@ -254,6 +257,9 @@ def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = 
             f"Invoice {invoice.number} is already issued; it never changes.", code="already_issued"
         )
     counter.last_number += 1
+    # The provider's prefix as it is now: a change applies to the numbers issued after it, and the
+    # sequence runs on through it (so numbers stay unique per provider whatever the prefix).
+    counter.prefix = invoice_prefix(invoice.issuer)
     issue_date = issue_date or today()
     invoice.number = f"{counter.prefix}-{counter.last_number:06d}"
     invoice.status = InvoiceStatus.ISSUED
@@ -312,7 +318,7 @@ def unbilled_groups(session: Session, through: date, provider_id: int | None = N
 
 
 def invoice_group(
-    session: Session, key: tuple, through: date, issue_date: date | None = None
+    session: Session, key: tuple, through: date, issue_date: date | None = None, run_id: int | None = None
 ) -> Invoice | None:
     """Bill one group's unbilled items on one invoice and issue it, or None when another run has
     billed them meanwhile. The counter is locked first, so a concurrent run waits here and then
@@ -321,4 +327,4 @@ def invoice_group(
     items = unbilled_items(session, key, through, lock=True)
     if not items:
         return None
-    return issue_invoice(session, draft_invoice(session, items), issue_date)
+    return issue_invoice(session, draft_invoice(session, items, run_id), issue_date)

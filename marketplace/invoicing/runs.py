@@ -16,9 +16,10 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Family, Organisation
+from marketplace.accounts.models import Family, Organisation, User
+from marketplace.core.clock import utcnow
 from marketplace.invoicing import isf_funding, operations
-from marketplace.invoicing.models import BillableItem, Invoice
+from marketplace.invoicing.models import BillableItem, Invoice, InvoiceRun, RunSource
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class IssuedInvoice:
 @dataclass
 class RunSummary:
     through: date
+    run_id: int | None = None
     items_recorded: int = 0
     groups: int = 0
     issued: list[IssuedInvoice] = field(default_factory=list)
@@ -56,20 +58,32 @@ def run_invoices(
     *,
     issue_date: date | None = None,
     progress: Callable[[int, int, IssuedInvoice | None], None] | None = None,
+    source: RunSource = RunSource.COMMAND,
+    started_by: User | None = None,
 ) -> RunSummary:
-    """Record what became billable through `through` (for one provider, or all), then bill and issue each group's unbilled
-    items on one invoice, committing invoice by invoice. A group that fails is rolled back whole,
-    noted in `failed`, and left for the next run; the others go on."""
+    """Record what became billable through `through` (for one provider, or all), then bill and
+    issue each group's unbilled items on one invoice, committing invoice by invoice. A group that
+    fails is rolled back whole, noted in `failed`, and left for the next run; the others go on.
+    The run itself is recorded (`InvoiceRun`: when, through which date, by whom) and its invoices
+    point at it; a run killed midway is left without `finished_at`."""
     provider = provider.id if isinstance(provider, Organisation) else provider
-    summary = RunSummary(through=through)
-    summary.items_recorded = operations.record_billable_items(session, through, provider)
+    run = InvoiceRun(
+        provider_id=provider,
+        through=through,
+        source=source,
+        started_by_id=started_by.id if started_by is not None else None,
+    )
+    session.add(run)
+    session.flush()
+    summary = RunSummary(through=through, run_id=run.id)
+    run.items_recorded = summary.items_recorded = operations.record_billable_items(session, through, provider)
     session.commit()
     groups = operations.unbilled_groups(session, through, provider)
     summary.groups = len(groups)
     for number, key in enumerate(groups, start=1):
         issued = None
         try:
-            invoice = operations.invoice_group(session, key, through, issue_date)
+            invoice = operations.invoice_group(session, key, through, issue_date, run_id=summary.run_id)
             issued = _figures(invoice) if invoice is not None else None
             session.commit()
         except Exception as err:  # noqa: BLE001 - one bad group never blocks the rest
@@ -83,7 +97,16 @@ def run_invoices(
             summary.issued.append(issued)
         if progress is not None:
             progress(number, len(groups), issued)
+    _finish(session, summary)
     return summary
+
+
+def _finish(session: Session, summary: RunSummary) -> None:
+    """Note on the run's record that it finished, and how many groups failed."""
+    run = session.get(InvoiceRun, summary.run_id)
+    run.finished_at = utcnow()
+    run.failed = len(summary.failed)
+    session.commit()
 
 
 def _figures(invoice: Invoice) -> IssuedInvoice:

@@ -1,15 +1,59 @@
 """Invoices out (JSON): amounts in pence, ids as strings, dates ISO 8601."""
 
 from flask import url_for
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from marketplace.core.db import db
+from marketplace.core.ids import db_id
 from marketplace.core.schemas import FormSchema, Id, Pence
+from marketplace.invoicing import parties
+from marketplace.invoicing.models import InvoiceStatus
 
 
 class PartyOut(Schema):
     id = Id(required=True)
     kind = fields.String(required=True, metadata={"description": "organisation or family"})
     name = fields.String(required=True)
+
+
+class PartyDetailsOut(PartyOut):
+    """A party as an invoice names it: what a finance system needs to book and pay it."""
+
+    legal_name = fields.String(required=True)
+    address = fields.List(
+        fields.String(), required=True, metadata={"description": "postal address lines, without the postcode"}
+    )
+    postcode = fields.String(required=True, allow_none=True)
+    charity_number = fields.String(required=True, allow_none=True)
+    company_number = fields.String(required=True, allow_none=True)
+    vat_number = fields.String(required=True, allow_none=True, metadata={"description": "GB123456789"})
+    finance_email = fields.String(required=True, allow_none=True)
+    peppol_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "0088:<GLN> or 9932:<UK VAT number>"}
+    )
+
+
+class BankOut(Schema):
+    account_name = fields.String(required=True)
+    sort_code = fields.String(required=True, metadata={"description": "12-34-56"})
+    account_number = fields.String(required=True, metadata={"description": "8 digits"})
+
+
+class IssuerOut(PartyDetailsOut):
+    bank = fields.Nested(
+        BankOut, required=True, allow_none=True, metadata={"description": "where to remit; null if not given"}
+    )
+
+
+class _Party(fields.Nested):
+    """A party of the invoice, read by `getter(session, invoice)` (invoicing/parties.py)."""
+
+    def __init__(self, schema, getter, **kwargs):
+        super().__init__(schema, **kwargs)
+        self.getter = getter
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return self.getter(db.session, obj)
 
 
 class InvoiceLineOut(Schema):
@@ -34,8 +78,8 @@ class InvoiceOut(Schema):
     number = fields.String(required=True, allow_none=True, metadata={"description": "null while a draft"})
     status = fields.Function(lambda i: i.status.value, required=True)
     status_label = fields.Function(lambda i: i.status.label, required=True)
-    issuer = fields.Nested(PartyOut, attribute="issuer_party", required=True)
-    payer = fields.Nested(PartyOut, attribute="payer_party", required=True)
+    issuer = _Party(IssuerOut, parties.issuer, required=True)
+    payer = _Party(PartyDetailsOut, parties.payer, required=True)
     po_number = fields.String(required=True)
     issue_date = fields.Date(required=True, allow_none=True)
     due_date = fields.Date(required=True, allow_none=True)
@@ -153,3 +197,65 @@ class CreditNoteForm(FormSchema):
         ],
         error_messages={"required": "Say why the invoice is being credited"},
     )
+
+
+# ---- filtering the list of invoices (GET /invoices, /invoices.csv, /api/v1/invoices) ---------
+
+
+class PayerArg(fields.String):
+    """Who pays: an organisation's id ('12'), or a family's ('family:7'); loaded as (kind, id)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        kind, _, ident = super()._deserialize(value, attr, data, **kwargs).strip().rpartition(":")
+        kind = {"": "organisation", "organisation": "organisation", "family": "family"}.get(kind)
+        try:
+            if kind is not None:
+                return kind, db_id(ident)
+        except ValueError:
+            pass
+        raise ValidationError("The paying organisation's id, or family: and the paying family's id")
+
+
+class BudgetArg(Id):
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise ValidationError("Choose a budget from the list (the id of a budget)") from None
+
+
+class InvoiceFilters(FormSchema):
+    """Which invoices a list shows; blank parameters mean 'any' (forms send every field)."""
+
+    status = fields.Enum(
+        InvoiceStatus,
+        by_value=True,
+        error_messages={"unknown": f"One of {', '.join(s.value for s in InvoiceStatus)}"},
+        metadata={"description": "one status"},
+    )
+    payer = PayerArg(metadata={"description": "the paying organisation's id, or family:<id>"})
+    po = fields.String(
+        validate=validate.Length(max=60, error="Must be 60 characters or fewer"),
+        metadata={"description": "the purchase-order number (exact, ignoring case)"},
+    )
+    budget = BudgetArg(metadata={"description": "a budget's id: invoices billing care paid from it"})
+    outstanding = fields.Boolean(
+        truthy={"yes", "true", "1"},
+        falsy={"no", "false", "0"},
+        error_messages={"invalid": "yes or no"},
+        metadata={"description": "yes: only issued invoices with money still due"},
+    )
+    page = fields.Integer(
+        validate=validate.Range(1, 10**6, error="Must be a whole number from 1 to 1000000"),
+        error_messages={"invalid": "Must be a whole number from 1 to 1000000"},
+        load_default=1,
+    )
+    per_page = fields.Integer(
+        validate=validate.Range(1, 100, error="Must be a whole number from 1 to 100"),
+        error_messages={"invalid": "Must be a whole number from 1 to 100"},
+        load_default=None,
+    )
+
+    @pre_load
+    def _blank_is_any(self, data, **kwargs):
+        return {k: v.strip() for k, v in data.items() if isinstance(v, str) and v.strip()}

@@ -1,52 +1,117 @@
-"""Invoice pages: the invoices a provider issued and those addressed to the caller's
-organisation, and one invoice with its lines (CSV download from the API); and, for provider
-staff, "Run invoices": a preview of what a run through a date would bill, the button that runs it
-for their own organisation, and the run history (what was issued, by date)."""
+"""Invoice pages: the list each user may see (a provider's invoices issued, a commissioner's or a
+family's invoices received; filtered, paged, and as a CSV), one invoice with its lines (PDF and
+CSV downloads), the invoicing panels of the dashboards; and, for provider staff, "Run invoices":
+a preview of what a run through a date would bill, the button that runs it for their own
+organisation, and the history of runs (when, through which date, by whom, what they issued)."""
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
+from marketplace.accounts.permissions import is_admin
 from marketplace.core.auth import signed_in
 from marketplace.core.clock import today
+from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
-from marketplace.core.errors import Forbidden
+from marketplace.core.errors import Forbidden, ValidationFailed
+from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
-from marketplace.invoicing import permissions, ubl
+from marketplace.invoicing import documents, lists, panels, permissions, ubl
 from marketplace.invoicing.api import csv_response, pdf_response, xml_response
-from marketplace.invoicing.models import Invoice, InvoiceStatus
+from marketplace.invoicing.models import InvoiceStatus, RunSource
 from marketplace.invoicing.runs import preview_run, run_invoices
+from marketplace.invoicing.schemas import InvoiceFilters
 
 bp = Blueprint("invoicing", __name__)
 
 
 def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
+    register_nav("invoicing.list_invoices", "Your invoices", roles=("family",))
+    register_panel("provider", panels.provider_panel)
+    register_panel("commissioner", panels.payer_panel)
+    register_panel("family", panels.payer_panel)
+
+
+PER_PAGE = 50
+# The filters each kind of user is offered (and the only ones its page applies).
+FILTERS = {
+    "provider": ("status", "payer", "po", "outstanding"),
+    "commissioner": ("status", "po", "budget", "outstanding"),
+    "family": ("status", "outstanding"),
+    "admin": ("status", "payer", "po", "budget", "outstanding"),
+}
+ISSUER_VIEWS = ("provider", "admin")  # see drafts
+NAMING_CHILDREN = ("commissioner", "family", "admin")  # see the children of the budgets billed
+
+
+def _perspective(user) -> str:
+    """Whose list this is: a provider's invoices issued, a payer's (commissioner or family)
+    invoices received, or an admin's view of all."""
+    return "admin" if is_admin(user) else user.role.value
+
+
+def _filters(view: str) -> tuple[dict, dict]:
+    """The filters of the list (those offered to `view`), or the errors naming each bad one."""
+    names = (*FILTERS[view], "page")
+    args = {name: value for name, value in request.args.items() if name in names}
+    try:
+        loaded = parse(InvoiceFilters(), args, "Check the filters")
+    except ValidationFailed as err:
+        return {}, err.fields
+    return {name: loaded.get(name) for name in names}, {}
+
+
+def _list_page(view: str, filters: dict, errors: dict, status: int = 200):
+    page = None
+    if not errors:
+        query = lists.filtered_invoices(current_user, filters)
+        page = db.paginate(query, page=filters["page"], per_page=PER_PAGE, error_out=False)
+    shown = [invoice.id for invoice in page.items] if page else []
+    return render_template(
+        "invoicing/list.html",
+        view=view,
+        offered=FILTERS[view],
+        page=page,
+        errors=errors,
+        form=request.args.to_dict(),
+        children=lists.children_of(db.session, current_user, shown) if view in NAMING_CHILDREN else {},
+        # payers never see a draft: the filter does not offer one
+        statuses=[
+            (s.value, s.label) for s in InvoiceStatus if view in ISSUER_VIEWS or s is not InvoiceStatus.DRAFT
+        ],
+        payers=lists.payer_choices(db.session, current_user) if "payer" in FILTERS[view] else [],
+        budgets=lists.budget_choices(db.session, current_user) if "budget" in FILTERS[view] else [],
+        may_run=current_user.role is Role.PROVIDER and current_user.organisation is not None,
+    ), status
 
 
 @bp.get("/invoices")
 @signed_in
 def list_invoices():
-    status = request.args.get("status", "")
-    query = permissions.visible_invoices(current_user).order_by(Invoice.id.desc()).limit(500)
-    if status in {s.value for s in InvoiceStatus}:
-        query = query.where(Invoice.status == InvoiceStatus(status))
-    else:
-        status = ""
-    invoices = db.session.scalars(query).all()
-    orgs = current_user.organisation_ids
-    issued = [i for i in invoices if i.issuer_id in orgs]
-    received = [i for i in invoices if i.issuer_id not in orgs]
-    return render_template(
-        "invoicing/list.html",
-        issued=issued,
-        received=received,
-        status=status,
-        statuses=[(s.value, s.label) for s in InvoiceStatus],
-        may_run=current_user.role is Role.PROVIDER and current_user.organisation is not None,
+    view = _perspective(current_user)
+    filters, errors = _filters(view)
+    return _list_page(view, filters, errors, 422 if errors else 200)
+
+
+@bp.get("/invoices.csv")
+@signed_in
+def list_csv():
+    """The filtered list as a CSV for people (£1,234.56, UK dates, states by label), every page."""
+    view = _perspective(current_user)
+    filters, errors = _filters(view)
+    if errors:
+        return _list_page(view, filters, errors, 422)
+    invoices = db.session.scalars(lists.filtered_invoices(current_user, filters)).all()
+    children = None  # a provider's CSV has no Child column
+    if view in NAMING_CHILDREN:
+        children = lists.children_of(db.session, current_user, [i.id for i in invoices])
+    return Response(
+        documents.invoice_list_csv(invoices, children),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="invoices-{today():%Y-%m-%d}.csv"'},
     )
 
 
@@ -103,20 +168,6 @@ def _through(value: str | None) -> tuple[date | None, dict]:
     return through, {}
 
 
-def _history(provider_id: int) -> list:
-    """The invoices the provider issued, by issue date, most recent first: (date, count, pence)."""
-    rows = db.session.execute(
-        select(Invoice.issue_date, func.count(Invoice.id), func.sum(Invoice.total))
-        .where(Invoice.issuer_id == provider_id, Invoice.status != InvoiceStatus.DRAFT)
-        .group_by(Invoice.issue_date)
-        .order_by(Invoice.issue_date.desc())
-        .limit(30)
-    ).all()
-    return [
-        (issued_on, count, int(total or 0)) for issued_on, count, total in rows
-    ]  # PostgreSQL sums as Decimal
-
-
 def _run_page(provider, through, errors=None, form=None, summary=None, status=200):
     preview = preview_run(db.session, through, provider.id) if through is not None else []
     return (
@@ -128,7 +179,7 @@ def _run_page(provider, through, errors=None, form=None, summary=None, status=20
             errors=errors or {},
             form=form or {"through": through.strftime("%d/%m/%Y") if through else ""},
             summary=summary,
-            history=_history(provider.id),
+            history=lists.run_history(db.session, provider.id),
         ),
         status,
     )
@@ -151,7 +202,8 @@ def run_now():
     through, errors = _through(request.form.get("through"))
     if errors:
         return _run_page(provider, None, errors, dict(request.form), status=422)
-    summary = run_invoices(db.session, through, provider.id)  # a job: commits invoice by invoice
+    # a job: commits invoice by invoice, and records the run (who, through which date)
+    summary = run_invoices(db.session, through, provider.id, source=RunSource.PAGE, started_by=current_user)
     return _run_page(provider, through, summary=summary)
 
 

@@ -26,7 +26,7 @@ def test_an_invoice_has_the_contracts_fields(client, world, invoiced, bearer):
     assert body["id"] == str(council.id)
     assert body["number"] == council.number and body["status"] == "issued"
     assert body["status_label"] == "Issued"
-    assert body["payer"] == {
+    assert {k: body["payer"][k] for k in ("id", "kind", "name")} == {  # more follow: test_api_parties.py
         "id": str(world.council.id),
         "kind": "organisation",
         "name": "Brightwater Council",

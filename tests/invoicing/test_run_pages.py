@@ -65,8 +65,10 @@ def test_running_issues_the_providers_invoices_and_shows_them_and_the_history(
     issued = list(session.scalars(select(Invoice)))
     assert len(issued) == 2 and all(i.number in text for i in issued)
     assert "BC-SB-2026-0142" in text and "£786.66" in text
-    history = text[text.index("Invoices issued, by date") :]
-    assert uk(issued[0].issue_date) in history and "£1,180.00" in history
+    history = text[
+        text.index("Invoice runs") :
+    ]  # each run: when, through, by whom, what (test_run_history.py)
+    assert uk(issued[0].issue_date) in history and "£1,180.00" in history and world.provider.name in history
     again = client.get("/invoices/run").get_data(as_text=True)
     assert "Nothing is waiting to be billed" in again  # the preview now has nothing left
     repeat = client.post("/invoices/run", data={"csrf_token": csrf(), "through": through.isoformat()})
