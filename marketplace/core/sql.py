@@ -4,7 +4,7 @@ Not in `core.db`, which imports Flask-SQLAlchemy: the ledger uses these and impo
 from Flask, so nothing here may either.
 """
 
-from sqlalchemy import insert, text
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,3 +54,28 @@ def bulk_insert(session: Session, table, rows: list[dict], *, returning_ids: boo
     names = ", ".join(f'"{name}"' for name in columns)
     session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'), params)
     return ids
+
+
+def bulk_update(session: Session, table, column: str, values: dict[int, object]) -> None:
+    """Set `column` of many rows, {id: value}, in one statement.
+
+    PostgreSQL: one UPDATE … FROM unnest(ids, values) (two array parameters); SQLite: one
+    executemany of UPDATE … WHERE id = ?.
+    """
+    if not values:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        statement = update(table).where(table.c.id == bindparam("_id")).values({column: bindparam("_value")})
+        session.execute(statement, [{"_id": key, "_value": value} for key, value in values.items()])
+        return
+    id_type = table.c.id.type.compile(dialect=dialect)
+    value_type = table.c[column].type.compile(dialect=dialect)
+    session.execute(
+        text(
+            f'UPDATE "{table.name}" SET "{column}" = v.value '
+            f"FROM unnest(CAST(:ids AS {id_type}[]), CAST(:values AS {value_type}[])) AS v(id, value) "
+            f'WHERE "{table.name}".id = v.id'
+        ),
+        {"ids": list(values), "values": list(values.values())},
+    )
