@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import Family, Organisation
 from marketplace.core.clock import today, utcnow
-from marketplace.core.sql import bulk_insert, bulk_update
+from marketplace.core.sql import bulk_insert, bulk_update, id_in
 from marketplace.invoicing import books, lines, operations
 from marketplace.invoicing.models import BillableItem, Invoice, InvoiceLine, InvoiceStatus
 
@@ -74,13 +74,23 @@ def issue_groups(
 
 
 def _lock_unbilled(session: Session, keys: list[tuple], through: date) -> dict[tuple, list[BillableItem]]:
-    """The groups' unbilled items, locked FOR UPDATE and read afresh, by group."""
+    """The groups' unbilled items, locked FOR UPDATE and read afresh, by group.
+
+    Selected by the batch's providers and payers (a few id lists, whatever the batch size), which
+    may take in a few items of other groups of the same providers: they are locked (harmless:
+    this transaction holds those providers' counters) but left out."""
+    wanted = set(keys)
+    payers = or_(
+        id_in(session, BillableItem.payer_org_id, {k[1] for k in keys if k[1] is not None}),
+        id_in(session, BillableItem.payer_family_id, {k[2] for k in keys if k[2] is not None}),
+    )
     query = (
         select(BillableItem)
         .where(
-            or_(*(operations.in_group(key) for key in keys)),
+            id_in(session, BillableItem.provider_id, {k[0] for k in keys}),
             BillableItem.invoice_id.is_(None),
             BillableItem.service_date <= through,
+            payers,
         )
         .order_by(BillableItem.id)
         .with_for_update()
@@ -88,7 +98,8 @@ def _lock_unbilled(session: Session, keys: list[tuple], through: date) -> dict[t
     )
     items: dict[tuple, list[BillableItem]] = {}
     for item in session.scalars(query):
-        items.setdefault(operations.group_key(item), []).append(item)
+        if (key := operations.group_key(item)) in wanted:
+            items.setdefault(key, []).append(item)
     return items
 
 

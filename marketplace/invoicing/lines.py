@@ -20,6 +20,7 @@ from marketplace.budgets.models import FundingStream
 from marketplace.catalog.models import Offer, Slot
 from marketplace.core.clock import business_date
 from marketplace.core.money import format_pence
+from marketplace.core.sql import id_in
 from marketplace.invoicing.models import EXEMPTION_REASON, BillableItem, BillableKind, VatCategory
 
 LineBuilder = Callable[[Session, list[BillableItem]], dict[int, dict]]
@@ -39,7 +40,7 @@ def care_lines(session: Session, items: list[BillableItem]) -> dict[int, dict]:
     streams = dict(
         session.execute(
             select(FundingStream.id, FundingStream.kind).where(
-                FundingStream.id.in_({i.stream_id for i in items})
+                id_in(session, FundingStream.id, {i.stream_id for i in items})
             )
         ).all()
     )
@@ -63,7 +64,7 @@ def _bookings(session: Session, ids: set[int]) -> dict[int, object]:
         .join(Offer, Offer.id == Booking.offer_id)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Child, Child.id == Booking.child_id)
-        .where(Booking.id.in_(ids))
+        .where(id_in(session, Booking.id, ids))
     )
     return {row.id: row for row in rows}
 

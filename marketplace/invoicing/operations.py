@@ -18,7 +18,7 @@ from marketplace.budgets.models import FundingStream, ManagementOption
 from marketplace.catalog.models import Slot
 from marketplace.core.clock import business_date, london_midnight, today, utcnow
 from marketplace.core.errors import Conflict
-from marketplace.core.sql import dialect_insert
+from marketplace.core.sql import bulk_insert_new, dialect_insert
 from marketplace.invoicing import books, lines
 from marketplace.invoicing.models import (
     BillableItem,
@@ -101,9 +101,7 @@ def record_billable_items(session: Session, through: date, provider_id: int | No
     ]  # fmt: skip
     if not values:
         return 0
-    table = BillableItem.__table__
-    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
-    recorded = len(session.execute(statement, values).all())
+    recorded = bulk_insert_new(session, BillableItem.__table__, values)
     session.flush()
     return recorded
 
