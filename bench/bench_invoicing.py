@@ -91,9 +91,9 @@ def _generate(session, n: int) -> None:
     for i in range(2 * n):
         b, f, p = i + 1, (i // PROVIDERS) % FAMILIES, i % PROVIDERS  # 2,000 (provider, payer) pairs
         first = FIRST_HALF_START if i < n else SECOND_HALF_START
-        starts = datetime.combine(
-            first + timedelta(days=i % DAYS), clock_time(12, i // 700), tzinfo=UTC
-        )  # unique
+        starts = datetime.combine(first + timedelta(days=i % DAYS), clock_time(12), tzinfo=UTC) + timedelta(
+            minutes=i // 700
+        )  # unique per offer; the same day up to 100,000 × 2 bookings (a minute past noon per 700)
         slots.append(
             dict(id=b, offer_id=p + 1, starts_at=starts, ends_at=starts + timedelta(hours=20), capacity=1)
         )

@@ -4,7 +4,7 @@ Not in `core.db`, which imports Flask-SQLAlchemy: the ledger uses these and impo
 from Flask, so nothing here may either.
 """
 
-from sqlalchemy import any_, bindparam, insert, text, update
+from sqlalchemy import any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,18 +28,21 @@ def bulk_insert(session: Session, table, rows: list[dict], *, returning_ids: boo
     PostgreSQL: ids are drawn from the table's sequence first, then the rows go in by COPY (a
     multi-row VALUES list of thousands of placeholders costs more to send than to run, and
     arrays for INSERT ... SELECT FROM unnest are dumped item by item in Python, several times
-    slower than COPY's rows). SQLite: one executemany.
+    slower than COPY's rows). SQLite: the ids after the table's largest (the transaction holds
+    the database's write lock, so no one else takes them; RETURNING in parameter order would
+    insert row by row), then one executemany.
     """
     if not rows:
         return []
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
-        if returning_ids:
-            return list(
-                session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-            )
+        ids: list[int] = []
+        if returning_ids:  # every SQLite transaction holds the write lock (BEGIN IMMEDIATE)
+            after = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+            ids = list(range(after + 1, after + 1 + len(rows)))
+            rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
         session.execute(insert(table), rows)
-        return []
+        return ids
     ids: list[int] = []
     if returning_ids:
         ids = list(
@@ -60,9 +63,8 @@ def bulk_insert_new(session: Session, table, rows: list[dict]) -> int:
     SQLite: one executemany."""
     if not rows:
         return 0
-    if session.get_bind().dialect.name != "postgresql":
-        statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
-        return len(session.execute(statement, rows).all())
+    if session.get_bind().dialect.name != "postgresql":  # sqlite3 sums an executemany's rowcount
+        return session.execute(dialect_insert(session, table).on_conflict_do_nothing(), rows).rowcount
     names = _names(rows[0])
     scratch = f"new_{table.name}"
     session.execute(

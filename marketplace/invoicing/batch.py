@@ -16,7 +16,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import Family, Organisation
 from marketplace.core.clock import today, utcnow
@@ -65,7 +64,7 @@ def issue_groups(
         billed.append(key)
     ids = bulk_insert(session, Invoice.__table__, invoices, returning_ids=True)
     _insert_lines(session, ids, invoice_lines)
-    _mark_billed(session, items, ids, invoice_lines)
+    _mark_billed(session, ids, invoice_lines)
     for invoice, new_id in zip(invoices, ids, strict=True):
         invoice["id"] = new_id
     books.post_issues(session, invoices)  # the payers now owe them, in the same transaction
@@ -73,31 +72,32 @@ def issue_groups(
     return dict(zip(billed, _figures(session, invoices, invoice_lines), strict=True))
 
 
-def _lock_unbilled(session: Session, keys: list[tuple], through: date) -> dict[tuple, list[BillableItem]]:
-    """The groups' unbilled items, locked FOR UPDATE and read afresh, by group.
+def _lock_unbilled(session: Session, keys: list[tuple], through: date) -> dict[tuple, list]:
+    """The groups' unbilled items (rows of BillableItem's columns), locked FOR UPDATE and read
+    afresh, by group.
 
     Selected by the batch's providers and payers (a few id lists, whatever the batch size), which
     may take in a few items of other groups of the same providers: they are locked (harmless:
     this transaction holds those providers' counters) but left out."""
     wanted = set(keys)
+    table = BillableItem.__table__
     payers = or_(
-        id_in(session, BillableItem.payer_org_id, {k[1] for k in keys if k[1] is not None}),
-        id_in(session, BillableItem.payer_family_id, {k[2] for k in keys if k[2] is not None}),
+        id_in(session, table.c.payer_org_id, {k[1] for k in keys if k[1] is not None}),
+        id_in(session, table.c.payer_family_id, {k[2] for k in keys if k[2] is not None}),
     )
     query = (
-        select(BillableItem)
+        select(*(column for column in table.c if column.key != "created_at"))  # all a line may need
         .where(
-            id_in(session, BillableItem.provider_id, {k[0] for k in keys}),
-            BillableItem.invoice_id.is_(None),
-            BillableItem.service_date <= through,
+            id_in(session, table.c.provider_id, {k[0] for k in keys}),
+            table.c.invoice_id.is_(None),
+            table.c.service_date <= through,
             payers,
         )
-        .order_by(BillableItem.id)
+        .order_by(table.c.id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    items: dict[tuple, list[BillableItem]] = {}
-    for item in session.scalars(query):
+    items: dict[tuple, list] = {}
+    for item in session.execute(query):
         if (key := operations.group_key(item)) in wanted:
             items.setdefault(key, []).append(item)
     return items
@@ -137,15 +137,12 @@ def _insert_lines(session: Session, ids: list[int], invoice_lines: list[list[dic
     bulk_insert(session, InvoiceLine.__table__, rows)
 
 
-def _mark_billed(session, items, ids, invoice_lines) -> None:
-    """Each billed item's `invoice_id`, written with one statement (and told to the session)."""
+def _mark_billed(session, ids, invoice_lines) -> None:
+    """Each billed item's `invoice_id`, written with one statement."""
     billed = {
         row["billable_item_id"]: i for i, group in zip(ids, invoice_lines, strict=True) for row in group
     }
     bulk_update(session, BillableItem.__table__, "invoice_id", billed)
-    for group in items.values():
-        for item in group:
-            set_committed_value(item, "invoice_id", billed[item.id])
 
 
 def _figures(session: Session, invoices: list[dict], invoice_lines: list[list[dict]]) -> list[IssuedInvoice]:

@@ -5,11 +5,13 @@ reading what its lines need for the whole list in a few queries (never a query p
 invoice run can draft thousands of lines per transaction. `line_fields` sends each item to its
 kind's builder. A new kind of billable item adds its builder to `LINE_BUILDERS`.
 
-Line fields are InvoiceLine's columns except `invoice_id` and `position`, which the drafter sets.
+Items are BillableItem objects, or rows of its columns (the run reads them without the ORM);
+line fields are InvoiceLine's columns except `invoice_id` and `position`, which the drafter sets.
 """
 
 from collections.abc import Callable
 from datetime import date
+from functools import cache, lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ from marketplace.invoicing.models import EXEMPTION_REASON, BillableItem, Billabl
 LineBuilder = Callable[[Session, list[BillableItem]], dict[int, dict]]
 
 
+@lru_cache(maxsize=4096)  # bounded: the web process lives long
 def child_reference(child_id: int, name: str) -> str:
     """The child as a document leaving the platform names them: initials and a stable reference,
     never the full name."""
@@ -71,22 +74,20 @@ def _bookings(session: Session, ids: set[int]) -> dict[int, object]:
 
 def _care_line(item: BillableItem, booking, stream_kind) -> dict:
     unit = booking.terms.get("unit", "unit")
-    share = f"{stream_kind.value.replace('_', ' ')} share"
+    share = _share(stream_kind)
     starts = business_date(booking.starts_at)
     if item.kind is BillableKind.CARE_DELIVERED:
         plural = "s" if booking.units != 1 else ""
         description = (
             f"{booking.title}: {booking.units} {unit}{plural} from {_uk_long(starts)} "
-            f"at {format_pence(booking.terms['price'])} ({share} of {format_pence(booking.cost)})"
+            f"at {_pounds(booking.terms['price'])} ({share} of {_pounds(booking.cost)})"
         )
         quantity, unit_price = booking.units, booking.terms["price"]
     else:
         what = (
             "Late-cancellation charge" if item.kind is BillableKind.CANCELLATION_CHARGE else "No-show charge"
         )
-        description = (
-            f"{what}: {booking.title} on {_uk_long(starts)} ({share} of {format_pence(booking.charge)})"
-        )
+        description = f"{what}: {booking.title} on {_uk_long(starts)} ({share} of {_pounds(booking.charge)})"
         quantity, unit, unit_price = 1, "charge", booking.charge
     return dict(
         billable_item_id=item.id,
@@ -104,6 +105,15 @@ def _care_line(item: BillableItem, booking, stream_kind) -> dict:
     )
 
 
+_pounds = lru_cache(maxsize=1024)(format_pence)  # the same few prices, thousands of times a run
+
+
+@cache
+def _share(stream_kind) -> str:
+    return f"{stream_kind.value.replace('_', ' ')} share"
+
+
+@lru_cache(maxsize=1024)  # a run's thousands of lines fall on a few dozen days
 def _uk_long(day: date) -> str:
     return f"{day:%-d %B %Y}"
 

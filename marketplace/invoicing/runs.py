@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Groups (invoices) per transaction: big enough that each statement carries hundreds of rows,
 # small enough that a failed batch's group-by-group retry and a run's lock time stay short.
-DEFAULT_BATCH_SIZE = 100
+DEFAULT_BATCH_SIZE = 200
 
 
 @dataclass

@@ -60,7 +60,7 @@ def test_sixteen_concurrent_issuers_take_gap_free_unique_numbers(app, session, m
     assert stored == sorted(results)
 
 
-@pytest.mark.parametrize("batch_size", [1, 3, 100])  # a batch per group, batches across providers, one
+@pytest.mark.parametrize("batch_size", [1, 3, 200])  # a batch per group, batches across providers, one
 def test_two_runs_at_once_bill_each_item_once(app, session, make, batch_size):
     world = InvoicingWorld(session, make)
     last = None
