@@ -71,7 +71,8 @@ def post_issue(session: Session, invoice: Invoice) -> None:
 
 def post_issues(session: Session, invoices: list[dict]) -> None:
     """`post_issue` for a batch of invoices just issued (each a dict of the invoice's columns with
-    its id): every account opened at once, then one `ledger.transfer_many` (all or nothing)."""
+    its id): every account opened at once (named as `invoiced_account` and `receivable_account`
+    name them), then one `ledger.transfer_many` (all or nothing)."""
     invoices = [i for i in invoices if i["total"] > 0]
     if not invoices:
         return

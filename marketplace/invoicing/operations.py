@@ -1,9 +1,10 @@
 """Invoicing verbs: record what is billable, draft an invoice, issue it under a gap-free number.
 
-Operations flush; the caller commits (the invoice run, `runs.run_invoices`, commits one invoice
-at a time). Locks, in this order: the provider's `InvoiceCounter` row, then the billable items
-being billed (by id). Two runs therefore meet first at the counter, and the second then finds
-the items already billed.
+Operations flush; the caller commits. Locks, in this order: the provider's `InvoiceCounter` row
+(several providers' in issuer id order), then the billable items being billed. Two runs therefore
+meet first at the counter, and the second then finds the items already billed. The invoice run
+(`runs.run_invoices`) issues many groups per transaction with `batch.issue_groups`, the same
+rules set-based; `invoice_group` is the one-invoice path (the demo, tests and other callers).
 """
 
 from collections.abc import Iterable
