@@ -69,6 +69,42 @@ def post_issue(session: Session, invoice: Invoice) -> None:
     )
 
 
+def post_issues(session: Session, invoices: list[dict]) -> None:
+    """`post_issue` for a batch of invoices just issued (each a dict of the invoice's columns with
+    its id): every account opened at once (named as `invoiced_account` and `receivable_account`
+    name them), then one `ledger.transfer_many` (all or nothing)."""
+    invoices = [i for i in invoices if i["total"] > 0]
+    if not invoices:
+        return
+    wanted = []
+    for invoice in invoices:
+        provider_id, key = (
+            invoice["issuer_id"],
+            payer_key(invoice["payer_org_id"], invoice["payer_family_id"]),
+        )
+        wanted += [
+            (PROVIDER_OWNER, provider_id, "invoiced", False, f"Provider {provider_id} invoiced"),
+            (RECEIVABLE_OWNER, provider_id, key, False, f"Provider {provider_id} receivable from {key}"),
+        ]
+    accounts = ledger.open_accounts(session, wanted)
+    ledger.transfer_many(
+        session,
+        [
+            ledger.Movement(
+                accounts[(PROVIDER_OWNER, i["issuer_id"], "invoiced")],
+                accounts[
+                    (RECEIVABLE_OWNER, i["issuer_id"], payer_key(i["payer_org_id"], i["payer_family_id"]))
+                ],
+                i["total"],
+                "invoice_issued",
+                reference=("invoice", i["id"]),
+                effective_date=i["issue_date"],
+            )
+            for i in invoices
+        ],
+    )
+
+
 # What an issued invoice still says its payer owes.
 OWED = Invoice.total - Invoice.amount_paid - Invoice.amount_credited
 

@@ -156,6 +156,16 @@ def _span(start: date, end: date) -> str:
 def line_for(session: Session, item: BillableItem, position: int) -> InvoiceLine:
     """'ISF funding for A-000123: quarter 6 April to 5 July 2026 (quarterly in advance),
     Brightwater Council social care': one instalment at its amount, VAT-exempt like care."""
+    return InvoiceLine(position=position, **_line_fields(session, item))
+
+
+def isf_lines(session: Session, items) -> dict[int, dict]:
+    """The invoice run's line builder for instalments (`lines.LINE_BUILDERS`): {item id: line
+    fields}. Instalments are few beside bookings (one per funder per period), so one read each."""
+    return {item.id: _line_fields(session, item) for item in items}
+
+
+def _line_fields(session: Session, item) -> dict:
     isf = session.get(Isf, item.isf_id)
     cycle = session.scalar(
         select(IsfFundingCycle).where(
@@ -169,8 +179,7 @@ def line_for(session: Session, item: BillableItem, position: int) -> InvoiceLine
         f"ISF funding for {reference}: {period} {_span(item.period_start, item.period_end)} "
         f"({often} in {cycle.timing.value}), {stream.funder.name} {stream.kind.value.replace('_', ' ')}"
     )
-    return InvoiceLine(
-        position=position,
+    return dict(
         billable_item_id=item.id,
         description=description[:300],
         service_start=item.period_start,

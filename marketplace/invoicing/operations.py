@@ -1,28 +1,28 @@
 """Invoicing verbs: record what is billable, draft an invoice, issue it under a gap-free number.
 
-Operations flush; the caller commits (the invoice run, `runs.run_invoices`, commits one invoice
-at a time). Locks, in this order: the provider's `InvoiceCounter` row, then the billable items
-being billed (by id). Two runs therefore meet first at the counter, and the second then finds
-the items already billed.
+Operations flush; the caller commits. Locks, in this order: the provider's `InvoiceCounter` row
+(several providers' in issuer id order), then the billable items being billed. Two runs therefore
+meet first at the counter, and the second then finds the items already billed. The invoice run
+(`runs.run_invoices`) issues many groups per transaction with `batch.issue_groups`, the same
+rules set-based; `invoice_group` is the one-invoice path (the demo, tests and other callers).
 """
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.invoicing_details import default_invoice_prefix, invoice_prefix
+from marketplace.accounts.invoicing_details import default_invoice_prefix
 from marketplace.accounts.models import Child, Organisation
 from marketplace.bookings.models import Booking, BookingPayment, BookingStatus
 from marketplace.budgets.models import Budget, FundingStream, ManagementOption
 from marketplace.catalog.models import Slot
 from marketplace.core.clock import business_date, london_midnight, today, utcnow
 from marketplace.core.errors import Conflict
-from marketplace.core.money import format_pence
-from marketplace.core.sql import dialect_insert
-from marketplace.invoicing import books
+from marketplace.core.sql import bulk_insert_new, dialect_insert
+from marketplace.invoicing import books, lines
 from marketplace.invoicing.models import (
-    EXEMPTION_REASON,
     BillableItem,
     BillableKind,
     Invoice,
@@ -119,9 +119,7 @@ def record_billable_items(session: Session, through: date, provider_id: int | No
     ]  # fmt: skip
     recorded = 0
     if values:
-        table = BillableItem.__table__
-        statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
-        recorded = len(session.execute(statement, values).all())
+        recorded = bulk_insert_new(session, BillableItem.__table__, values)
         session.flush()
     return recorded + isf_funding.record_due_instalments(session, through, provider_id)
 
@@ -131,52 +129,8 @@ def _end_of(day: date):
 
 
 def child_reference(child: Child) -> str:
-    """The child as a document leaving the platform names them: initials and a stable reference,
-    never the full name."""
-    initials = "".join(word[0].upper() for word in child.name.split() if word[:1].isalpha())
-    return f"{initials or 'X'}-{child.id:06d}"
-
-
-def _line_for(session: Session, item: BillableItem, position: int) -> InvoiceLine:
-    if item.kind is BillableKind.ISF_FUNDING:
-        from marketplace.invoicing import isf_funding  # it builds on this module
-
-        return isf_funding.line_for(session, item, position)
-    booking = session.get(Booking, item.booking_id)
-    stream = session.get(FundingStream, item.stream_id)
-    unit = booking.terms.get("unit", "unit")
-    share = f"{stream.kind.value.replace('_', ' ')} share"
-    starts = business_date(booking.slot.starts_at)
-    if item.kind is BillableKind.CARE_DELIVERED:
-        plural = "s" if booking.units != 1 else ""
-        description = (
-            f"{booking.offer.title}: {booking.units} {unit}{plural} from {starts:%-d %B %Y} "
-            f"at {format_pence(booking.terms['price'])} ({share} of {format_pence(booking.cost)})"
-        )
-        quantity, unit_price = booking.units, booking.terms["price"]
-    else:
-        what = (
-            "Late-cancellation charge" if item.kind is BillableKind.CANCELLATION_CHARGE else "No-show charge"
-        )
-        description = (
-            f"{what}: {booking.offer.title} on {starts:%-d %B %Y} ({share} of {format_pence(booking.charge)})"
-        )
-        quantity, unit, unit_price = 1, "charge", booking.charge
-    return InvoiceLine(
-        position=position,
-        billable_item_id=item.id,
-        description=description[:300],
-        service_start=starts,
-        service_end=max(starts, business_date(booking.slot.ends_at)),
-        child_reference=child_reference(booking.child),
-        quantity=quantity,
-        unit=unit,
-        unit_price=unit_price,
-        vat_category=VatCategory.EXEMPT,
-        vat_rate_bp=0,
-        vat_exemption_reason=EXEMPTION_REASON,
-        amount=item.amount,
-    )
+    """The child as a document leaving the platform names them (`lines.child_reference`)."""
+    return lines.child_reference(child.id, child.name)
 
 
 def draft_invoice(session: Session, items: list[BillableItem], run_id: int | None = None) -> Invoice:
@@ -184,9 +138,7 @@ def draft_invoice(session: Session, items: list[BillableItem], run_id: int | Non
     the caller has locked them and checked they are unbilled), made by run `run_id` if given. No
     number yet."""
     first = items[0]
-    keys = {
-        (i.provider_id, i.payer_org_id, i.payer_family_id, i.po_number, i.payment_terms_days) for i in items
-    }
+    keys = {group_key(i) for i in items}
     if len(keys) != 1:
         raise Conflict("An invoice bills one payer under one PO number.", code="mixed_items")
     invoice = Invoice(
@@ -200,8 +152,9 @@ def draft_invoice(session: Session, items: list[BillableItem], run_id: int | Non
     )
     session.add(invoice)
     session.flush()
-    for position, item in enumerate(sorted(items, key=lambda i: (i.service_date, i.id)), start=1):
-        invoice.lines.append(_line_for(session, item, position))
+    fields = lines.line_fields(session, items)
+    for position, item in enumerate(sorted(items, key=line_order), start=1):
+        invoice.lines.append(InvoiceLine(position=position, **fields[item.id]))
         item.invoice_id = invoice.id
     _total(invoice)
     session.flush()
@@ -209,14 +162,28 @@ def draft_invoice(session: Session, items: list[BillableItem], run_id: int | Non
 
 
 def _total(invoice: Invoice) -> None:
-    """Net and VAT totals; VAT is worked out per category over the invoice and rounded once (half up)."""
-    invoice.net_total = sum(line.amount for line in invoice.lines)
+    """A draft's net, VAT and total from its lines (`invoice_totals`)."""
+    invoice.net_total, invoice.vat_total, invoice.total = invoice_totals(
+        (line.amount, line.vat_category, line.vat_rate_bp) for line in invoice.lines
+    )
+
+
+def line_order(item: BillableItem) -> tuple:
+    """An invoice lists its lines by service date (then as recorded)."""
+    return (item.service_date, item.id)
+
+
+def invoice_totals(amounts: Iterable[tuple[int, VatCategory, int]]) -> tuple[int, int, int]:
+    """(net, VAT, total) of an invoice's lines given as (amount, VAT category, VAT rate bp): VAT is
+    worked out per rate over the standard-rated lines and rounded once (half up)."""
+    net = 0
     by_rate: dict[int, int] = {}
-    for line in invoice.lines:
-        if line.vat_category is VatCategory.STANDARD:
-            by_rate[line.vat_rate_bp] = by_rate.get(line.vat_rate_bp, 0) + line.amount
-    invoice.vat_total = sum((net * bp + 5000) // 10000 for bp, net in by_rate.items())
-    invoice.total = invoice.net_total + invoice.vat_total
+    for amount, category, rate_bp in amounts:
+        net += amount
+        if category is VatCategory.STANDARD:
+            by_rate[rate_bp] = by_rate.get(rate_bp, 0) + amount
+    vat = sum((amount * bp + 5000) // 10000 for bp, amount in by_rate.items())
+    return net, vat, net + vat
 
 
 def number_prefix(slug: str) -> str:
@@ -226,19 +193,47 @@ def number_prefix(slug: str) -> str:
 
 
 def lock_counter(session: Session, issuer_id: int) -> InvoiceCounter:
-    """The provider's number counter, created if new (ON CONFLICT DO NOTHING) and locked FOR UPDATE."""
-    issuer = session.get(Organisation, issuer_id)
+    """The provider's number counter, created if new and locked FOR UPDATE."""
+    return lock_counters(session, [issuer_id])[issuer_id]
+
+
+def lock_counters(session: Session, issuer_ids) -> dict[int, InvoiceCounter]:
+    """Providers' number counters, created if new (ON CONFLICT DO NOTHING) and locked FOR UPDATE
+    in issuer id order (so two runs over the same providers cannot deadlock). Each carries its
+    provider's prefix as it is now: a change applies to the numbers issued after it, and the
+    sequence runs on through it (so numbers stay unique per provider whatever the prefix)."""
+    ids = sorted(set(issuer_ids))
+    prefixes = {
+        org_id: prefix or number_prefix(slug)
+        for org_id, slug, prefix in session.execute(
+            select(Organisation.id, Organisation.slug, Organisation.invoice_prefix).where(
+                Organisation.id.in_(ids)
+            )
+        )
+    }
     session.execute(
-        dialect_insert(session, InvoiceCounter.__table__)
-        .values(issuer_id=issuer_id, prefix=invoice_prefix(issuer), last_number=0)
-        .on_conflict_do_nothing()
+        dialect_insert(session, InvoiceCounter.__table__).on_conflict_do_nothing(),
+        [dict(issuer_id=i, prefix=prefixes[i], last_number=0) for i in ids],
     )
-    return session.scalar(
+    counters = session.scalars(
         select(InvoiceCounter)
-        .where(InvoiceCounter.issuer_id == issuer_id)
+        .where(InvoiceCounter.issuer_id.in_(ids))
+        .order_by(InvoiceCounter.issuer_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    locked = {counter.issuer_id: counter for counter in counters}
+    for issuer_id, counter in locked.items():
+        if counter.prefix != prefixes[issuer_id]:
+            counter.prefix = prefixes[issuer_id]
+    return locked
+
+
+def take_number(counter: InvoiceCounter) -> str:
+    """The next number of the provider's gap-free sequence ('HIL-000123'); the counter is locked
+    by the caller, so a rollback gives the number back."""
+    counter.last_number += 1
+    return f"{counter.prefix}-{counter.last_number:06d}"
 
 
 def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = None) -> Invoice:
@@ -256,12 +251,8 @@ def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = 
         raise Conflict(
             f"Invoice {invoice.number} is already issued; it never changes.", code="already_issued"
         )
-    counter.last_number += 1
-    # The provider's prefix as it is now: a change applies to the numbers issued after it, and the
-    # sequence runs on through it (so numbers stay unique per provider whatever the prefix).
-    counter.prefix = invoice_prefix(invoice.issuer)
     issue_date = issue_date or today()
-    invoice.number = f"{counter.prefix}-{counter.last_number:06d}"
+    invoice.number = take_number(counter)
     invoice.status = InvoiceStatus.ISSUED
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + timedelta(days=invoice.payment_terms_days)
@@ -273,23 +264,36 @@ def issue_invoice(session: Session, invoice: Invoice, issue_date: date | None = 
 
 def unbilled_items(session: Session, key: tuple, through: date, *, lock: bool = False) -> list[BillableItem]:
     """The unbilled items of one (provider, payer org, payer family, PO, terms) group, by id."""
-    provider_id, payer_org_id, payer_family_id, po_number, terms = key
     query = (
         select(BillableItem)
-        .where(
-            BillableItem.provider_id == provider_id,
-            _same(BillableItem.payer_org_id, payer_org_id),
-            _same(BillableItem.payer_family_id, payer_family_id),
-            BillableItem.po_number == po_number,
-            BillableItem.payment_terms_days == terms,
-            BillableItem.invoice_id.is_(None),
-            BillableItem.service_date <= through,
-        )
+        .where(in_group(key), BillableItem.invoice_id.is_(None), BillableItem.service_date <= through)
         .order_by(BillableItem.id)
     )
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return list(session.scalars(query))
+
+
+def in_group(key: tuple):
+    """The condition for a billable item of the (provider, payer org, payer family, PO, terms) group."""
+    provider_id, payer_org_id, payer_family_id, po_number, terms = key
+    return and_(
+        BillableItem.provider_id == provider_id,
+        _same(BillableItem.payer_org_id, payer_org_id),
+        _same(BillableItem.payer_family_id, payer_family_id),
+        BillableItem.po_number == po_number,
+        BillableItem.payment_terms_days == terms,
+    )
+
+
+def group_key(item: BillableItem) -> tuple:
+    return (
+        item.provider_id,
+        item.payer_org_id,
+        item.payer_family_id,
+        item.po_number,
+        item.payment_terms_days,
+    )
 
 
 def _same(column, value):

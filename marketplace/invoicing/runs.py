@@ -2,10 +2,12 @@
 PO number, payment terms) and issued.
 
 A job, so its own transaction boundary: the billable items are recorded and committed first, then
-each invoice is drafted, numbered and issued in a transaction of its own — all or nothing, so a
-run that fails or is killed midway leaves whole invoices only, and the next run bills the rest.
-A second run finds nothing unbilled; two runs at once meet at each provider's counter lock and
-the second finds the items billed (the unique line per item is the backstop).
+the groups are invoiced in batches (`batch.issue_groups`: drafted, numbered and issued set-based),
+one transaction per batch — all or nothing, so a run that fails or is killed midway leaves whole
+invoices only, and the next run bills the rest. A batch that fails is retried group by group,
+each group in a transaction of its own, so one bad group never blocks the rest (the weekly
+drawdown's pattern). A second run finds nothing unbilled; two runs at once meet at the providers'
+counter locks and the second finds the items billed (the unique line per item is the backstop).
 """
 
 import logging
@@ -18,23 +20,15 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Family, Organisation, User
 from marketplace.core.clock import utcnow
-from marketplace.invoicing import isf_funding, operations
-from marketplace.invoicing.models import BillableItem, Invoice, InvoiceRun, RunSource
+from marketplace.invoicing import batch, isf_funding, operations
+from marketplace.invoicing.batch import IssuedInvoice
+from marketplace.invoicing.models import BillableItem, InvoiceRun, RunSource
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class IssuedInvoice:
-    """What the summary says of an invoice, read before its commit."""
-
-    id: int
-    number: str
-    payer: str
-    po_number: str
-    total: int
-    lines: int
-    due_date: date
+# Groups (invoices) per transaction: big enough that each statement carries hundreds of rows,
+# small enough that a failed batch's group-by-group retry and a run's lock time stay short.
+DEFAULT_BATCH_SIZE = 200
 
 
 @dataclass
@@ -60,10 +54,12 @@ def run_invoices(
     progress: Callable[[int, int, IssuedInvoice | None], None] | None = None,
     source: RunSource = RunSource.COMMAND,
     started_by: User | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> RunSummary:
     """Record what became billable through `through` (for one provider, or all), then bill and
-    issue each group's unbilled items on one invoice, committing invoice by invoice. A group that
-    fails is rolled back whole, noted in `failed`, and left for the next run; the others go on.
+    issue each group's unbilled items on one invoice, `batch_size` groups per transaction. A batch
+    that fails is rolled back whole and retried group by group, so a group that fails is noted in
+    `failed` and left for the next run while the others go on. `progress` is told of every group.
     The run itself is recorded (`InvoiceRun`: when, through which date, by whom) and its invoices
     point at it; a run killed midway is left without `finished_at`."""
     provider = provider.id if isinstance(provider, Organisation) else provider
@@ -80,23 +76,15 @@ def run_invoices(
     session.commit()
     groups = operations.unbilled_groups(session, through, provider)
     summary.groups = len(groups)
-    for number, key in enumerate(groups, start=1):
-        issued = None
-        try:
-            invoice = operations.invoice_group(session, key, through, issue_date, run_id=summary.run_id)
-            issued = _figures(invoice) if invoice is not None else None
-            session.commit()
-        except Exception as err:  # noqa: BLE001 - one bad group never blocks the rest
-            session.rollback()
-            log.exception("invoice run: group %s failed", key)
-            summary.failed[key] = str(err) or type(err).__name__
-        except BaseException:
-            session.rollback()
-            raise
-        if issued is not None:
-            summary.issued.append(issued)
-        if progress is not None:
-            progress(number, len(groups), issued)
+    done = 0
+    for start in range(0, len(groups), batch_size):
+        keys = groups[start : start + batch_size]
+        issued = _run_batch(session, keys, through, issue_date, summary)
+        for key in keys:
+            done += 1
+            summary.issued += [issued[key]] if key in issued else []
+            if progress is not None:
+                progress(done, len(groups), issued.get(key))
     _finish(session, summary)
     return summary
 
@@ -109,16 +97,35 @@ def _finish(session: Session, summary: RunSummary) -> None:
     session.commit()
 
 
-def _figures(invoice: Invoice) -> IssuedInvoice:
-    return IssuedInvoice(
-        id=invoice.id,
-        number=invoice.number,
-        payer=invoice.payer_name,
-        po_number=invoice.po_number,
-        total=invoice.total,
-        lines=len(invoice.lines),
-        due_date=invoice.due_date,
-    )
+def _run_batch(session, keys, through, issue_date, summary) -> dict[tuple, IssuedInvoice]:
+    """{group key: its invoice} for the batch, committed; retried group by group if it fails."""
+    try:
+        try:
+            return _issue(session, keys, through, issue_date, summary.run_id)
+        except Exception:
+            session.rollback()
+            if len(keys) > 1:
+                log.warning(
+                    "invoice batch of %d groups failed; retrying group by group", len(keys), exc_info=True
+                )
+            issued = {}
+            for key in keys:
+                try:
+                    issued |= _issue(session, [key], through, issue_date, summary.run_id)
+                except Exception as err:  # noqa: BLE001 - one bad group never blocks the rest
+                    session.rollback()
+                    log.exception("invoice run: group %s failed", key)
+                    summary.failed[key] = str(err) or type(err).__name__
+            return issued
+    except BaseException:  # interrupted: this batch is rolled back, earlier batches stay committed
+        session.rollback()
+        raise
+
+
+def _issue(session, keys, through, issue_date, run_id) -> dict[tuple, IssuedInvoice]:
+    issued = batch.issue_groups(session, keys, through, issue_date, run_id=run_id)
+    session.commit()
+    return issued
 
 
 @dataclass(frozen=True)
@@ -164,17 +171,10 @@ def preview_run(session: Session, through: date, provider_id: int) -> list[Previ
         add(payer["payer_org_id"], payer["payer_family_id"], payer["po_number"], 1, row[10])
     for row in isf_funding.pending_instalments(session, through, provider_id):
         add(row["payer_org_id"], None, row["po_number"], 1, row["amount"])
-    orgs = _names(session, Organisation, {k[0] for k in groups})
-    families = _names(session, Family, {k[1] for k in groups})
+    orgs = batch.names_of(session, Organisation, {k[0] for k in groups})
+    families = batch.names_of(session, Family, {k[1] for k in groups})
     rows = [
         PreviewRow(orgs.get(org_id) or families.get(family_id, ""), po_number, items, total)
         for (org_id, family_id, po_number), (items, total) in groups.items()
     ]
     return sorted(rows, key=lambda r: (r.payer, r.po_number))
-
-
-def _names(session: Session, model, ids: set) -> dict[int, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return {i: name for i, name in session.execute(select(model.id, model.name).where(model.id.in_(ids)))}

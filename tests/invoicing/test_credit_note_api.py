@@ -59,6 +59,7 @@ def test_the_issuer_posts_a_credit_note_and_gets_it_back(client, session, world,
     assert note["links"] == {
         "pdf": f"/api/v1/credit-notes/{note['id']}.pdf",
         "csv": f"/api/v1/credit-notes/{note['id']}.csv",
+        "xml": f"/api/v1/credit-notes/{note['id']}.xml",
     }
     session.expire_all()
     assert stream_balance(session, stream).available - before == 39333

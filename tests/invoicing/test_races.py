@@ -60,7 +60,8 @@ def test_sixteen_concurrent_issuers_take_gap_free_unique_numbers(app, session, m
     assert stored == sorted(results)
 
 
-def test_two_runs_at_once_bill_each_item_once(app, session, make):
+@pytest.mark.parametrize("batch_size", [1, 3, 200])  # a batch per group, batches across providers, one
+def test_two_runs_at_once_bill_each_item_once(app, session, make, batch_size):
     world = InvoicingWorld(session, make)
     last = None
     for days in range(6):
@@ -70,7 +71,7 @@ def test_two_runs_at_once_bill_each_item_once(app, session, make):
     through = world.service_date(last)
     session.commit()
 
-    results = together(app, [lambda s: run_invoices(s, through) for _ in range(2)])
+    results = together(app, [lambda s: run_invoices(s, through, batch_size=batch_size) for _ in range(2)])
     assert not [r for r in results if isinstance(r, str)], results
     assert not any(r.failed for r in results), [r.failed for r in results]
     session.expire_all()
@@ -80,5 +81,11 @@ def test_two_runs_at_once_bill_each_item_once(app, session, make):
     assert session.scalar(select(func.count(InvoiceLine.id))) == 14
     assert session.scalar(select(func.count(func.distinct(InvoiceLine.billable_item_id)))) == 14
     assert session.scalar(select(func.count(Invoice.id))) == 4
+    assert sorted(n[-6:] for n in session.scalars(select(Invoice.number))) == [
+        "000001",
+        "000001",
+        "000002",
+        "000002",
+    ]
     billed = session.scalar(select(func.sum(Invoice.total)))
     assert billed == sum(i.amount for i in items)

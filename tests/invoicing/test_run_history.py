@@ -11,7 +11,7 @@ from sqlalchemy import select
 from marketplace.invoicing import jobs, views
 from marketplace.invoicing.models import Invoice, InvoiceRun, RunSource
 from marketplace.invoicing.runs import run_invoices
-from tests.invoicing.test_runs import fail_on_second_issue
+from tests.invoicing.test_runs import fail_for_payer
 
 
 def uk(day) -> str:
@@ -100,9 +100,11 @@ def test_a_run_that_concerned_another_provider_only_is_not_in_its_history(
 
 
 def test_a_run_killed_midway_says_it_stopped(client, session, world, sign_in, stays, monkeypatch):
-    fail_on_second_issue(monkeypatch, KeyboardInterrupt())
+    fail_for_payer(monkeypatch, world.icb.id, KeyboardInterrupt())  # the second invoice
     with pytest.raises(KeyboardInterrupt):
-        run_invoices(session, world.service_date(stays[1]), world.provider_org, started_by=world.provider)
+        run_invoices(
+            session, world.service_date(stays[1]), world.provider_org, started_by=world.provider, batch_size=1
+        )
     monkeypatch.undo()
     monkeypatch.setattr(views, "today", lambda: world.service_date(stays[1]) + timedelta(days=1))
     sign_in(world.provider)
@@ -116,7 +118,7 @@ def test_a_run_killed_midway_says_it_stopped(client, session, world, sign_in, st
 
 
 def test_a_run_whose_invoice_failed_says_so(client, session, world, sign_in, stays, monkeypatch):
-    fail_on_second_issue(monkeypatch, RuntimeError("the printer caught fire"))
+    fail_for_payer(monkeypatch, world.icb.id, RuntimeError("the printer caught fire"))
     summary = run_invoices(session, world.service_date(stays[1]), world.provider_org, source=RunSource.PAGE)
     assert len(summary.failed) == 1
     monkeypatch.undo()

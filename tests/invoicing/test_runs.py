@@ -3,8 +3,15 @@
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.invoicing import operations
-from marketplace.invoicing.models import BillableItem, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from marketplace.invoicing import lines, operations
+from marketplace.invoicing.models import (
+    BillableItem,
+    BillableKind,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from marketplace.invoicing.runs import run_invoices
 
 
@@ -16,22 +23,21 @@ def counts(session):
     )
 
 
-def fail_on_second_issue(monkeypatch, error):
-    real = operations.issue_invoice
-    calls = []
+def fail_for_payer(monkeypatch, payer_org_id, error):
+    """Drafting the lines of `payer_org_id`'s invoice raises `error` (every other group drafts)."""
+    real = lines.LINE_BUILDERS[BillableKind.CARE_DELIVERED]
 
-    def issue(session, invoice, issue_date=None):
-        calls.append(invoice.id)
-        if len(calls) == 2:
+    def build(session, items):
+        if any(item.payer_org_id == payer_org_id for item in items):
             raise error
-        return real(session, invoice, issue_date)
+        return real(session, items)
 
-    monkeypatch.setattr(operations, "issue_invoice", issue)
+    monkeypatch.setitem(lines.LINE_BUILDERS, BillableKind.CARE_DELIVERED, build)
 
 
 def test_an_exception_after_one_invoice_leaves_no_half_made_invoice(session, world, monkeypatch):
     booking = world.delivered(units=2)
-    fail_on_second_issue(monkeypatch, RuntimeError("the printer caught fire"))
+    fail_for_payer(monkeypatch, world.icb.id, RuntimeError("the printer caught fire"))  # the second group
     summary = run_invoices(session, world.service_date(booking))
     assert len(summary.issued) == 1 and len(summary.failed) == 1
     session.expire_all()
@@ -46,13 +52,19 @@ def test_an_exception_after_one_invoice_leaves_no_half_made_invoice(session, wor
     assert {i.status for i in session.scalars(select(Invoice))} == {InvoiceStatus.ISSUED}
 
 
-def test_a_run_killed_midway_keeps_whole_invoices_and_the_next_run_completes(session, world, monkeypatch):
+@pytest.mark.parametrize(("batch_size", "left"), [(1, (1, 1, 1)), (200, (0, 0, 0))])
+def test_a_run_killed_midway_keeps_whole_invoices_and_the_next_run_completes(
+    session, world, monkeypatch, batch_size, left
+):
+    """Killed in the second group: with a batch per group the first invoice is kept; with both in
+    one batch, neither is made. Either way nothing is half made, and the next run bills the rest."""
     booking = world.delivered(units=2)
-    fail_on_second_issue(monkeypatch, KeyboardInterrupt())
+    fail_for_payer(monkeypatch, world.icb.id, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        run_invoices(session, world.service_date(booking))
+        run_invoices(session, world.service_date(booking), batch_size=batch_size)
     session.expire_all()
-    assert counts(session) == (1, 1, 1)
+    assert counts(session) == left
+    assert (session.scalar(select(InvoiceCounter.last_number)) or 0) == left[0]  # no number used
     monkeypatch.undo()
     run_invoices(session, world.service_date(booking))
     assert counts(session) == (2, 2, 2)
