@@ -14,6 +14,7 @@ from marketplace.budgets import operations as budgets
 from marketplace.catalog import operations as catalog
 from marketplace.core.clock import business_date, today
 from marketplace.invoicing import operations as invoicing
+from marketplace.invoicing import payments as invoice_payments
 from marketplace.isf import operations as isf_ops
 from tests.bookings.conftest import BookingWorld
 from tests.conftest import PASSWORD, Factory
@@ -121,6 +122,10 @@ def build_world(session) -> RolesWorld:
         answers={ras.questions[0].id: ras.questions[0].answers[1].id},
     )
     invoice = _invoice_a_delivered_night(session, bw)
+    payment = invoice_payments.record_payment(  # £10.00 of it paid by the council
+        session, provider=bw.provider_org, payer=bw.council, amount=1000, received_on=invoice.issue_date,
+        reference="REM-WORLD-PAY", allocations=[(invoice, 1000)], actor=bw.provider,
+    )  # fmt: skip
     session.flush()
     w.ids = dict(
         slot_id=slot.id,
@@ -131,6 +136,7 @@ def build_world(session) -> RolesWorld:
         outcome_id=outcome.id,
         isf_id=isf.id,
         invoice_id=invoice.id,
+        payment_id=payment.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,
