@@ -25,6 +25,7 @@ bp = Blueprint("invoicing", __name__)
 
 def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
+    register_nav("invoicing.list_payments", "Payments", roles=("provider", "commissioner", "admin"))
 
 
 @bp.get("/invoices")
@@ -54,7 +55,8 @@ def list_invoices():
 @signed_in
 def invoice_detail(invoice_id: int):
     invoice = permissions.get_visible(current_user, invoice_id)
-    return render_template("invoicing/detail.html", invoice=invoice)
+    may_record = permissions.may_record_payments(current_user, invoice.issuer_id)
+    return render_template("invoicing/detail.html", invoice=invoice, may_record_payment=may_record)
 
 
 @bp.get("/invoices/<int:invoice_id>.csv")
@@ -145,3 +147,6 @@ def run_now():
         return _run_page(provider, None, errors, dict(request.form), status=422)
     summary = run_invoices(db.session, through, provider.id)  # a job: commits invoice by invoice
     return _run_page(provider, through, summary=summary)
+
+
+from marketplace.invoicing import payment_views  # noqa: E402, F401  (payments' pages, on this blueprint)
