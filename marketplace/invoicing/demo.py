@@ -4,7 +4,7 @@ a second load finds nothing unbilled."""
 
 from marketplace.accounts.demo import add_invoicing_details
 from marketplace.core.clock import today
-from marketplace.invoicing import operations
+from marketplace.invoicing import operations, payment_demo
 
 
 def load(session, ctx: dict) -> None:
@@ -16,3 +16,4 @@ def load(session, ctx: dict) -> None:
         for key in operations.unbilled_groups(session, through)
         if (invoice := operations.invoice_group(session, key, through)) is not None
     ]
+    payment_demo.load(session, ctx)  # a part payment and a reversed one (payment_demo.py)
