@@ -85,7 +85,7 @@ def _own_provider() -> Organisation:
 def _payer(provider: Organisation, ref: dict) -> Organisation | Family:
     """The payer named, if the provider has invoiced it (else a 422 that reveals nothing of it)."""
     payer = db.session.get(Organisation if ref["kind"] == "organisation" else Family, ref["id"])
-    if payer is None or not payments.has_invoiced(db.session, provider, payer):
+    if payer is None or not permissions.has_invoiced(provider, payer):
         raise ValidationFailed("Check the payment", fields={"payer": ["Not one of your payers"]})
     return payer
 

@@ -3,8 +3,11 @@ received (or a payer made), "Record a payment" (who paid, how much, when, their 
 the oldest invoices first or an amount per open invoice), one payment with its allocations, and
 "Reverse this payment" with a reason. Provider staff record and reverse; payers only read."""
 
+from dataclasses import dataclass
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Family, Organisation, Role
 from marketplace.core.auth import signed_in
@@ -50,7 +53,36 @@ def _payer_from_key(provider: Organisation, key: str | None) -> Organisation | F
     if model is None or not raw.isdigit() or len(raw) > 10:
         return None
     payer = db.session.get(model, int(raw))
-    return payer if payer is not None and payments.has_invoiced(db.session, provider, payer) else None
+    return payer if payer is not None and permissions.has_invoiced(provider, payer) else None
+
+
+@dataclass(frozen=True)
+class PayerOwing:
+    """A payer with invoices from the provider still to pay: its key ('org:12'), name, what it
+    owes in all and on how many invoices."""
+
+    key: str
+    name: str
+    due: int
+    invoices: int
+
+
+def _payers_owing(provider_id: int) -> list[PayerOwing]:
+    """The payers that owe the provider something, by name ("Who paid?")."""
+    rows = db.session.execute(
+        select(Invoice.payer_org_id, Invoice.payer_family_id, func.sum(books.OWED), func.count(Invoice.id))
+        .where(
+            Invoice.issuer_id == provider_id,
+            Invoice.status.not_in(payments.NOT_PAYABLE),
+            books.OWED > 0,
+        )
+        .group_by(Invoice.payer_org_id, Invoice.payer_family_id)
+    ).all()
+    owing = []
+    for org_id, family_id, due, count in rows:
+        payer = db.session.get(Organisation, org_id) if org_id else db.session.get(Family, family_id)
+        owing.append(PayerOwing(books.payer_key(org_id, family_id), payer.name, int(due), count))
+    return sorted(owing, key=lambda p: p.name)
 
 
 def _open_invoices(provider: Organisation, payer) -> list[Invoice]:
@@ -64,7 +96,7 @@ def _new_page(provider, payer, form, errors=None, status=200):
         provider=provider,
         payer=payer,
         payer_key=books.payer_key(*payments.payer_ids(payer)) if payer else "",
-        payers=payments.payers_owing(db.session, provider.id) if payer is None else [],
+        payers=_payers_owing(provider.id) if payer is None else [],
         invoices=_open_invoices(provider, payer) if payer else [],
         form=form,
         errors=errors or {},

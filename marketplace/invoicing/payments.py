@@ -19,7 +19,7 @@ refused.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,16 +57,6 @@ def is_payer_of(invoice: Invoice, payer: Organisation | Family) -> bool:
     return (invoice.payer_org_id, invoice.payer_family_id) == payer_ids(payer)
 
 
-def has_invoiced(session: Session, provider: Organisation, payer: Organisation | Family) -> bool:
-    """Whether the provider has issued the payer any invoice (so may record money from it)."""
-    org_id, family_id = payer_ids(payer)
-    payer_is = Invoice.payer_org_id == org_id if org_id is not None else Invoice.payer_family_id == family_id
-    query = select(Invoice.id).where(
-        Invoice.issuer_id == provider.id, payer_is, Invoice.status != InvoiceStatus.DRAFT
-    )
-    return session.scalar(query.limit(1)) is not None
-
-
 # ---- recording a payment ---------------------------------------------------------------------
 
 
@@ -92,7 +82,9 @@ def record_payment(
     everything the payer owes. Idempotent on (provider, payer, reference)."""
     reference = (reference or "").strip() if isinstance(reference, str) else reference
     wanted = (
-        [a if isinstance(a, Allocation) else Allocation(*a) for a in allocations] if allocations else None
+        [a if isinstance(a, Allocation) else Allocation(*a) for a in allocations]
+        if allocations is not None
+        else None
     )
     _check_payment(provider, payer, amount, received_on, reference, wanted)
     if wanted is not None:
@@ -199,31 +191,6 @@ def open_invoices_query(provider_id: int, payer_org_id: int | None, payer_family
         )
         .order_by(Invoice.due_date, Invoice.number)
     )
-
-
-@dataclass(frozen=True)
-class PayerOwing:
-    """A payer with invoices from the provider still to pay: its key ('org:12'), name, what it
-    owes in all and on how many invoices."""
-
-    key: str
-    name: str
-    due: int
-    invoices: int
-
-
-def payers_owing(session: Session, provider_id: int) -> list[PayerOwing]:
-    """The payers that owe the provider something, by name (read only)."""
-    rows = session.execute(
-        select(Invoice.payer_org_id, Invoice.payer_family_id, func.sum(books.OWED), func.count(Invoice.id))
-        .where(Invoice.issuer_id == provider_id, Invoice.status.not_in(NOT_PAYABLE), books.OWED > 0)
-        .group_by(Invoice.payer_org_id, Invoice.payer_family_id)
-    ).all()
-    owing = []
-    for org_id, family_id, due, count in rows:
-        payer = session.get(Organisation, org_id) if org_id is not None else session.get(Family, family_id)
-        owing.append(PayerOwing(books.payer_key(org_id, family_id), payer.name, int(due), count))
-    return sorted(owing, key=lambda p: p.name)
 
 
 def _open_invoice_ids(session: Session, provider, payer, received_on: date) -> list[int]:

@@ -7,7 +7,7 @@ family) sees its own payments, read only; admins read all."""
 
 from sqlalchemy import Select, false, or_, select
 
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import Family, Role, User
 from marketplace.accounts.permissions import allowed, is_admin, visible
 from marketplace.core.db import db
 from marketplace.invoicing.models import Invoice, InvoiceStatus, Payment
@@ -62,6 +62,17 @@ def require_payment_recorder(user: User, provider_id: int) -> None:
         may_record_payments(user, provider_id),
         "Only the provider that issued the invoice records the money it received.",
     )
+
+
+def has_invoiced(provider, payer) -> bool:
+    """Whether the provider has issued this payer (an organisation or a family) any invoice: the
+    only payers it may record money from, or even name (a family's name is never revealed)."""
+    is_family = isinstance(payer, Family)
+    payer_is = Invoice.payer_family_id == payer.id if is_family else Invoice.payer_org_id == payer.id
+    query = select(Invoice.id).where(
+        Invoice.issuer_id == provider.id, payer_is, Invoice.status != InvoiceStatus.DRAFT
+    )
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def may_see_payment(user: User, payment: Payment) -> bool:

@@ -26,7 +26,9 @@ def council_invoices(session, make, nights=(2,)) -> tuple[InvoicingWorld, list[i
         booking = world.delivered(units=units, days_ahead=10 + n)
         run_invoices(session, world.service_date(booking))
     ids = list(
-        session.scalars(select(Invoice.id).where(Invoice.payer_org_id == world.council.id).order_by(Invoice.id))
+        session.scalars(
+            select(Invoice.id).where(Invoice.payer_org_id == world.council.id).order_by(Invoice.id)
+        )
     )
     session.commit()
     return world, ids
@@ -37,7 +39,11 @@ def paying(world, amount, reference, invoice_id=None):
     ids = (world.provider_org.id, world.council.id, world.provider.id)
 
     def attempt(s):
-        provider, council, actor = s.get(Organisation, ids[0]), s.get(Organisation, ids[1]), s.get(User, ids[2])
+        provider, council, actor = (
+            s.get(Organisation, ids[0]),
+            s.get(Organisation, ids[1]),
+            s.get(User, ids[2]),
+        )
         allocations = [(s.get(Invoice, invoice_id), amount)] if invoice_id is not None else None
         return lambda: record_payment(
             s, provider=provider, payer=council, amount=amount, received_on=today(),
