@@ -202,6 +202,17 @@ EXPECTED: dict[str, frozenset] = {
     "GET /credit-notes/<int:credit_note_id>.xml": INVOICE_PARTIES,
     "GET /invoices/<int:invoice_id>/credit-notes/new": only("provider"),
     "POST /invoices/<int:invoice_id>/credit-notes": only("provider"),
+    # ---- payments received: the issuing provider records and reverses; the payer only reads
+    "POST /api/v1/invoices/<int:invoice_id>/payments": only("provider"),
+    "POST /api/v1/payments": only("provider", "other_provider"),  # an empty body is a 422 for providers
+    "GET /api/v1/payments": SIGNED_IN,  # each sees only its own (checked in tests/invoicing)
+    "GET /api/v1/payments/<int:payment_id>": INVOICE_PARTIES,
+    "POST /api/v1/payments/<int:payment_id>/reversal": only("provider"),
+    "GET /payments": SIGNED_IN,
+    "GET /payments/new": only("provider", "other_provider"),
+    "POST /payments/new": only("provider", "other_provider"),
+    "GET /payments/<int:payment_id>": INVOICE_PARTIES,
+    "POST /payments/<int:payment_id>/reversal": only("provider"),
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

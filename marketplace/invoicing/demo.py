@@ -14,7 +14,7 @@ from sqlalchemy import select
 from marketplace.accounts.demo import add_invoicing_details
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import today
-from marketplace.invoicing import credit_notes, isf_funding, operations
+from marketplace.invoicing import credit_notes, operations, payment_demo, payments
 from marketplace.invoicing.models import (
     BillableItem,
     BillableKind,
@@ -41,6 +41,7 @@ def load(session, ctx: dict) -> None:
         _pay_first_instalments(session, isf)
     ctx["invoices"] = _bill(session, today())
     _credit_the_icb(session)
+    payment_demo.load(session, ctx)  # a part payment and a reversed one (payment_demo.py)
 
 
 def _bill(session, through, provider_id=None) -> list[Invoice]:
@@ -65,7 +66,8 @@ def _bill(session, through, provider_id=None) -> list[Invoice]:
 
 def _pay_first_instalments(session, isf: Isf) -> None:
     """Each funder pays its first instalment's invoice in full on the day it fell due, streams in
-    their listed order (the ISF's receipts follow that order)."""
+    their listed order: each payment is recorded against its invoice and becomes the ISF's receipt
+    (the receipts follow that order)."""
     for stream in isf.streams:
         invoice = session.scalar(
             select(Invoice)
@@ -77,9 +79,16 @@ def _pay_first_instalments(session, isf: Isf) -> None:
                 BillableItem.period_start == isf.start_date,
             )
         )
-        if invoice is not None:
-            isf_funding.receive_payment(
-                session, invoice, invoice.total, invoice.issue_date, f"{invoice.po_number}-Q1"
+        if invoice is not None and invoice.amount_due:
+            payments.record_payment(
+                session,
+                provider=invoice.issuer,
+                payer=invoice.payer_org,
+                amount=invoice.amount_due,
+                received_on=invoice.issue_date,
+                reference=f"{invoice.po_number}-Q1",
+                allocations=[(invoice, invoice.amount_due)],
+                actor=None,
             )
 
 

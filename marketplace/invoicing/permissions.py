@@ -1,13 +1,17 @@
 """Who may see an invoice: the issuing provider's staff, the payer (its organisation's staff, or
-its family) once it is issued, and admins; anyone else gets a 404."""
+its family) once it is issued, and admins; anyone else gets a 404.
+
+Payments received: the provider's staff record and reverse them (only the provider says it was
+paid; a payer never marks its own invoice paid, a 403); the payer (a commissioner's staff, or the
+family) sees its own payments, read only; admins read all."""
 
 from sqlalchemy import Select, false, or_, select
 
-from marketplace.accounts.models import Role, User
-from marketplace.accounts.permissions import is_admin, visible
+from marketplace.accounts.models import Family, Role, User
+from marketplace.accounts.permissions import allowed, is_admin, visible
 from marketplace.core.db import db
 from marketplace.core.errors import Forbidden
-from marketplace.invoicing.models import CreditNote, Invoice, InvoiceStatus
+from marketplace.invoicing.models import CreditNote, Invoice, InvoiceStatus, Payment
 
 
 def may_see(user: User, invoice: Invoice) -> bool:
@@ -69,3 +73,62 @@ def require_issuer(user: User, invoice: Invoice) -> None:
     """For someone who may see the invoice (strangers had their 404 already): 403 unless its issuer."""
     if not may_issue_credit_note(user, invoice):
         raise Forbidden(f"Only {invoice.issuer.name} can issue a credit note for invoice {invoice.number}.")
+
+
+# ---- payments received -------------------------------------------------------------------------
+
+
+def may_record_payments(user: User, provider_id: int) -> bool:
+    """Provider staff of that provider (not an admin: only the provider says it was paid)."""
+    return user.is_authenticated and user.role is Role.PROVIDER and provider_id in user.organisation_ids
+
+
+def require_payment_recorder(user: User, provider_id: int) -> None:
+    allowed(
+        may_record_payments(user, provider_id),
+        "Only the provider that issued the invoice records the money it received.",
+    )
+
+
+def has_invoiced(provider, payer) -> bool:
+    """Whether the provider has issued this payer (an organisation or a family) any invoice: the
+    only payers it may record money from, or even name (a family's name is never revealed)."""
+    is_family = isinstance(payer, Family)
+    payer_is = Invoice.payer_family_id == payer.id if is_family else Invoice.payer_org_id == payer.id
+    query = select(Invoice.id).where(
+        Invoice.issuer_id == provider.id, payer_is, Invoice.status != InvoiceStatus.DRAFT
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def may_see_payment(user: User, payment: Payment) -> bool:
+    if is_admin(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    if payment.provider_id in user.organisation_ids:
+        return True
+    if user.role is Role.FAMILY:
+        return payment.payer_family_id is not None and payment.payer_family_id == user.family_id
+    return payment.payer_org_id is not None and payment.payer_org_id in user.organisation_ids
+
+
+def visible_payments(user: User) -> Select:
+    """A query for the payments the user may see: received by its provider, or made by it."""
+    query = select(Payment)
+    if is_admin(user):
+        return query
+    if not user.is_authenticated:
+        return query.where(false())
+    orgs = user.organisation_ids or {-1}
+    as_payer = (
+        Payment.payer_family_id == user.family_id
+        if user.role is Role.FAMILY and user.family_id is not None
+        else Payment.payer_org_id.in_(orgs)
+    )
+    return query.where(or_(Payment.provider_id.in_(orgs), as_payer))
+
+
+def get_visible_payment(user: User, payment_id: int) -> Payment:
+    payment = db.session.get(Payment, payment_id)
+    return visible(payment, payment is not None and may_see_payment(user, payment), "payment")

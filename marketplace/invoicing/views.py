@@ -30,6 +30,7 @@ bp = Blueprint("invoicing", __name__)
 def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
     register_nav("invoicing.list_invoices", "Your invoices", roles=("family",))
+    register_nav("invoicing.list_payments", "Payments", roles=("provider", "commissioner", "admin"))
     register_panel("provider", panels.provider_panel)
     register_panel("commissioner", panels.payer_panel)
     register_panel("family", panels.payer_panel)
@@ -120,7 +121,10 @@ def list_csv():
 def invoice_detail(invoice_id: int):
     invoice = permissions.get_visible(current_user, invoice_id)
     return render_template(
-        "invoicing/detail.html", invoice=invoice, no_einvoice_because=ubl.why_unavailable(invoice)
+        "invoicing/detail.html",
+        invoice=invoice,
+        no_einvoice_because=ubl.why_unavailable(invoice),
+        may_record_payment=permissions.may_record_payments(current_user, invoice.issuer_id),
     )
 
 
@@ -208,4 +212,4 @@ def run_now():
 
 
 # Credit notes' pages live beside these, on this blueprint.
-from marketplace.invoicing import credit_note_views  # noqa: E402, F401
+from marketplace.invoicing import credit_note_views, payment_views  # noqa: E402, F401  (credit notes' and payments' routes)

@@ -15,6 +15,7 @@ from marketplace.catalog import operations as catalog
 from marketplace.core.clock import business_date, today
 from marketplace.invoicing import credit_notes
 from marketplace.invoicing import operations as invoicing
+from marketplace.invoicing import payments as invoice_payments
 from marketplace.isf import operations as isf_ops
 from tests.bookings.conftest import BookingWorld
 from tests.conftest import PASSWORD, Factory
@@ -125,6 +126,10 @@ def build_world(session) -> RolesWorld:
     credit_note = credit_notes.issue_credit_note(  # part of it: the rest is still creditable
         session, invoice, reason="The evening activity was cancelled", amount=1_000, actor=bw.provider
     )
+    payment = invoice_payments.record_payment(  # £10.00 of it paid by the council
+        session, provider=bw.provider_org, payer=bw.council, amount=1000, received_on=invoice.issue_date,
+        reference="REM-WORLD-PAY", allocations=[(invoice, 1000)], actor=bw.provider,
+    )  # fmt: skip
     session.flush()
     w.ids = dict(
         slot_id=slot.id,
@@ -136,6 +141,7 @@ def build_world(session) -> RolesWorld:
         isf_id=isf.id,
         invoice_id=invoice.id,
         credit_note_id=credit_note.id,
+        payment_id=payment.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,

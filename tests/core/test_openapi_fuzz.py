@@ -52,6 +52,7 @@ _REAL_IDS = {
     "invoices": "invoice_id",
     "isfs": "isf_id",
     "offers": "offer_id",
+    "payments": "payment_id",
 }
 
 
