@@ -9,11 +9,12 @@ from marketplace.core.db import db
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
-from marketplace.invoicing import documents, pdf, permissions
+from marketplace.invoicing import documents, late_payment_api, pdf, permissions
 from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceOut
 
 bp = Blueprint("invoicing_api", __name__)
+bp.register_blueprint(late_payment_api.bp)  # aged debt
 
 
 def _filters(query):

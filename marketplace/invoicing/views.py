@@ -25,6 +25,9 @@ bp = Blueprint("invoicing", __name__)
 
 def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
+    from marketplace.invoicing import late_payment_views  # aged debt, chasing, claims: own blueprint
+
+    late_payment_views.register(app)
 
 
 @bp.get("/invoices")
