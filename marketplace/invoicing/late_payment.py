@@ -29,6 +29,7 @@ from marketplace.invoicing.models import Invoice, InvoiceStatus
 ACT = "Late Payment of Commercial Debts (Interest) Act 1998"
 STATUTORY_MARGIN_BP = 800  # the Act's 8% over the reference rate
 DAYS_IN_YEAR = 365
+INTEREST_DENOMINATOR = 10_000 * DAYS_IN_YEAR  # basis points over a 365-day year
 # (debt below this many pence, compensation in pence); at or above the last limit: TOP_COMPENSATION
 COMPENSATION_TIERS = ((100_000, 4_000), (1_000_000, 7_000))
 TOP_COMPENSATION = 10_000
@@ -111,9 +112,20 @@ class InterestPeriod:
         return STATUTORY_MARGIN_BP + self.reference_bp
 
     @property
+    def numerator(self) -> int:
+        """The period's interest in units of 1/(10,000 × 365) of a penny: outstanding × rate × days."""
+        return self.outstanding * self.statutory_bp * self.days
+
+    @property
     def interest(self) -> Fraction:
         """Exact pence: outstanding × rate × days / 365."""
-        return Fraction(self.outstanding * self.statutory_bp * self.days, 10_000 * DAYS_IN_YEAR)
+        return Fraction(self.numerator, INTEREST_DENOMINATOR)
+
+
+def total_interest(periods: Iterable[InterestPeriod]) -> int:
+    """The periods' exact interest added up (one denominator, so in integers), then rounded half
+    up once to the penny."""
+    return round_half_up(Fraction(sum(p.numerator for p in periods), INTEREST_DENOMINATOR))
 
 
 def round_half_up(amount: Fraction) -> int:
@@ -158,8 +170,7 @@ def statutory_interest(
     daily, on what was outstanding each day, at 8% over that day's reference rate, over a
     365-day year; exact until rounded half up once. `reductions` are [(date, pence)]."""
     table = rate_table() if table is None else table
-    periods = interest_periods(principal, due_date, on, reductions, table)
-    return round_half_up(sum((p.interest for p in periods), Fraction(0)))
+    return total_interest(interest_periods(principal, due_date, on, reductions, table))
 
 
 def fixed_compensation(debt: int) -> int:
@@ -216,7 +227,7 @@ def late_payment(
     if payer_is_family:
         return LatePayment(on, due_date, outstanding, debt, days, 0, 0, rate, (), FAMILY_REASON)
     periods = tuple(interest_periods(principal, due_date, on, reductions, table))
-    interest = round_half_up(sum((p.interest for p in periods), Fraction(0)))
+    interest = total_interest(periods)
     return LatePayment(
         on, due_date, outstanding, debt, days, interest, fixed_compensation(debt), rate, periods
     )
