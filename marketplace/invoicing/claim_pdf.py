@@ -8,7 +8,7 @@ from fractions import Fraction
 from marketplace.core.money import format_bp, format_pence
 from marketplace.invoicing.late_payment import ACT, LatePayment, round_half_up
 from marketplace.invoicing.models import Invoice
-from marketplace.invoicing.pdf import _buyer_lines, _InvoicePDF, _remittance, _seller_lines, _uk
+from marketplace.invoicing.pdf import _buyer_lines, _InvoicePDF, _remittance, _seller_lines, _short, _uk
 
 
 def _days(n: int) -> str:
@@ -39,8 +39,9 @@ def _parties(pdf: _InvoicePDF, invoice: Invoice) -> None:
 def _rows(pdf: _InvoicePDF, rows: list[tuple[str, str]], bold: tuple[str, ...] = ()) -> None:
     for label, value in rows:
         style = "B" if label in bold else ""
-        pdf.text(10, label, style, w=80, h=6.5)
-        pdf.text(10, value, style, w=pdf.epw - 80, h=6.5, new_x="LMARGIN", new_y="NEXT")
+        pdf.text(10, label, style, w=70, h=6.5)
+        pdf.set_font(pdf.body_font, style, 10)  # a long value wraps within its column
+        pdf.multi_cell(pdf.epw - 70, 6.5, value, new_x="LMARGIN", new_y="NEXT")
 
 
 def _periods(pdf: _InvoicePDF, claim: LatePayment) -> None:
@@ -56,7 +57,7 @@ def _periods(pdf: _InvoicePDF, claim: LatePayment) -> None:
     for period in claim.periods:
         exact = period.interest
         values = (
-            f"{_uk(period.first_day)} to {_uk(period.last_day)}",
+            f"{_short(period.first_day)} to {_short(period.last_day)}",
             str(period.days),
             format_pence(period.outstanding),
             format_bp(period.statutory_bp),
@@ -92,7 +93,8 @@ def claim_pdf(invoice: Invoice, claim: LatePayment) -> bytes:
     pdf.multi_cell(
         full,
         5.5,
-        f"Invoice {invoice.number} was due on {_uk(invoice.due_date)} and is unpaid. Under the {ACT} "
+        f"Invoice {invoice.number} was due on {_uk(invoice.due_date)} and "
+        f"{'is unpaid' if claim.outstanding == invoice.total else 'has not been paid in full'}. Under the {ACT} "
         f"we claim statutory interest and fixed compensation on it, as at {_uk(claim.on)}.",
         new_x="LMARGIN",
         new_y="NEXT",
