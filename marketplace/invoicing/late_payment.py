@@ -82,6 +82,15 @@ def rate_on(day: date, table: Sequence[RatePeriod]) -> RatePeriod:
     return applicable[-1]
 
 
+def rate_in_force(day: date, table: Sequence[RatePeriod]) -> RatePeriod | None:
+    """The period whose rate applies on `day`, or None before the table starts (to show; interest
+    over such days is refused by `rate_on`)."""
+    try:
+        return rate_on(day, table)
+    except LookupError:
+        return None
+
+
 def half_year_start(day: date) -> date:
     return date(day.year, 1 if day.month <= 6 else 7, 1)
 
@@ -195,7 +204,7 @@ class LatePayment:
     days_overdue: int  # days past the due date while anything is owed, else 0
     interest: int
     compensation: int
-    rate: RatePeriod  # the reference rate in force on `on`
+    rate: RatePeriod | None  # the reference rate in force on `on` (None: none configured yet)
     periods: tuple[InterestPeriod, ...] = ()
     not_claimable: str | None = None  # why nothing may be claimed from this payer
 
@@ -223,10 +232,15 @@ def late_payment(
     outstanding = outstanding_on(principal, reductions, on)
     debt = outstanding_on(principal, reductions, due_date) if on > due_date else 0
     days = (on - due_date).days if outstanding > 0 and on > due_date else 0
-    rate = rate_on(on, table)
+    rate = rate_in_force(on, table)
     if payer_is_family:
         return LatePayment(on, due_date, outstanding, debt, days, 0, 0, rate, (), FAMILY_REASON)
-    periods = tuple(interest_periods(principal, due_date, on, reductions, table))
+    try:
+        periods = tuple(interest_periods(principal, due_date, on, reductions, table))
+    except LookupError as missing:  # overdue since before the configured rates start
+        return LatePayment(
+            on, due_date, outstanding, debt, days, 0, 0, rate, (), f"Not claimable yet: {missing}"
+        )
     interest = total_interest(periods)
     return LatePayment(
         on, due_date, outstanding, debt, days, interest, fixed_compensation(debt), rate, periods

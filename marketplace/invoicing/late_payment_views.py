@@ -270,7 +270,7 @@ def chasing():
             "interest": sum(c.interest for c in claims.values()),
             "compensation": sum(c.compensation for c in claims.values()),
         },
-        rate=late_payment.rate_on(on, table),
+        rate=late_payment.rate_in_force(on, table),
         rate_listed=late_payment.is_listed(on, table),
         act=late_payment.ACT,
     )

@@ -57,8 +57,18 @@ class LatePaymentOut(Schema):
     on = fields.Date(required=True)
     days_overdue = fields.Integer(required=True)
     outstanding = fields.Integer(required=True, metadata={"description": "pence still owed on `on`"})
-    reference_rate_bp = fields.Integer(attribute="rate.reference_bp", required=True)
-    statutory_rate_bp = fields.Integer(attribute="rate.statutory_bp", required=True)
+    reference_rate_bp = fields.Function(
+        lambda claim: claim.rate.reference_bp if claim.rate else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "integer", "description": "basis points in force on `on` (null: none configured)"},
+    )
+    statutory_rate_bp = fields.Function(
+        lambda claim: claim.rate.statutory_bp if claim.rate else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "integer", "description": "basis points: 800 over the reference rate"},
+    )
     interest = fields.Integer(required=True, metadata={"description": "pence, rounded half up once"})
     compensation = fields.Integer(required=True, metadata={"description": "pence: £40, £70 or £100"})
     claimable = fields.Integer(required=True, metadata={"description": "pence: interest + compensation"})

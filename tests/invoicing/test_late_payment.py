@@ -162,3 +162,12 @@ def test_the_configured_table_is_checked(monkeypatch):
     monkeypatch.setenv("LATE_PAYMENT_REFERENCE_RATES", "2027-01-01=4%")
     with pytest.raises(ConfigError):
         reference_rates()
+
+
+def test_days_before_the_configured_rates_are_not_guessed():
+    table = late_payment.rate_table([("2027-01-01", 400)])
+    not_due = late_payment.late_payment(10_000, date(2026, 12, 20), date(2026, 12, 1), table=table)
+    assert not_due.rate is None and not_due.not_claimable is None and not_due.claimable == 0
+    overdue = late_payment.late_payment(10_000, date(2026, 12, 20), date(2027, 1, 10), table=table)
+    assert overdue.days_overdue == 21 and overdue.claimable == 0
+    assert overdue.not_claimable.startswith("Not claimable yet: No late-payment reference rate")
