@@ -47,6 +47,57 @@ def trusted_proxies() -> int:
     return int(raw)
 
 
+# The reference rate of the Late Payment of Commercial Debts (Interest) Act 1998, by half-year:
+# (first day of the half-year, basis points). The rate for January–June is the Bank of England
+# base rate in force on the 31 December before; for July–December, the one in force on 30 June.
+# Statutory interest runs at 8% (800 bp) over it. Each half-year starts on 1 January or 1 July; a
+# half-year not listed keeps the last listed rate. These are the demo's configured values: the
+# operator keeps the table up to date with the Bank's published base rate (or sets
+# LATE_PAYMENT_REFERENCE_RATES="2027-01-01=400,2027-07-01=375" in the environment).
+LATE_PAYMENT_REFERENCE_RATES: list[tuple[str, int]] = [
+    ("2026-01-01", 400),
+    ("2026-07-01", 400),
+    ("2027-01-01", 400),
+    ("2027-07-01", 400),
+]
+
+
+def reference_rates() -> list[tuple[str, int]]:
+    """LATE_PAYMENT_REFERENCE_RATES from the environment ("YYYY-MM-DD=BP,..."), else the table above.
+    Checked when the app starts: half-years in order, each on 1 January or 1 July, 0 to 10,000 bp."""
+    raw = os.environ.get("LATE_PAYMENT_REFERENCE_RATES", "").strip()
+    if not raw:
+        return list(LATE_PAYMENT_REFERENCE_RATES)
+    table = []
+    for item in raw.split(","):
+        day, _, bp = item.strip().partition("=")
+        if not bp.strip().isdigit():
+            raise ConfigError(f"LATE_PAYMENT_REFERENCE_RATES: {item.strip()!r} is not DATE=BASIS_POINTS.")
+        table.append((day.strip(), int(bp)))
+    return table
+
+
+def check_reference_rates(table) -> None:
+    """Refuse a reference-rate table that would give wrong interest."""
+    from datetime import date
+
+    starts = []
+    for day, bp in table:
+        try:
+            start = date.fromisoformat(day)
+        except (TypeError, ValueError):
+            raise ConfigError(f"LATE_PAYMENT_REFERENCE_RATES: {day!r} is not a date (YYYY-MM-DD).") from None
+        if (start.month, start.day) not in ((1, 1), (7, 1)):
+            raise ConfigError(f"LATE_PAYMENT_REFERENCE_RATES: {day} must be 1 January or 1 July.")
+        if not isinstance(bp, int) or isinstance(bp, bool) or not 0 <= bp <= 10000:
+            raise ConfigError(f"LATE_PAYMENT_REFERENCE_RATES: {day}'s rate must be 0 to 10000 basis points.")
+        starts.append(start)
+    if not starts or starts != sorted(set(starts)):
+        raise ConfigError(
+            "LATE_PAYMENT_REFERENCE_RATES: list at least one half-year, in date order, once each."
+        )
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = dict(overrides or {})
     env = overrides.get("ENV") or os.environ.get("MARKETPLACE_ENV", "production")
@@ -74,8 +125,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "LATE_PAYMENT_REFERENCE_RATES": reference_rates(),
     }
     config.update(overrides)
+    check_reference_rates(config["LATE_PAYMENT_REFERENCE_RATES"])
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = secret_key(env, instance_path)
     return config

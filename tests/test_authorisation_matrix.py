@@ -213,6 +213,14 @@ EXPECTED: dict[str, frozenset] = {
     "POST /payments/new": only("provider", "other_provider"),
     "GET /payments/<int:payment_id>": INVOICE_PARTIES,
     "POST /payments/<int:payment_id>/reversal": only("provider"),
+    # ---- getting paid late (issue #15): each organisation's own aged debt; a provider's claims
+    "GET /invoices/aged-debt": only("provider", "other_provider"),
+    "GET /invoices/aged-debt/invoices": only("provider", "other_provider"),
+    "GET /invoices/chasing": only("provider", "other_provider"),
+    "GET /invoices/aged-creditors": only("commissioner", "other_commissioner"),
+    "GET /invoices/aged-creditors/invoices": only("commissioner", "other_commissioner"),
+    "GET /invoices/<int:invoice_id>/claim.pdf": PROVIDER_SIDE,  # the issuer's to send, never the payer's
+    "GET /api/v1/aged-debt": SIGNED_IN - {"admin"},  # a provider's debtors, a payer's creditors
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

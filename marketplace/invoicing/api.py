@@ -7,11 +7,12 @@ from marketplace.core.auth import signed_in
 from marketplace.core.db import db
 from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
-from marketplace.invoicing import documents, lists, pdf, permissions, ubl
+from marketplace.invoicing import documents, late_payment_api, lists, pdf, permissions, ubl
 from marketplace.invoicing.models import Invoice
 from marketplace.invoicing.schemas import InvoiceDetailOut, InvoiceFilters, InvoiceOut
 
 bp = Blueprint("invoicing_api", __name__)
+bp.register_blueprint(late_payment_api.bp)  # aged debt
 
 
 @bp.get("/invoices")

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from marketplace.core.db import db
 from marketplace.core.ids import db_id
 from marketplace.core.schemas import FormSchema, Id, Pence
-from marketplace.invoicing import parties
+from marketplace.invoicing import late_payment, parties
 from marketplace.invoicing.models import InvoiceStatus
 
 
@@ -93,8 +93,94 @@ class InvoiceOut(Schema):
     amount_due = fields.Integer(required=True)
 
 
+class LatePaymentOut(Schema):
+    """What the issuer may claim on an overdue invoice (Late Payment of Commercial Debts (Interest)
+    Act 1998), worked out on `on`: statutory interest and fixed compensation; zero for a family."""
+
+    on = fields.Date(required=True)
+    days_overdue = fields.Integer(required=True)
+    outstanding = fields.Integer(required=True, metadata={"description": "pence still owed on `on`"})
+    reference_rate_bp = fields.Function(
+        lambda claim: claim.rate.reference_bp if claim.rate else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "integer", "description": "basis points in force on `on` (null: none configured)"},
+    )
+    statutory_rate_bp = fields.Function(
+        lambda claim: claim.rate.statutory_bp if claim.rate else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "integer", "description": "basis points: 800 over the reference rate"},
+    )
+    interest = fields.Integer(required=True, metadata={"description": "pence, rounded half up once"})
+    compensation = fields.Integer(required=True, metadata={"description": "pence: £40, £70 or £100"})
+    claimable = fields.Integer(required=True, metadata={"description": "pence: interest + compensation"})
+    not_claimable = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "why nothing may be claimed (a family payer)"},
+    )
+
+
+class Computed(fields.Nested):
+    """A nested object worked out from the whole object being dumped by `compute(obj)`."""
+
+    def __init__(self, nested, compute, **kwargs):
+        super().__init__(nested, **kwargs)
+        self.compute = compute
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return self.compute(obj)
+
+
+def _late_payment_today(invoice):
+    return late_payment.for_invoice(db.session, invoice)
+
+
 class InvoiceDetailOut(InvoiceOut):
     lines = fields.List(fields.Nested(InvoiceLineOut), required=True)
+    late_payment = Computed(
+        LatePaymentOut,
+        _late_payment_today,
+        required=True,
+        allow_none=True,
+        metadata={"description": "today's late-payment interest and compensation; null for a draft"},
+    )
+
+
+# ---- aged debt (issue #15) ---------------------------------------------------------------------
+
+
+class AgedAmountsOut(Schema):
+    """Pence owed in each bucket of days past the due date."""
+
+    not_due = fields.Integer(required=True)
+    days_1_30 = fields.Integer(required=True)
+    days_31_60 = fields.Integer(required=True)
+    days_61_90 = fields.Integer(required=True)
+    days_over_90 = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    invoices = fields.Integer(required=True, metadata={"description": "how many invoices"})
+
+
+class AgedRowOut(AgedAmountsOut):
+    party = fields.Nested(PartyOut, required=True)
+
+
+class AgedDebtOut(Schema):
+    on = fields.Date(required=True)
+    side = fields.String(
+        required=True,
+        metadata={
+            "description": "debtors (a provider: rows are its payers) or creditors (a payer: rows are providers)"
+        },
+    )
+    rows = fields.List(fields.Nested(AgedRowOut), required=True)
+    totals = fields.Nested(AgedAmountsOut, required=True)
+
+
+class AgedDebtIn(Schema):
+    on = fields.Date(load_default=None, metadata={"description": "the day to age on (default today)"})
 
 
 # ---- credit notes -------------------------------------------------------------------------

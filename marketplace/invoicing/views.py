@@ -34,6 +34,9 @@ def register(app) -> None:
     register_panel("provider", panels.provider_panel)
     register_panel("commissioner", panels.payer_panel)
     register_panel("family", panels.payer_panel)
+    from marketplace.invoicing import late_payment_views  # aged debt, chasing, claims: own blueprint
+
+    late_payment_views.register(app)
 
 
 PER_PAGE = 50
