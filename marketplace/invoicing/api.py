@@ -101,3 +101,6 @@ def pdf_response(invoice: Invoice) -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{pdf.pdf_filename(invoice)}"'},
     )
+
+
+from marketplace.invoicing import statement_api  # noqa: E402, F401  (statements share this blueprint)

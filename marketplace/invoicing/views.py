@@ -15,16 +15,20 @@ from marketplace.core.clock import today
 from marketplace.core.db import db
 from marketplace.core.errors import Forbidden
 from marketplace.core.templating import register_nav
-from marketplace.invoicing import permissions
+from marketplace.invoicing import permissions, reminders
 from marketplace.invoicing.api import csv_response, pdf_response
 from marketplace.invoicing.models import Invoice, InvoiceStatus
 from marketplace.invoicing.runs import preview_run, run_invoices
+from marketplace.invoicing.statements import invoice_statement_path
 
 bp = Blueprint("invoicing", __name__)
 
 
 def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
+    register_nav(
+        "invoicing.list_statements", "Statements", roles=("provider", "commissioner", "family", "admin")
+    )
 
 
 @bp.get("/invoices")
@@ -54,7 +58,18 @@ def list_invoices():
 @signed_in
 def invoice_detail(invoice_id: int):
     invoice = permissions.get_visible(current_user, invoice_id)
-    return render_template("invoicing/detail.html", invoice=invoice)
+    return render_template("invoicing/detail.html", invoice=invoice, **chasing(invoice))
+
+
+def chasing(invoice: Invoice) -> dict:
+    """When the invoice's payer was last reminded, whether the caller may remind them now (the
+    issuer's staff, while something is owed) and the statement between them."""
+    may_remind = current_user.role is Role.PROVIDER and invoice.issuer_id in current_user.organisation_ids
+    return {
+        "last_chased": reminders.last_chased(db.session, invoice) if invoice.number else None,
+        "may_remind": may_remind and invoice.status in reminders.OPEN and invoice.amount_due > 0,
+        "statement_link": invoice_statement_path(invoice) if invoice.number else None,
+    }
 
 
 @bp.get("/invoices/<int:invoice_id>.csv")
@@ -145,3 +160,6 @@ def run_now():
         return _run_page(provider, None, errors, dict(request.form), status=422)
     summary = run_invoices(db.session, through, provider.id)  # a job: commits invoice by invoice
     return _run_page(provider, through, summary=summary)
+
+
+from marketplace.invoicing import statement_views  # noqa: E402, F401  (statements share this blueprint)
