@@ -186,6 +186,13 @@ EXPECTED: dict[str, frozenset] = {
     "GET /invoices/<int:invoice_id>.pdf": INVOICE_PARTIES,
     "GET /invoices/run": only("provider", "other_provider"),  # provider staff run their own
     "POST /invoices/run": only("provider", "other_provider"),
+    # statements of account: Hilltop's with the council (each role's list shows only its own)
+    "GET /statements": SIGNED_IN,
+    "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>": INVOICE_PARTIES,
+    "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>.csv": INVOICE_PARTIES,
+    "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>.pdf": INVOICE_PARTIES,
+    "GET /api/v1/statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>": INVOICE_PARTIES,
+    "POST /invoices/<int:invoice_id>/remind": only("provider"),  # the issuer's staff (an admin reads only)
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

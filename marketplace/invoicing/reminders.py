@@ -107,12 +107,14 @@ def claim(session: Session, invoice: Invoice, event: ReminderEvent, occasion: da
     """Record the (invoice, event, occasion) notice unless it is recorded already; True if this
     call recorded it (and so must send it). On PostgreSQL a concurrent claim of the same row waits
     for the first to commit, then finds it taken."""
+    table = InvoiceReminder.__table__
     inserted = session.execute(
-        dialect_insert(session, InvoiceReminder.__table__)
+        dialect_insert(session, table)
         .values(invoice_id=invoice.id, event=event, occasion=occasion, **values)
         .on_conflict_do_nothing()
-    )
-    return inserted.rowcount == 1
+        .returning(table.c.id)
+    ).first()
+    return inserted is not None
 
 
 def _wording(invoice: Invoice, event: ReminderEvent, on: date) -> tuple[str, str]:
@@ -231,12 +233,14 @@ def send_digest(session: Session, provider_id: int, on: date) -> bool:
     if not invoices:
         return False
     owed = sum(i.amount_due for i in invoices)
+    table = OverdueDigest.__table__
     inserted = session.execute(
-        dialect_insert(session, OverdueDigest.__table__)
+        dialect_insert(session, table)
         .values(provider_id=provider_id, week_start=week_start(on), invoices=len(invoices), amount_due=owed)
         .on_conflict_do_nothing()
-    )
-    if inserted.rowcount != 1:
+        .returning(table.c.id)
+    ).first()
+    if inserted is None:  # this week's digest was sent already
         return False
     lines = [
         f"{i.number} to {i.payer_name}: {format_pence(i.amount_due)}, due {uk_date(i.due_date)} "

@@ -2,6 +2,7 @@
 each however often the job runs; providers get a weekly overdue digest; a provider can send a
 reminder with the statement from the invoice page; the page says when it was last chased."""
 
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -15,11 +16,23 @@ from marketplace.core.notifications import Notification
 from marketplace.invoicing import jobs
 from marketplace.invoicing.models import InvoiceReminder, OverdueDigest, ReminderEvent
 from marketplace.scheduler import build_scheduler
-from tests.core.test_email import smtp  # noqa: F401 - the SMTP sink fixture
+from tests.core.test_email import SmtpSink
 from tests.invoicing import ledger_stand_ins as stand_in
 from tests.invoicing.issued import ISSUED_ON, example_b, to_family
 
 COUNCIL_DUE, ICB_DUE = date(2027, 1, 4), date(2027, 1, 19)  # 30 and 45 days after 5 December 2026
+
+
+@pytest.fixture
+def mail(app):
+    """Mail configured, through a local SMTP sink that keeps what it is sent."""
+    server = SmtpSink()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=server.server_address[1])
+    yield server
+    app.config.update(MAIL_SMTP_HOST="")
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture
@@ -99,8 +112,8 @@ def test_the_scheduled_job_uses_londons_date(session, world, invoices):
 
 
 def test_organisations_finance_contacts_are_told_in_app_and_their_mailbox_by_email(
-    session, world, invoices, make, smtp
-):  # noqa: F811
+    session, world, invoices, make, mail
+):
     council, _ = invoices
     colleague = make.user("commissioner", org=world.council)
     world.council.finance_email = "accounts.payable@brightwater.example"
@@ -108,7 +121,7 @@ def test_organisations_finance_contacts_are_told_in_app_and_their_mailbox_by_ema
     jobs.run_reminders(session, date(2027, 1, 5))
     assert [n.subject for n in inbox(session, colleague)] == [f"Invoice {council.number} is overdue"]
     assert len(inbox(session, world.commissioner)) == 1
-    notices = [m for m in smtp.messages if f"Subject: Invoice {council.number} is overdue" in m]
+    notices = [m for m in mail.messages if f"Subject: Invoice {council.number} is overdue" in m]
     to = sorted(line for m in notices for line in m.splitlines() if line.startswith("To: "))
     assert to == sorted(
         [
