@@ -67,11 +67,11 @@ def _party(party) -> list[str]:
 
 PDF_COLUMNS = [  # (heading, width mm, align): 180 mm, A4 less the margins
     ("Date", 22, "L"),
-    ("Details", 38, "L"),
-    ("Reference", 48, "L"),
-    ("Charges", 24, "R"),
-    ("Payments and credits", 24, "R"),
-    ("Balance", 24, "R"),
+    ("Details", 34, "L"),
+    ("Reference", 40, "L"),
+    ("Charges", 26, "R"),
+    ("Payments and credits", 32, "R"),
+    ("Balance", 26, "R"),
 ]
 
 

@@ -152,10 +152,6 @@ class Statement:
         kind = "organisation" if self.payer_kind == "org" else "family"
         return {"id": self.payer.id, "kind": kind, "name": self.payer.name}
 
-    def total(self, kind: str) -> int:
-        """The period's net movement of one kind (payments are negative)."""
-        return sum(line.amount for line in self.lines if line.kind == kind)
-
 
 def _kind(transfer: Transfer) -> str:
     if transfer.reverses_id is not None:

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from marketplace.core.clock import LONDON
+from tests.core.test_gets_write_nothing import writes
 from tests.invoicing import ledger_stand_ins as stand_in
 from tests.invoicing.issued import ISSUED_ON, example_b, to_family
 from tests.invoicing.test_pdf import pdf_text
@@ -163,3 +164,13 @@ def test_the_api_gives_pence_and_iso_dates(client, world, council_invoice, beare
     assert bad.status_code == 422 and bad.get_json()["error"]["fields"] == {
         "to": ["Give both from and to, or neither"]
     }
+
+
+def test_reading_statements_writes_nothing(client, world, sign_in, council_invoice, make):
+    """Not even the receivable account of a payer never billed (a statement only reads)."""
+    stranger = make.org("commissioner", name="Elsewhere Council")
+    sign_in(world.provider)
+    with writes() as written:
+        for url in (_url(world), _url(world, stranger), _url(world, suffix=".pdf"), "/statements"):
+            assert client.get(url).status_code == 200
+    assert written == []
