@@ -221,6 +221,13 @@ EXPECTED: dict[str, frozenset] = {
     "GET /invoices/aged-creditors/invoices": only("commissioner", "other_commissioner"),
     "GET /invoices/<int:invoice_id>/claim.pdf": PROVIDER_SIDE,  # the issuer's to send, never the payer's
     "GET /api/v1/aged-debt": SIGNED_IN - {"admin"},  # a provider's debtors, a payer's creditors
+    # statements of account: Hilltop's with the council (each role's list shows only its own)
+    "GET /statements": SIGNED_IN,
+    "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>": INVOICE_PARTIES,
+    "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>.csv": INVOICE_PARTIES,
+    "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>.pdf": INVOICE_PARTIES,
+    "GET /api/v1/statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>": INVOICE_PARTIES,
+    "POST /invoices/<int:invoice_id>/remind": only("provider"),  # the issuer's staff (an admin reads only)
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

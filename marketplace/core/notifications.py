@@ -45,6 +45,12 @@ def notify(
     return sent
 
 
+def email_address(session: Session, to: str, subject: str, body: str = "", link: str | None = None) -> None:
+    """E-mail an address that is no one's account (an organisation's finance mailbox): queued like
+    a notification's e-mail, sent only after the commit and only where mail is configured."""
+    session.info.setdefault(OUTBOX, []).append((to, subject, body, link))
+
+
 OUTBOX = "notifications_outbox"
 log = logging.getLogger(__name__)
 

@@ -107,4 +107,4 @@ def xml_response(invoice: Invoice) -> Response:
 
 
 # Credit notes' routes live beside these, on this blueprint.
-from marketplace.invoicing import credit_note_api, payment_api  # noqa: E402, F401  (credit notes' and payments' routes)
+from marketplace.invoicing import credit_note_api, payment_api, statement_api  # noqa: E402, F401

@@ -1,14 +1,16 @@
-"""`marketplace invoices run --through YYYY-MM-DD [--provider SLUG]`."""
+"""`marketplace invoices run --through YYYY-MM-DD [--provider SLUG]` and
+`marketplace invoices remind [--on YYYY-MM-DD]`."""
 
 import click
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation
+from marketplace.core.clock import today
 from marketplace.core.db import db
 from marketplace.core.money import format_pence
-from marketplace.invoicing import runs
+from marketplace.invoicing import jobs, runs
 
-invoices_cli = click.Group("invoices", help="Invoices: runs, numbering.")
+invoices_cli = click.Group("invoices", help="Invoices: runs, numbering, reminders.")
 
 
 def _uk(day) -> str:
@@ -53,6 +55,25 @@ def run_command(through, provider_slug):
                 f"Failed: provider {key[0]}, payer {key[1] or key[2]}, PO {key[3] or '-'}: {error}", err=True
             )
         click.echo("The failed invoices were not made; run again to bill them.", err=True)
+        raise SystemExit(1)
+
+
+@invoices_cli.command("remind")
+@click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (today)")
+def remind_command(on):
+    """Send the reminders due on --on (today if not given): payers 7 days before an invoice falls
+    due and the day after, providers their weekly overdue digest. Each is sent once, however
+    often this runs."""
+    on = on.date() if on else today()
+    summary = jobs.run_reminders(db.session, on)
+    click.echo(f"Reminders on {_uk(on)}")
+    click.echo(f"Due-date reminders sent: {summary.due_soon}")
+    click.echo(f"Overdue notices sent: {summary.overdue}")
+    click.echo(f"Overdue digests sent to providers: {summary.digests}")
+    if summary.failed:
+        for what, error in summary.failed.items():
+            click.echo(f"Failed: {what}: {error}", err=True)
+        click.echo("The failed reminders were not sent; run again to send them.", err=True)
         raise SystemExit(1)
 
 

@@ -1,4 +1,6 @@
-"""The daily invoice run: every provider's unbilled items through yesterday, billed and issued.
+"""The daily invoice run: every provider's unbilled items through yesterday, billed and issued;
+and the daily reminders (reminders.py): due-soon and overdue notices to payers, and each
+provider's weekly digest of what is overdue (`marketplace invoices remind` runs the same).
 
 `daily_invoice_job` is the scheduler's entry point (registered in `jobs`, which
 marketplace/scheduler.py collects); `marketplace invoices run` and the providers' "Run invoices"
@@ -7,13 +9,16 @@ so a run missed while the scheduler was down is simply caught up by the next one
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session
 
 from marketplace.core.clock import LONDON, today
-from marketplace.invoicing.models import RunSource
+from marketplace.invoicing import reminders
+from marketplace.invoicing.models import Invoice, ReminderEvent, RunSource
 from marketplace.invoicing.runs import RunSummary, run_invoices
 from marketplace.scheduler import JobSpec
 
@@ -54,4 +59,81 @@ INVOICE_RUN_JOB = JobSpec(
     name="Daily invoice run",
     options={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
 )
-jobs = [INVOICE_RUN_JOB]
+
+
+# ---- reminders ---------------------------------------------------------------------------------
+
+REMINDER_JOB_ID = "invoicing-reminders"
+
+
+@dataclass
+class ReminderSummary:
+    on: date
+    due_soon: int = 0
+    overdue: int = 0
+    digests: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def run_reminders(session: Session, on: date) -> ReminderSummary:
+    """Send every notice due on `on`: due-soon and overdue notices to payers (each invoice's in a
+    transaction of its own) and the week's overdue digest to each provider (likewise). A notice
+    already sent is skipped (reminders.claim), so a second run, or one on another process at
+    the same time, sends nothing new; one that fails is logged and tried again by the next run."""
+    summary = ReminderSummary(on)
+    due_soon, overdue = reminders.due_soon(session, on), reminders.newly_overdue(session, on)
+    providers = reminders.providers_with_overdue(session, on)
+    session.commit()  # the lists are read; each notice is a transaction of its own
+    for invoice_id in due_soon:
+        summary.due_soon += _one(session, summary, _remind, invoice_id, ReminderEvent.DUE_SOON, on)
+    for invoice_id in overdue:
+        summary.overdue += _one(session, summary, _remind, invoice_id, ReminderEvent.OVERDUE, on)
+    for provider_id in providers:
+        summary.digests += _one(session, summary, reminders.send_digest, provider_id, on)
+    return summary
+
+
+def _remind(session: Session, invoice_id: int, event: ReminderEvent, on: date) -> bool:
+    return reminders.remind(session, session.get(Invoice, invoice_id), event, on)
+
+
+def _one(session: Session, summary: ReminderSummary, send: Callable[..., bool], *args) -> bool:
+    """`send(session, *args)` in a transaction of its own; a failure is logged and noted."""
+    try:
+        sent = send(session, *args)
+        session.commit()
+        return sent
+    except Exception as err:  # noqa: BLE001 - one bad notice never stops the others
+        session.rollback()
+        what = f"{send.__name__}{args}"
+        log.exception("reminder %s failed", what)
+        summary.failed[what] = repr(err)
+        return False
+
+
+def daily_reminder_job() -> ReminderSummary:
+    """The scheduler's job: today's (London) reminders."""
+    from marketplace.core.jobs import in_app
+
+    return in_app(_remind_today)
+
+
+def _remind_today(session: Session) -> ReminderSummary:
+    summary = run_reminders(session, today())
+    log.info(
+        "reminders on %s: %d due soon, %d overdue, %d digests, %d failed",
+        summary.on, summary.due_soon, summary.overdue, summary.digests, len(summary.failed),
+    )  # fmt: skip
+    return summary
+
+
+# Every day at 08:00 London time (after the invoice run), one fixed job id; the database decides
+# what has been sent, so a day missed while the scheduler was down is caught up the next day.
+REMINDER_JOB = JobSpec(
+    id=REMINDER_JOB_ID,
+    func=daily_reminder_job,
+    trigger=CronTrigger(hour=8, minute=0, timezone=LONDON),
+    name="Daily payment reminders",
+    options={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+)
+jobs = [INVOICE_RUN_JOB, REMINDER_JOB]

@@ -7,7 +7,7 @@ family) sees its own payments, read only; admins read all."""
 
 from sqlalchemy import Select, false, or_, select
 
-from marketplace.accounts.models import Family, Role, User
+from marketplace.accounts.models import Family, Organisation, Role, User
 from marketplace.accounts.permissions import allowed, is_admin, visible
 from marketplace.core.db import db
 from marketplace.core.errors import Forbidden
@@ -132,3 +132,25 @@ def visible_payments(user: User) -> Select:
 def get_visible_payment(user: User, payment_id: int) -> Payment:
     payment = db.session.get(Payment, payment_id)
     return visible(payment, payment is not None and may_see_payment(user, payment), "payment")
+
+
+def may_see_statement(user: User, provider_id: int, payer_kind: str, payer_id: int) -> bool:
+    """A statement of account is the provider's and the payer's: the provider's staff, the paying
+    organisation's staff (or the paying family), and admins."""
+    if is_admin(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    if provider_id in user.organisation_ids:
+        return True
+    if user.role is Role.FAMILY:
+        return payer_kind == "family" and user.family_id == payer_id
+    return payer_kind == "org" and payer_id in user.organisation_ids
+
+
+def statement_parties(user: User, provider_id: int, payer_kind: str, payer_id: int):
+    """The (provider, payer) of a statement the user may see, or a 404."""
+    may = may_see_statement(user, provider_id, payer_kind, payer_id)
+    provider = visible(db.session.get(Organisation, provider_id), may, "statement")
+    payer = db.session.get(Organisation if payer_kind == "org" else Family, payer_id)
+    return provider, visible(payer, True, "statement")

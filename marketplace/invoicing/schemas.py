@@ -1,11 +1,14 @@
 """Invoices out (JSON): amounts in pence, ids as strings, dates ISO 8601."""
 
+from datetime import date, datetime
+
 from flask import url_for
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from marketplace.core.db import db
 from marketplace.core.ids import db_id
-from marketplace.core.schemas import FormSchema, Id, Pence
+from marketplace.core.schemas import Date as CoreDate
+from marketplace.core.schemas import FormSchema, Id, Parsed, Pence
 from marketplace.invoicing import late_payment, parties
 from marketplace.invoicing.models import InvoiceStatus
 
@@ -345,3 +348,91 @@ class InvoiceFilters(FormSchema):
     @pre_load
     def _blank_is_any(self, data, **kwargs):
         return {k: v.strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
+
+
+# ---- statements of account (issue #15) ------------------------------------------------------
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a statement's period lies in this window
+
+
+def parse_uk_date(text: str) -> date:
+    """A date as people write it (31/01/2027), or as the page's own links send it (2027-01-31)."""
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime((text or "").strip(), pattern).date()
+        except ValueError:
+            continue
+    raise ValueError("Enter a date like 31/01/2027")
+
+
+class UkDate(Parsed):
+    parse = staticmethod(parse_uk_date)
+
+
+class StatementPeriodForm(FormSchema):
+    """?from=&to=: the statement's first and last days, both inclusive."""
+
+    from_ = UkDate(data_key="from", required=True, error_messages={"required": "Enter the first day"})
+    to = UkDate(required=True, error_messages={"required": "Enter the last day"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        errors = {
+            key: [f"Enter a date between {EARLIEST:%-d %B %Y} and {LATEST:%-d %B %Y}"]
+            for name, key in (("from_", "from"), ("to", "to"))
+            if name in data and not EARLIEST <= data[name] <= LATEST
+        }
+        if errors:
+            raise ValidationError(errors)
+        if "from_" in data and "to" in data and data["to"] < data["from_"]:
+            raise ValidationError("The last day must be on or after the first", field_name="to")
+
+
+class StatementLineOut(Schema):
+    date = fields.Date(attribute="day", required=True)
+    kind = fields.String(
+        required=True, metadata={"description": "invoice, credit_note, payment, payment_reversal, …"}
+    )
+    reference = fields.String(
+        required=True, metadata={"description": "the invoice's or credit note's number …"}
+    )
+    amount = fields.Integer(required=True, metadata={"description": "pence: positive raises what is owed"})
+    balance = fields.Integer(required=True, metadata={"description": "pence owed after this line"})
+    invoice_id = Id(allow_none=True)
+
+
+class StatementOut(Schema):
+    provider = fields.Nested(PartyOut, attribute="provider_party", required=True)
+    payer = fields.Nested(PartyOut, attribute="payer_party", required=True)
+    from_ = fields.Date(attribute="start", data_key="from", required=True)
+    to = fields.Date(attribute="end", required=True)
+    currency = fields.Constant("GBP", required=True)
+    opening = fields.Integer(required=True, metadata={"description": "pence owed at the start of the period"})
+    charges = fields.Integer(
+        required=True,
+        metadata={"description": "pence: what raised the balance (invoices, reversed payments)"},
+    )
+    reductions = fields.Integer(
+        required=True, metadata={"description": "pence: what lowered it (credit notes, payments)"}
+    )
+    closing = fields.Integer(
+        required=True, metadata={"description": "pence owed at the end: opening + charges - reductions"}
+    )
+    lines = fields.List(fields.Nested(StatementLineOut), required=True)
+
+
+class StatementPeriodIn(Schema):
+    """?from=&to= for the API: ISO dates, both or neither (the financial year so far)."""
+
+    from_ = CoreDate(data_key="from", load_default=None, metadata={"description": "first day, YYYY-MM-DD"})
+    to = CoreDate(load_default=None, metadata={"description": "last day, YYYY-MM-DD"})
+
+    @validates_schema
+    def _both_in_order(self, data, **kwargs):
+        start, end = data.get("from_"), data.get("to")
+        if (start is None) != (end is None):
+            raise ValidationError(
+                "Give both from and to, or neither", field_name="from" if start is None else "to"
+            )
+        if start is not None and end < start:
+            raise ValidationError("The last day must be on or after the first", field_name="to")

@@ -18,11 +18,12 @@ from marketplace.core.db import db
 from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
-from marketplace.invoicing import documents, lists, panels, permissions, ubl
+from marketplace.invoicing import documents, lists, panels, permissions, reminders, ubl
 from marketplace.invoicing.api import csv_response, pdf_response, xml_response
-from marketplace.invoicing.models import InvoiceStatus, RunSource
+from marketplace.invoicing.models import Invoice, InvoiceStatus, RunSource
 from marketplace.invoicing.runs import preview_run, run_invoices
 from marketplace.invoicing.schemas import InvoiceFilters
+from marketplace.invoicing.statements import invoice_statement_path
 
 bp = Blueprint("invoicing", __name__)
 
@@ -31,6 +32,9 @@ def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
     register_nav("invoicing.list_invoices", "Your invoices", roles=("family",))
     register_nav("invoicing.list_payments", "Payments", roles=("provider", "commissioner", "admin"))
+    register_nav(
+        "invoicing.list_statements", "Statements", roles=("provider", "commissioner", "family", "admin")
+    )
     register_panel("provider", panels.provider_panel)
     register_panel("commissioner", panels.payer_panel)
     register_panel("family", panels.payer_panel)
@@ -128,7 +132,19 @@ def invoice_detail(invoice_id: int):
         invoice=invoice,
         no_einvoice_because=ubl.why_unavailable(invoice),
         may_record_payment=permissions.may_record_payments(current_user, invoice.issuer_id),
+        **chasing(invoice),
     )
+
+
+def chasing(invoice: Invoice) -> dict:
+    """When the invoice's payer was last reminded, whether the caller may remind them now (the
+    issuer's staff, while something is owed) and the statement between them."""
+    may_remind = current_user.role is Role.PROVIDER and invoice.issuer_id in current_user.organisation_ids
+    return {
+        "last_chased": reminders.last_chased(db.session, invoice) if invoice.number else None,
+        "may_remind": may_remind and invoice.status in reminders.OPEN and invoice.amount_due > 0,
+        "statement_link": invoice_statement_path(invoice) if invoice.number else None,
+    }
 
 
 @bp.get("/invoices/<int:invoice_id>.csv")
@@ -215,4 +231,4 @@ def run_now():
 
 
 # Credit notes' pages live beside these, on this blueprint.
-from marketplace.invoicing import credit_note_views, payment_views  # noqa: E402, F401  (credit notes' and payments' routes)
+from marketplace.invoicing import credit_note_views, payment_views, statement_views  # noqa: E402, F401  (credit notes' and payments' routes)

@@ -147,6 +147,9 @@ def build_world(session) -> RolesWorld:
         ras_id=ras.id,
         assessment_id=assessment.id,
         org_id=bw.provider_org.id,
+        provider_id=bw.provider_org.id,  # a statement of account: Hilltop's with the council
+        payer_kind="org",
+        payer_id=bw.council.id,
         slug=bw.family.slug,
         oruk_id=bw.profile.oruk_id,
         service_oruk_id=bw.offer.oruk_id,

@@ -4,6 +4,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
 from marketplace.invoicing.jobs import JOB_ID as INVOICE_RUN_JOB_ID
+from marketplace.invoicing.jobs import REMINDER_JOB_ID
 from marketplace.isf.jobs import JOB_ID as DRAWDOWN_JOB_ID
 from marketplace.scheduler import JOB_DEFAULTS, JobSpec, build_scheduler, registered_jobs
 
@@ -11,7 +12,12 @@ from marketplace.scheduler import JOB_DEFAULTS, JobSpec, build_scheduler, regist
 def test_every_domains_jobs_are_registered_once_in_domain_order():
     specs = registered_jobs()
     assert all(isinstance(spec, JobSpec) for spec in specs)
-    assert [spec.id for spec in specs] == [CATALOG_JOB_ID, DRAWDOWN_JOB_ID, INVOICE_RUN_JOB_ID]
+    assert [spec.id for spec in specs] == [
+        CATALOG_JOB_ID,
+        DRAWDOWN_JOB_ID,
+        INVOICE_RUN_JOB_ID,
+        REMINDER_JOB_ID,
+    ]
 
 
 def test_a_job_without_options_takes_the_schedulers_defaults():

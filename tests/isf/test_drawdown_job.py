@@ -15,6 +15,7 @@ from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
 from marketplace.core.clock import LONDON
 from marketplace.core.db import db
 from marketplace.invoicing.jobs import JOB_ID as INVOICE_RUN_JOB_ID
+from marketplace.invoicing.jobs import REMINDER_JOB_ID
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
 from marketplace.isf.operations import drawdown
@@ -138,7 +139,7 @@ def test_the_scheduler_is_configured_for_a_safe_weekly_run():
     try:
         add_job(scheduler, jobs.DRAWDOWN_JOB)
         assert sorted(j.id for j in scheduler.get_jobs()) == sorted(
-            [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID]
+            [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID, REMINDER_JOB_ID]
         )
     finally:
         scheduler.shutdown(wait=False)
@@ -149,7 +150,9 @@ def test_the_scheduler_command_runs_a_blocking_scheduler(runner, monkeypatch):
     monkeypatch.setattr(BlockingScheduler, "start", lambda self: started.append(self.get_jobs()))
     result = runner.invoke(args=["scheduler"])
     assert result.exit_code == 0 and jobs.JOB_ID in result.output
-    assert sorted(j.id for j in started[0]) == sorted([jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID])
+    assert sorted(j.id for j in started[0]) == sorted(
+        [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID, REMINDER_JOB_ID]
+    )
 
 
 def test_the_web_app_starts_no_scheduler(app):
