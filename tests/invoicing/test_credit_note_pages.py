@@ -4,6 +4,7 @@ payer reads them; nobody else sees them."""
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -39,6 +40,7 @@ def test_the_issuer_credits_part_of_a_line_from_the_invoice_page(
     sign_in(world.provider)
     page = client.get(f"/invoices/{council_invoice.id}").get_data(as_text=True)
     assert "Issue a credit note" in page and "Up to £590.00 can be credited" in page
+    assert ">Credited<" not in page  # the summary shows credits only once there are some
     form = client.get(f"/invoices/{council_invoice.id}/credit-notes/new").get_data(as_text=True)
     assert (
         "Leave blank to credit all £196.67 left" in form and "Leave blank to credit all £393.33 left" in form
@@ -56,6 +58,8 @@ def test_the_issuer_credits_part_of_a_line_from_the_invoice_page(
     assert f"/credit-notes/{note.id}.pdf" in page and f"/credit-notes/{note.id}.csv" in page
     invoice_page = client.get(f"/invoices/{council_invoice.id}").get_data(as_text=True)
     assert note.number in invoice_page and "Up to £394.00 can be credited" in invoice_page
+    summary = re.sub(r"\s+", " ", invoice_page[: invoice_page.index("Lines")])
+    assert re.search(r">Credited</dt>\s*<dd[^>]*>£196.00</dd>", summary), summary[-600:]
 
 
 def test_ticking_whole_lines_credits_all_that_is_left_and_the_invoice_is_credited(
