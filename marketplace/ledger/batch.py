@@ -10,13 +10,13 @@ written once. All or nothing: a refusal raises before anything is written.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, any_, bindparam, select, tuple_, update
+from sqlalchemy import String, any_, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.clock import today, utcnow
-from marketplace.core.sql import bulk_insert, dialect_insert
+from marketplace.core.sql import bulk_insert, bulk_update, dialect_insert
 from marketplace.ledger.accounts import account_id, lock_ids
 from marketplace.ledger.checks import check_movement, check_text, split_reference
 from marketplace.ledger.errors import InsufficientFunds
@@ -71,7 +71,26 @@ def open_accounts(session: Session, wanted: list[tuple[str, int, str, bool, str]
     return found
 
 
+_BY_KEYS = text(
+    "SELECT ledger_account.* FROM ledger_account JOIN unnest(CAST(:types AS VARCHAR[]), "
+    "CAST(:owners AS BIGINT[]), CAST(:kinds AS VARCHAR[])) AS wanted(owner_type, owner_id, kind) "
+    "ON ledger_account.owner_type = wanted.owner_type AND ledger_account.owner_id = wanted.owner_id "
+    "AND ledger_account.kind = wanted.kind"
+)
+
+
 def _find_accounts(session: Session, keys: list[tuple]) -> dict[tuple, Account]:
+    """The accounts with these (owner_type, owner_id, kind) keys. On PostgreSQL one join against
+    the keys as three arrays: a row-value IN list is rechecked as an OR of every key against every
+    row found, which grows with the square of the keys (a tenth of a second for a few hundred)."""
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = {
+            "types": [k[0] for k in keys],
+            "owners": [k[1] for k in keys],
+            "kinds": [k[2] for k in keys],
+        }
+        rows = session.scalars(select(Account).from_statement(_BY_KEYS), arrays)
+        return {(a.owner_type, a.owner_id, a.kind): a for a in rows}
     found = {}
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
@@ -192,16 +211,9 @@ def _insert_transfers(session: Session, fresh) -> list[int]:
     return new_ids
 
 
-_SET_POSTED = (
-    update(Account.__table__)
-    .where(Account.__table__.c.id == bindparam("account_id"))
-    .values(posted=bindparam("new_posted"))
-)
-
-
 def _write_balances(session: Session, accounts: dict[int, Account], posted: dict[int, int]) -> None:
-    changed = [{"account_id": i, "new_posted": p} for i, p in posted.items() if p != accounts[i].posted]
-    if changed:
-        session.execute(_SET_POSTED, changed)
-    for row in changed:
-        set_committed_value(accounts[row["account_id"]], "posted", row["new_posted"])
+    """Each changed account's cached balance, in one statement (the accounts are locked)."""
+    changed = {i: p for i, p in posted.items() if p != accounts[i].posted}
+    bulk_update(session, Account.__table__, "posted", changed)
+    for changed_id, new_posted in changed.items():
+        set_committed_value(accounts[changed_id], "posted", new_posted)
