@@ -19,7 +19,9 @@ from tests.invoicing.test_payments import council_invoice, on, pay
 from tests.invoicing.test_remittances import csv_bytes
 
 FEB_10 = date(2027, 2, 10)
-EXAMPLE_D = csv_bytes("HIL-000001,£393.33,BWC-REM-0210,10/02/2027", "HIL-999999,\"£1,050.00\",BWC-REM-0210,10/02/2027")
+EXAMPLE_D = csv_bytes(
+    "HIL-000001,£393.33,BWC-REM-0210,10/02/2027", 'HIL-999999,"£1,050.00",BWC-REM-0210,10/02/2027'
+)
 
 
 @pytest.fixture
@@ -52,7 +54,9 @@ def confirm(client, csrf, stash: str):
     return client.post("/payments/remittances/confirm", data={"stash": stash, "csrf_token": csrf()})
 
 
-def test_example_d_upload_preview_confirm_summary_download_and_again(client, session, world, invoice, sign_in, csrf):
+def test_example_d_upload_preview_confirm_summary_download_and_again(
+    client, session, world, invoice, sign_in, csrf
+):
     with on(FEB_10):
         sign_in(world.provider)
         payments_page = text(client.get("/payments"))
@@ -101,7 +105,9 @@ def test_example_d_upload_preview_confirm_summary_download_and_again(client, ses
     assert count(session) == 1 and count(session, RemittanceImport) == 1
 
 
-def test_a_bad_file_gets_an_error_summary_naming_the_row_and_column(client, session, world, invoice, sign_in, csrf):
+def test_a_bad_file_gets_an_error_summary_naming_the_row_and_column(
+    client, session, world, invoice, sign_in, csrf
+):
     sign_in(world.provider)
     response = upload(client, csrf, csv_bytes("HIL-000001,1,2/2/2027", header="Invoice number,Amount,Date"))
     html = text(response)
@@ -110,7 +116,9 @@ def test_a_bad_file_gets_an_error_summary_naming_the_row_and_column(client, sess
     assert "Row 1: no column for the payment reference." in html
     empty = upload(client, csrf, b"")
     assert empty.status_code == 422 and "The file is empty" in text(empty)
-    missing = client.post("/payments/remittances/new", data={"csrf_token": csrf()}, content_type="multipart/form-data")
+    missing = client.post(
+        "/payments/remittances/new", data={"csrf_token": csrf()}, content_type="multipart/form-data"
+    )
     assert missing.status_code == 422 and "Choose the remittance advice CSV file" in text(missing)
     assert count(session) == 0
 
@@ -118,14 +126,16 @@ def test_a_bad_file_gets_an_error_summary_naming_the_row_and_column(client, sess
 def test_an_unreadable_line_is_listed_with_its_row_and_column(client, session, world, invoice, sign_in, csrf):
     with on(FEB_10):
         sign_in(world.provider)
-        html = text(upload(client, csrf, csv_bytes("HIL-000001,£100.00,R1,3/2/2027", "HIL-000001,12.3.4,R2,3/2/2027")))
+        html = text(
+            upload(client, csrf, csv_bytes("HIL-000001,£100.00,R1,3/2/2027", "HIL-000001,12.3.4,R2,3/2/2027"))
+        )
     assert 'href="#row-3"' in html and "Row 3, Amount: 12.3.4 is not an amount in pounds and pence" in html
     assert 'id="row-3"' in html and "Record 1 line (£100.00)" in html
 
 
 def test_invoices_to_two_payers_need_the_payer_chosen(client, session, world, invoice, sign_in, csrf):
     icb = session.scalar(select(type(invoice)).where(type(invoice).payer_org_id == world.icb.id))
-    data = csv_bytes(f"HIL-000001,1.00,R1,3/2/2027", f"{icb.number},1.00,R1,3/2/2027")
+    data = csv_bytes("HIL-000001,1.00,R1,3/2/2027", f"{icb.number},1.00,R1,3/2/2027")
     with on(FEB_10):
         sign_in(world.provider)
         mixed = upload(client, csrf, data)
@@ -168,7 +178,9 @@ def test_a_failure_half_way_writes_nothing(client, session, world, sign_in, csrf
     assert (first.amount_paid, first.status) == (0, InvoiceStatus.ISSUED)
 
 
-def test_a_change_since_the_preview_shows_the_new_preview_and_records_nothing(client, session, world, invoice, sign_in, csrf):
+def test_a_change_since_the_preview_shows_the_new_preview_and_records_nothing(
+    client, session, world, invoice, sign_in, csrf
+):
     with on(FEB_10):
         sign_in(world.provider)
         stash = stash_of(text(upload(client, csrf, EXAMPLE_D)))
