@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Family, Organisation
@@ -137,18 +137,25 @@ class RemittanceChanged(Conflict):
 
 
 def invoices_by_number(session: Session, provider: Organisation, numbers, lock: bool = False) -> dict:
-    """The provider's issued invoices with these numbers (read afresh, locked FOR UPDATE in id
-    order when `lock`), by number."""
-    numbers = sorted({n for n in numbers if n})
+    """The provider's invoices with these numbers, capitals or not (read afresh, locked FOR UPDATE
+    in id order when `lock`), by number in capitals."""
+    numbers = sorted({n.upper() for n in numbers if n})
     if not numbers:
         return {}
-    query = select(Invoice.id).where(Invoice.issuer_id == provider.id, Invoice.number.in_(numbers))
+    query = select(Invoice.id).where(
+        Invoice.issuer_id == provider.id, func.upper(Invoice.number).in_(numbers)
+    )
     ids = list(session.scalars(query))
     if lock:
         found = payments.lock_invoices(session, ids).values()
     else:
         found = session.scalars(select(Invoice).where(Invoice.id.in_(ids)))
-    return {invoice.number: invoice for invoice in found}
+    return {invoice.number.upper(): invoice for invoice in found}
+
+
+def _invoice_of(invoices: dict[str, Invoice], line: RemittanceLine) -> Invoice | None:
+    """The invoice a line names: its number as written, in capitals or not."""
+    return invoices.get(line.invoice_number.upper())
 
 
 def payers_named(session: Session, provider: Organisation, lines: list[RemittanceLine]) -> dict:
@@ -156,7 +163,7 @@ def payers_named(session: Session, provider: Organisation, lines: list[Remittanc
     invoices = invoices_by_number(session, provider, [line.invoice_number for line in lines])
     payers: dict = {}
     for line in lines:
-        invoice = invoices.get(line.invoice_number)
+        invoice = _invoice_of(invoices, line)
         if invoice is not None and invoice.status is not InvoiceStatus.DRAFT:
             payer = invoice.payer_org if invoice.payer_org_id else invoice.payer_family
             payers.setdefault(payer, []).append(line.row)
@@ -182,7 +189,7 @@ def _check(session, provider, payer, lines, invoices: dict[str, Invoice]) -> Pre
     seen: set[tuple[str, int]] = set()  # (reference, invoice id) already matched in this file
     checked = []
     for line in lines:
-        item = CheckedLine(line, invoices.get(line.invoice_number))
+        item = CheckedLine(line, _invoice_of(invoices, line))
         if item.invoice is not None:
             item.due = item.invoice.amount_due
         _check_line(item, payer, earlier, left, dates, seen)

@@ -18,6 +18,7 @@ from marketplace.invoicing.remittances import (
     payers_named,
     preview_remittance,
 )
+from tests.invoicing.test_family_payer import direct_payment, family_invoice  # noqa: F401
 from tests.invoicing.test_payments import council_invoice, on, pay
 
 FEB_10 = date(2027, 2, 10)
@@ -282,3 +283,15 @@ def test_a_payment_recorded_after_the_preview_is_refused_whole_with_the_new_prev
     assert [c.reason for c in new.not_recorded] == [Reason.MORE_THAN_DUE]
     assert new.fingerprint != preview.fingerprint
     assert count(session) == 1 and count(session, RemittanceImport) == 0  # only the one paid meanwhile
+
+
+def test_a_familys_remittance_and_invoice_numbers_in_any_capitals(session, world, family_invoice):  # noqa: F811
+    """A family paying its own invoice (a direct payment): inferred as the payer from the number."""
+    lines = read_remittance(csv_bytes(f"{family_invoice.number.lower()} ,£590.00,FAM-1,1 February 2027"))
+    with on(FEB_10):
+        assert list(payers_named(session, world.provider_org, lines)) == [world.family]
+        kept = confirm(session, world, lines, payer=world.family)
+    [payment] = session.scalars(select(Payment)).all()
+    assert (payment.payer_family_id, payment.amount, payment.reference) == (world.family.id, 59_000, "FAM-1")
+    assert family_invoice.status is InvoiceStatus.PAID
+    assert [line.invoice_id for line in kept.recorded] == [family_invoice.id]
