@@ -59,6 +59,14 @@ class RemittanceImport(db.Model):
     def not_recorded(self) -> list["RemittanceImportLine"]:
         return [line for line in self.lines if line.outcome is LineOutcome.NOT_RECORDED]
 
+    @property
+    def recorded_total(self) -> int:
+        return sum(line.amount for line in self.recorded)
+
+    @property
+    def not_recorded_total(self) -> int:
+        return sum(line.amount or 0 for line in self.not_recorded)
+
 
 class RemittanceImportLine(db.Model):
     """One line of an imported file, as written in it (`invoice_number`, `amount_text`,

@@ -14,6 +14,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Family, Organisation, Role
 from marketplace.accounts.permissions import is_admin, visible
@@ -68,11 +69,23 @@ def _payer_from_key(provider: Organisation, key: str) -> Organisation | Family |
     return payer if known else None
 
 
+def _earlier_imports(provider: Organisation) -> list[RemittanceImport]:
+    query = (
+        select(RemittanceImport)
+        .where(RemittanceImport.provider_id == provider.id)
+        .options(selectinload(RemittanceImport.lines))
+        .order_by(RemittanceImport.imported_at.desc(), RemittanceImport.id.desc())
+        .limit(20)
+    )
+    return list(db.session.scalars(query))
+
+
 def _upload_page(provider, errors=None, form=None, status=200):
     return render_template(
         "invoicing/remittance_new.html",
         provider=provider,
         payers=_payers(provider),
+        earlier=_earlier_imports(provider),
         errors=errors or {},
         form=form or {},
     ), status
@@ -234,8 +247,8 @@ def remittance_import(import_id: int):
         payments=list(payments_made.values()),
         recorded_rows=[_kept_row(line) for line in kept.recorded],
         rejected_rows=[_kept_row(line) for line in kept.not_recorded],
-        recorded_total=sum(line.amount for line in kept.recorded),
-        not_recorded_total=sum(line.amount or 0 for line in kept.not_recorded),
+        recorded_total=kept.recorded_total,
+        not_recorded_total=kept.not_recorded_total,
     )
 
 

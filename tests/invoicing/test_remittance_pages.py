@@ -99,6 +99,10 @@ def test_example_d_upload_preview_confirm_summary_download_and_again(
         assert (invoice.status, invoice.amount_due) == (InvoiceStatus.PAID, 0)
         assert count(session) == 1
 
+        earlier = text(client.get("/payments/remittances/new"))
+        assert "Remittances imported before" in earlier and "bwc-remittance.csv" in earlier
+        assert "£393.33 (1)" in earlier and "£1,050.00 (1)" in earlier and problems(earlier) == []
+
         again = text(upload(client, csrf, EXAMPLE_D))
         assert "Already recorded (reference BWC-REM-0210)" in again
         assert "Nothing in this file can be recorded." in again and 'name="stash"' not in again
