@@ -213,6 +213,12 @@ EXPECTED: dict[str, frozenset] = {
     "POST /payments/new": only("provider", "other_provider"),
     "GET /payments/<int:payment_id>": INVOICE_PARTIES,
     "POST /payments/<int:payment_id>/reversal": only("provider"),
+    # ---- remittance advice import: any provider imports its own; an import is seen by its provider
+    "GET /payments/remittances/new": only("provider", "other_provider"),
+    "POST /payments/remittances/new": only("provider", "other_provider"),  # no file: a 422
+    "POST /payments/remittances/confirm": only("provider", "other_provider"),  # no preview: a 422
+    "GET /payments/remittances/<int:import_id>": PROVIDER_SIDE,
+    "GET /payments/remittances/<int:import_id>/not-recorded.csv": PROVIDER_SIDE,
     # ---- getting paid late (issue #15): each organisation's own aged debt; a provider's claims
     "GET /invoices/aged-debt": only("provider", "other_provider"),
     "GET /invoices/aged-debt/invoices": only("provider", "other_provider"),

@@ -610,3 +610,6 @@ class OverdueDigest(db.Model):
     invoices: Mapped[int] = mapped_column(Integer, default=0)
     amount_due: Mapped[int] = mapped_column(BigInteger, default=0)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from marketplace.invoicing.remittance_models import RemittanceImport, RemittanceImportLine  # noqa: E402, F401

@@ -231,4 +231,4 @@ def run_now():
 
 
 # Credit notes' pages live beside these, on this blueprint.
-from marketplace.invoicing import credit_note_views, payment_views, statement_views  # noqa: E402, F401  (credit notes' and payments' routes)
+from marketplace.invoicing import credit_note_views, payment_views, remittance_views, statement_views  # noqa: E402, F401  (credit notes' and payments' routes)

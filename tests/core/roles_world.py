@@ -130,6 +130,7 @@ def build_world(session) -> RolesWorld:
         session, provider=bw.provider_org, payer=bw.council, amount=1000, received_on=invoice.issue_date,
         reference="REM-WORLD-PAY", allocations=[(invoice, 1000)], actor=bw.provider,
     )  # fmt: skip
+    remittance = _remittance_import(session, bw)
     session.flush()
     w.ids = dict(
         slot_id=slot.id,
@@ -142,6 +143,7 @@ def build_world(session) -> RolesWorld:
         invoice_id=invoice.id,
         credit_note_id=credit_note.id,
         payment_id=payment.id,
+        import_id=remittance.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,
@@ -156,6 +158,21 @@ def build_world(session) -> RolesWorld:
         filename="app.css",
     )
     return w
+
+
+def _remittance_import(session, bw):
+    """A remittance the council sent Hilltop, imported: one line, naming no invoice of Hilltop's."""
+    from marketplace.invoicing.remittance_models import LineOutcome, RemittanceImport, RemittanceImportLine
+
+    kept = RemittanceImport(provider_id=bw.provider_org.id, payer_org_id=bw.council.id, filename="bwc.csv")
+    kept.lines.append(
+        RemittanceImportLine(
+            row=2, invoice_number="X-1", amount_text="1.00", reference="REM-WORLD-CSV", date_text="1/1/2027",
+            amount=100, outcome=LineOutcome.NOT_RECORDED, reason="Invoice number X-1 is not one of your invoices",
+        )
+    )  # fmt: skip
+    session.add(kept)
+    return kept
 
 
 def _invoice_a_delivered_night(session, bw):
