@@ -213,6 +213,10 @@ EXPECTED: dict[str, frozenset] = {
     "POST /payments/new": only("provider", "other_provider"),
     "GET /payments/<int:payment_id>": INVOICE_PARTIES,
     "POST /payments/<int:payment_id>/reversal": only("provider"),
+    # ---- the payer's side (issue #15): a commissioner's invoices to pay and the payments it made
+    "GET /invoices/to-pay": only("commissioner", "other_commissioner"),
+    "GET /payments/made/new": only("commissioner", "other_commissioner"),
+    "POST /payments/made/new": only("commissioner", "other_commissioner"),  # an empty form is a 422
     # ---- getting paid late (issue #15): each organisation's own aged debt; a provider's claims
     "GET /invoices/aged-debt": only("provider", "other_provider"),
     "GET /invoices/aged-debt/invoices": only("provider", "other_provider"),
