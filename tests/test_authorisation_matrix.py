@@ -204,7 +204,8 @@ EXPECTED: dict[str, frozenset] = {
     "POST /invoices/<int:invoice_id>/credit-notes": only("provider"),
     # ---- payments received: the issuing provider records and reverses; the payer only reads
     "POST /api/v1/invoices/<int:invoice_id>/payments": only("provider"),
-    "POST /api/v1/payments": only("provider", "other_provider"),  # an empty body is a 422 for providers
+    # an empty body is a 422 for providers, and for payers' staff recording a payment they made
+    "POST /api/v1/payments": only("provider", "other_provider", "commissioner", "other_commissioner"),
     "GET /api/v1/payments": SIGNED_IN,  # each sees only its own (checked in tests/invoicing)
     "GET /api/v1/payments/<int:payment_id>": INVOICE_PARTIES,
     "POST /api/v1/payments/<int:payment_id>/reversal": only("provider"),
