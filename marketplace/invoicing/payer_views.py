@@ -56,6 +56,25 @@ def _open_invoices(provider: Organisation, payer: Organisation) -> list[Invoice]
     return list(db.session.scalars(payments.open_invoices_query(provider.id, payer.id, None)))
 
 
+# The shared form's messages speak as the provider ("the money was received"); the payer paid it.
+PAYER_WORDS = (
+    ("the date the money was received", "the date you paid"),
+    ("The date the money was received", "The date you paid"),
+    ("The money was received", "The payment was made"),
+    ("amount received", "amount paid"),
+    (" received", " paid"),
+)
+
+
+def _in_payer_words(errors: dict) -> dict:
+    def reword(message: str) -> str:
+        for provider_words, payer_words in PAYER_WORDS:
+            message = message.replace(provider_words, payer_words)
+        return message
+
+    return {field: [reword(m) for m in messages] for field, messages in errors.items()}
+
+
 def _form_page(payer, provider, form, errors=None, status=200):
     return render_template(
         "invoicing/payment_made_new.html",
@@ -95,7 +114,7 @@ def record_payment_made():
     except (ValidationFailed, Conflict) as err:
         db.session.rollback()
         ids = [invoice.id for invoice, _ in chosen or []]
-        return _form_page(payer, provider, form, _on_form(err, ids), err.status)
+        return _form_page(payer, provider, form, _in_payer_words(_on_form(err, ids)), err.status)
     summary = "; ".join(f"{a.invoice.number} {a.invoice.status.label.lower()}" for a in payment.allocations)
     db.session.commit()
     flash(f"Your payment to {provider.name} is recorded: {summary}. {provider.name} sees it too.", "success")
