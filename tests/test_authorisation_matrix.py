@@ -204,7 +204,8 @@ EXPECTED: dict[str, frozenset] = {
     "POST /invoices/<int:invoice_id>/credit-notes": only("provider"),
     # ---- payments received: the issuing provider records and reverses; the payer only reads
     "POST /api/v1/invoices/<int:invoice_id>/payments": only("provider"),
-    "POST /api/v1/payments": only("provider", "other_provider"),  # an empty body is a 422 for providers
+    # an empty body is a 422 for providers, and for payers' staff recording a payment they made
+    "POST /api/v1/payments": only("provider", "other_provider", "commissioner", "other_commissioner"),
     "GET /api/v1/payments": SIGNED_IN,  # each sees only its own (checked in tests/invoicing)
     "GET /api/v1/payments/<int:payment_id>": INVOICE_PARTIES,
     "POST /api/v1/payments/<int:payment_id>/reversal": only("provider"),
@@ -219,6 +220,10 @@ EXPECTED: dict[str, frozenset] = {
     "POST /payments/remittances/confirm": only("provider", "other_provider"),  # no preview: a 422
     "GET /payments/remittances/<int:import_id>": PROVIDER_SIDE,
     "GET /payments/remittances/<int:import_id>/not-recorded.csv": PROVIDER_SIDE,
+    # ---- the payer's side (issue #15): a commissioner's invoices to pay and the payments it made
+    "GET /invoices/to-pay": only("commissioner", "other_commissioner"),
+    "GET /payments/made/new": only("commissioner", "other_commissioner"),
+    "POST /payments/made/new": only("commissioner", "other_commissioner"),  # an empty form is a 422
     # ---- getting paid late (issue #15): each organisation's own aged debt; a provider's claims
     "GET /invoices/aged-debt": only("provider", "other_provider"),
     "GET /invoices/aged-debt/invoices": only("provider", "other_provider"),

@@ -1,13 +1,15 @@
 """Demo invoices. First Amy's quarter-1 ISF funding (example A), invoiced on the day it fell due,
 6 April 2026 — £4,550.00 to Brightwater Council (social care, PO BWC-SC-4471), £2,600.00 to NHS
 Brightwater ICB and £650.00 to Brightwater Council (education, PO BWC-SEN-2208: its own PO, so
-its own invoice) — and paid that day, the payments being the ISF's receipts. Then everything
-billable up to today, issued: Ben's delivered two nights at Hilltop (example B's split: £393.33
-to Brightwater Council, £196.67 to NHS Brightwater ICB) and Amy's later quarters as they fell
-due; and a credit note on the ICB's invoice for Ben's stay, for part of it that was not delivered.
-Idempotent: a second load finds nothing unbilled, replays the payments to no effect and finds the
-credit note already there. Each billing is a recorded invoice run, so the run page's history
-shows them."""
+its own invoice) — and paid that day, the payments being the ISF's receipts. Amy's later quarters
+are invoiced each on the day it fell due (6 July, 6 October ...), as the daily run would have,
+and are not paid: those due before today are overdue, so the chasing view, aged debt and the
+council's "Invoices to pay" have something to show. Then everything else billable up to today,
+issued: Ben's delivered two nights at Hilltop (example B's split: £393.33 to Brightwater Council,
+£196.67 to NHS Brightwater ICB); and a credit note on the ICB's invoice for Ben's stay, for part
+of it that was not delivered. Idempotent: a second load finds nothing unbilled, replays the
+payments to no effect and finds the credit note already there. Each billing is a recorded invoice
+run, so the run page's history shows them."""
 
 from sqlalchemy import select
 
@@ -39,6 +41,7 @@ def load(session, ctx: dict) -> None:
     if isf is not None:
         _bill(session, isf.start_date, isf.provider_id)
         _pay_first_instalments(session, isf)
+        _bill_instalments_as_they_fell_due(session, isf)
     ctx["invoices"] = _bill(session, today())
     _credit_the_icb(session)
     payment_demo.load(session, ctx)  # a part payment and a reversed one (payment_demo.py)
@@ -62,6 +65,25 @@ def _bill(session, through, provider_id=None) -> list[Invoice]:
     ]
     run.finished_at = run.started_at
     return invoices
+
+
+def _bill_instalments_as_they_fell_due(session, isf: Isf) -> None:
+    """Amy's later instalments billed each on the day it fell due, as the daily invoice run would
+    have: unpaid, they are overdue by today, so the chasing view, aged debt, the claim PDF and the
+    council's "Invoices to pay" have something to show."""
+    operations.record_billable_items(session, today(), isf.provider_id)
+    days = session.scalars(
+        select(BillableItem.service_date)
+        .where(
+            BillableItem.isf_id == isf.id,
+            BillableItem.invoice_id.is_(None),
+            BillableItem.service_date <= today(),
+        )
+        .distinct()
+        .order_by(BillableItem.service_date)
+    ).all()
+    for day in days:
+        _bill(session, day, isf.provider_id)
 
 
 def _pay_first_instalments(session, isf: Isf) -> None:

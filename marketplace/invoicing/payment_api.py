@@ -14,7 +14,7 @@ from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
-from marketplace.invoicing import payments, permissions
+from marketplace.invoicing import payer_api, payments, permissions
 from marketplace.invoicing.api import bp
 from marketplace.invoicing.models import Invoice, Payment, PaymentAllocation
 from marketplace.invoicing.payment_schemas import PaymentIn, PaymentOut, RemittanceIn, ReversalIn
@@ -52,15 +52,23 @@ def post_invoice_payment(invoice_id: int):
     "post",
     "/payments",
     "Record a remittance: one payment from a payer covering one or several of its invoices (as "
-    "`allocations` say, or the oldest first); idempotent on the payer's reference",
+    "`allocations` say, or the oldest first); idempotent on the payer's reference. A provider "
+    "records money it received; a paying organisation's staff record a payment it made to "
+    "`provider` for its own invoices",
     body=RemittanceIn,
     response=PaymentOut,
     status=201,
 )
 @signed_in
 def post_payment():
+    if current_user.role is Role.COMMISSIONER and current_user.organisation is not None:
+        return payer_api.post_payment_made(current_user.organisation)  # a payment it made
     provider = _own_provider()
     data = parse(RemittanceIn(), json_body(), "Check the payment")
+    if data.pop("provider", provider.id) != provider.id:
+        raise ValidationFailed(
+            "Check the payment", fields={"provider": ["Leave out, or your own organisation"]}
+        )
     payer = _payer(provider, data.pop("payer"))
     wanted = data.pop("allocations", None)
     payment = payments.record_payment(

@@ -43,6 +43,13 @@ class RemittanceIn(PaymentIn):
     payer = fields.Nested(
         PartyIn, required=True, metadata={"description": "as an invoice's `payer` names it"}
     )
+    provider = Id(
+        metadata={
+            "description": "the provider paid (an invoice's `issuer` id): required when a paying "
+            "organisation's staff record a payment they made; a provider's own id, or left out, "
+            "when a provider records money it received"
+        }
+    )
     allocations = fields.List(
         fields.Nested(AllocationIn),
         validate=validate.Length(min=1, max=500),

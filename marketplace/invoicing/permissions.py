@@ -1,9 +1,10 @@
 """Who may see an invoice: the issuing provider's staff, the payer (its organisation's staff, or
 its family) once it is issued, and admins; anyone else gets a 404.
 
-Payments received: the provider's staff record and reverse them (only the provider says it was
-paid; a payer never marks its own invoice paid, a 403); the payer (a commissioner's staff, or the
-family) sees its own payments, read only; admins read all."""
+Payments received: the provider's staff record and reverse them; the payer (a commissioner's
+staff, or the family) sees its own payments; a commissioner's staff may also record a payment
+their organisation made, on its own pages (`payer_views.py`, `payer_api.py`), never reverse one;
+admins read all."""
 
 from sqlalchemy import Select, false, or_, select
 

@@ -31,6 +31,7 @@ bp = Blueprint("invoicing", __name__)
 def register(app) -> None:
     register_nav("invoicing.list_invoices", "Invoices", roles=("provider", "commissioner", "admin"))
     register_nav("invoicing.list_invoices", "Your invoices", roles=("family",))
+    register_nav("invoicing.invoices_to_pay", "To pay", roles=("commissioner",))
     register_nav("invoicing.list_payments", "Payments", roles=("provider", "commissioner", "admin"))
     register_nav(
         "invoicing.list_statements", "Statements", roles=("provider", "commissioner", "family", "admin")
@@ -230,5 +231,11 @@ def run_now():
     return _run_page(provider, through, summary=summary)
 
 
-# Credit notes' pages live beside these, on this blueprint.
-from marketplace.invoicing import credit_note_views, payment_views, remittance_views, statement_views  # noqa: E402, F401  (credit notes' and payments' routes)
+# Credit notes', payments', remittances' and the payer's pages live beside these, on this blueprint.
+from marketplace.invoicing import (  # noqa: E402, F401  (their routes)
+    credit_note_views,
+    payer_views,
+    payment_views,
+    remittance_views,
+    statement_views,
+)

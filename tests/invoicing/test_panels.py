@@ -39,7 +39,7 @@ def test_the_commissioners_panel_says_what_it_has_to_pay(client, world, sign_in,
     sign_in(world.commissioner)
     assert "Invoices: 3 to pay, £11,233.56 due (1 overdue)." in panel(client)  # its own, both providers'
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert 'href="/invoices?outstanding=yes"' in dashboard
+    assert 'href="/invoices/to-pay"' in dashboard  # grouped by due date (test_payer_to_pay.py)
 
 
 def test_the_families_panel_says_what_it_has_to_pay(client, world, sign_in, owed):

@@ -202,7 +202,8 @@ def test_a_payer_reads_its_payments_and_can_do_nothing_else(
     sign_in(world.commissioner)
     listing = client.get("/payments")
     assert "Payments you made" in text(listing) and "BWC-0203" in text(listing) and "£200.00" in text(listing)
-    assert "Record a payment" not in text(listing) and problems(text(listing)) == []
+    assert 'href="/payments/new"' not in text(listing) and problems(text(listing)) == []
+    assert 'href="/payments/made/new"' in text(listing)  # its own payments made: test_payer_payments.py
     page = client.get(f"/payments/{payment.id}")
     assert page.status_code == 200 and "Reverse this payment" not in text(page)
     assert client.get("/payments/new").status_code == 403
