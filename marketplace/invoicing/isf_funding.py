@@ -9,7 +9,8 @@ budget that is not closed are billed, and no period that starts after the ISF ha
 
 A funder's payment of an ISF funding invoice IS the ISF's receipt: `receive_payment` records it
 through `isf.operations.record_receipt`, so contingency and availability follow exactly as for a
-receipt typed in by hand (which stays for money that arrives without an invoice).
+receipt typed in by hand (which stays for money that arrives without an invoice). Reversing the
+payment takes those receipts back out (`payment_receipts`, `isf.operations.reverse_receipt`).
 """
 
 from collections import defaultdict
@@ -41,6 +42,7 @@ from marketplace.isf.models import (
     IsfAgreement,
     IsfFundingCycle,
     IsfReceipt,
+    IsfReceiptReversal,
     PaymentCycle,
 )
 
@@ -210,15 +212,35 @@ def funding_lines(session: Session, invoice: Invoice) -> list[tuple[InvoiceLine,
 
 
 def still_to_receive(session: Session, lines: list[InvoiceLine]) -> dict[int, int]:
-    """Per line id: its amount less what earlier payments of it have already put into the ISF."""
+    """Per line id: its amount less what earlier payments of it have put into the ISF and kept
+    there (a receipt reversed with its payment no longer counts)."""
+    reversed_receipt = exists().where(IsfReceiptReversal.receipt_id == IsfFundingReceipt.isf_receipt_id)
     received = dict(
         session.execute(
             select(IsfFundingReceipt.invoice_line_id, func.sum(IsfFundingReceipt.amount))
-            .where(IsfFundingReceipt.invoice_line_id.in_([line.id for line in lines]))
+            .where(IsfFundingReceipt.invoice_line_id.in_([line.id for line in lines]), ~reversed_receipt)
             .group_by(IsfFundingReceipt.invoice_line_id)
         ).all()
     )
     return {line.id: line.amount - int(received.get(line.id) or 0) for line in lines}
+
+
+def payment_receipts(session: Session, invoice_id: int, reference: str) -> list[IsfReceipt]:
+    """The ISF receipts that the payment with `reference` of the invoice became, oldest first."""
+    return list(
+        session.scalars(
+            select(IsfReceipt)
+            .where(
+                IsfReceipt.id.in_(
+                    select(IsfFundingReceipt.isf_receipt_id).where(
+                        IsfFundingReceipt.invoice_id == invoice_id,
+                        IsfFundingReceipt.payment_reference == reference,
+                    )
+                )
+            )
+            .order_by(IsfReceipt.id)
+        )
+    )
 
 
 def receive_payment(

@@ -156,7 +156,8 @@ def get_payment(payment_id: int):
     "post",
     "/payments/{id}/reversal",
     "Reverse a payment (the provider that received it), with a reason: its invoices owe that "
-    "money again; 409 if it was already reversed",
+    "money again; 409 if it was already reversed, or if it became an ISF receipt whose money "
+    "the ISF no longer holds (isf_receipt_drawn)",
     body=ReversalIn,
     response=PaymentOut,
     status=201,

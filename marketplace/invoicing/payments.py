@@ -34,11 +34,12 @@ from marketplace.invoicing import books, isf_funding
 from marketplace.invoicing.models import (
     Invoice,
     InvoiceStatus,
-    IsfFundingReceipt,
     Payment,
     PaymentAllocation,
     PaymentReversal,
 )
+from marketplace.isf import operations as isf_operations
+from marketplace.isf.models import IsfReceipt
 
 PAYMENT_CODE = "payment"
 REVERSAL_CODE = "payment_reversal"
@@ -362,8 +363,10 @@ def _after_allocation(
 def reverse_payment(session: Session, payment: Payment, reason: str, actor=None) -> PaymentReversal:
     """Undo a payment with a reason: each allocation's ledger transfer is reversed (a new,
     opposite transfer, code "payment_reversal"), its invoice owes that amount again and goes back
-    to part paid or issued, and a reversal row says who, when and why. A payment is reversed
-    once; the payment itself never changes."""
+    to part paid or issued, and a reversal row says who, when and why. A payment that became an
+    ISF's receipt takes the receipt back out of the ISF in the same transaction, or is refused
+    (409 `isf_receipt_drawn`, nothing written) if the ISF no longer holds that money. A payment is
+    reversed once; the payment itself never changes."""
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > MAX_REASON:
         message = "Enter why the payment is being reversed" if not reason else "The reason is too long"
@@ -374,8 +377,8 @@ def reverse_payment(session: Session, payment: Payment, reason: str, actor=None)
         raise Conflict(
             f"The payment with reference {payment.reference} was already reversed", code="already_reversed"
         )
+    receipts = _before_reversal(session, payment)
     for allocation in payment.allocations:
-        _before_reversal(session, allocation)
         ledger.reverse(
             session,
             session.get(ledger.Transfer, allocation.transfer_id),
@@ -391,25 +394,32 @@ def reverse_payment(session: Session, payment: Payment, reason: str, actor=None)
     )
     session.add(reversal)
     session.flush()
+    for receipt in receipts:
+        isf_operations.reverse_receipt(
+            session, receipt, reason=f"Payment {payment.reference} reversed: {reason}", actor=actor
+        )
     audit.record(session, actor, "invoicing.payment_reversed", payment, reason=reason)
     return reversal
 
 
-def _before_reversal(session: Session, allocation: PaymentAllocation):
-    """Called once per allocation before its ledger transfer is reversed, in the same transaction
-    (so it may refuse, and nothing is written). A payment that became an ISF's receipt is not
-    reversed here: that money may already be drawn down or ring-fenced as contingency, and undoing
-    a receipt is not built yet — the refusal says so, and nothing moves."""
-    payment = allocation.payment
-    became_receipt = session.scalar(
-        select(IsfFundingReceipt.id).where(
-            IsfFundingReceipt.invoice_id == allocation.invoice_id,
-            IsfFundingReceipt.payment_reference == payment.reference,
-        )
+def _before_reversal(session: Session, payment: Payment) -> list[IsfReceipt]:
+    """Before anything is written: the ISF receipts the payment became, each checked under its
+    accounts' locks to be still held by its ISF (else a 409 and nothing moves). The allocations'
+    receivable and cash accounts are locked first, the order recording a payment takes them in."""
+    transfers = [session.get(ledger.Transfer, a.transfer_id) for a in payment.allocations]
+    ledger.lock_accounts(
+        session,
+        *[
+            session.get(ledger.Account, i)
+            for t in transfers
+            for i in (t.debit_account_id, t.credit_account_id)
+        ],
     )
-    if became_receipt is not None:
-        raise Conflict(
-            f"Payment {payment.reference} became the ISF's receipt for its funding invoice, and an ISF "
-            "receipt cannot be undone here yet: record a correcting receipt on the ISF instead.",
-            code="isf_receipt",
-        )
+    receipts = [
+        receipt
+        for allocation in payment.allocations
+        for receipt in isf_funding.payment_receipts(session, allocation.invoice_id, payment.reference)
+    ]
+    for receipt in receipts:
+        isf_operations.check_receipt_reversible(session, receipt, because=f"Payment {payment.reference}")
+    return receipts
