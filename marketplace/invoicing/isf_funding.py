@@ -27,6 +27,7 @@ from marketplace.invoicing.models import (
     EXEMPTION_REASON,
     BillableItem,
     BillableKind,
+    CreditNoteLine,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -212,17 +213,26 @@ def funding_lines(session: Session, invoice: Invoice) -> list[tuple[InvoiceLine,
 
 
 def still_to_receive(session: Session, lines: list[InvoiceLine]) -> dict[int, int]:
-    """Per line id: its amount less what earlier payments of it have put into the ISF and kept
-    there (a receipt reversed with its payment no longer counts)."""
+    """Per line id: what the ISF still expects from the funder for it — its amount, less what
+    credit notes took off it (the funder no longer owes that), less what earlier payments of it
+    put into the ISF and kept there (a receipt reversed with its payment no longer counts).
+    Never below zero. ISF funding lines are VAT-exempt, so a credit's net amount is all of it."""
+    ids = [line.id for line in lines]
     reversed_receipt = exists().where(IsfReceiptReversal.receipt_id == IsfFundingReceipt.isf_receipt_id)
-    received = dict(
-        session.execute(
-            select(IsfFundingReceipt.invoice_line_id, func.sum(IsfFundingReceipt.amount))
-            .where(IsfFundingReceipt.invoice_line_id.in_([line.id for line in lines]), ~reversed_receipt)
-            .group_by(IsfFundingReceipt.invoice_line_id)
-        ).all()
+    received = _sum_by_line(
+        session, IsfFundingReceipt.invoice_line_id, IsfFundingReceipt.amount, ids, ~reversed_receipt
     )
-    return {line.id: line.amount - int(received.get(line.id) or 0) for line in lines}
+    credited = _sum_by_line(session, CreditNoteLine.invoice_line_id, CreditNoteLine.amount, ids)
+    return {
+        line.id: max(line.amount - received.get(line.id, 0) - credited.get(line.id, 0), 0) for line in lines
+    }
+
+
+def _sum_by_line(session: Session, line_id, amount, ids: list[int], *where) -> dict[int, int]:
+    rows = session.execute(
+        select(line_id, func.sum(amount)).where(line_id.in_(ids), *where).group_by(line_id)
+    )
+    return {key: int(total or 0) for key, total in rows}
 
 
 def payment_receipts(session: Session, invoice_id: int, reference: str) -> list[IsfReceipt]:
