@@ -152,3 +152,21 @@ def test_the_isf_page_marks_the_receipt_reversed(client, session, amy, make, sig
     sign_in(make.user("provider", org=amy.hilltop))
     page = client.get(f"/isfs/{amy.isf.id}").get_data(as_text=True)
     assert "Reversed 4 May 2026" in page
+
+
+def test_the_reversal_page_says_what_was_drawn_and_reverses_nothing(
+    client, session, amy, make, sign_in, csrf
+):
+    social = quarter_one(session, amy)["social_care"]
+    payment = pay(session, amy, social, social.total, "REM-1")
+    isf_operations.post_due_drawdowns(session, [amy.isf], FOURTH_WEEK)
+    session.commit()
+    sign_in(make.user("provider", org=amy.hilltop))
+    response = client.post(
+        f"/payments/{payment.id}/reversal", data={"reason": "Bounced", "csrf_token": csrf()}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'class="govuk-error-summary"' in page
+    assert "£2,280.00 of it has already been drawn down or released" in page
+    session.expire_all()
+    assert not payment.is_reversed and amy.available() == 204_250
