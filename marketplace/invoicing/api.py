@@ -3,8 +3,11 @@
 from flask import Blueprint, Response, request
 from flask_login import current_user
 
+from marketplace.core.api import page_args
 from marketplace.core.auth import signed_in
 from marketplace.core.db import db
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
 from marketplace.invoicing import documents, late_payment_api, lists, pdf, permissions, ubl
@@ -29,14 +32,34 @@ bp.register_blueprint(late_payment_api.bp)  # aged debt
 def list_invoices():
     filters = parse(InvoiceFilters(), request.args.to_dict(), "Check the filters")
     page, per_page = filters["page"], filters["per_page"] or 20
-    query = lists.filtered_invoices(current_user, filters)
+    return page_json(lists.filtered_invoices(current_user, filters), InvoiceOut, page, per_page)
+
+
+def page_json(query, schema, page: int, per_page: int) -> dict:
+    """One page of `query`'s rows as a list response: {items, total, page, per_page}."""
     items = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return {
-        "items": InvoiceOut(many=True).dump(items.items),
+        "items": schema(many=True).dump(items.items),
         "total": items.total,
         "page": page,
         "per_page": per_page,
     }
+
+
+def invoice_filtered_page(query, schema, *, order_by, of_invoice) -> dict:
+    """A page (page=, per_page=) of what the caller may see, `query`, in `order_by` order; with
+    invoice= only the rows `of_invoice(invoice_id)` selects (a 422 naming the field if it is not
+    an id). The list routes of credit notes and payments."""
+    page, per_page = page_args()
+    if invoice := request.args.get("invoice", ""):
+        try:
+            invoice_id = db_id(invoice)
+        except ValueError:
+            raise ValidationFailed(
+                "Check the filters", fields={"invoice": ["The id of an invoice"]}
+            ) from None
+        query = query.where(of_invoice(invoice_id))
+    return page_json(query.order_by(order_by), schema, page, per_page)
 
 
 @bp.get("/invoices/<int:invoice_id>")

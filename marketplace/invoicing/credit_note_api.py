@@ -2,18 +2,16 @@
 caller may see (those of the invoices it may see), one with its lines, as PDF and CSV, and, for
 the invoice's issuer, issuing one."""
 
-from flask import Response, request
+from flask import Response
 from flask_login import current_user
 
-from marketplace.core.api import json_body, page_args
+from marketplace.core.api import json_body
 from marketplace.core.auth import signed_in
 from marketplace.core.db import db
-from marketplace.core.errors import ValidationFailed
-from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
 from marketplace.invoicing import credit_notes, documents, pdf, permissions, ubl
-from marketplace.invoicing.api import bp
+from marketplace.invoicing.api import bp, invoice_filtered_page
 from marketplace.invoicing.models import CreditNote
 from marketplace.invoicing.schemas import CreditNoteDetailOut, CreditNoteIn, CreditNoteOut
 
@@ -29,23 +27,12 @@ from marketplace.invoicing.schemas import CreditNoteDetailOut, CreditNoteIn, Cre
 )
 @signed_in
 def list_credit_notes():
-    page, per_page = page_args()
-    query = permissions.visible_credit_notes(current_user)
-    invoice = request.args.get("invoice", "")
-    if invoice:
-        try:
-            query = query.where(CreditNote.invoice_id == db_id(invoice))
-        except ValueError:
-            raise ValidationFailed(
-                "Check the filters", fields={"invoice": ["The id of an invoice"]}
-            ) from None
-    items = db.paginate(query.order_by(CreditNote.id.desc()), page=page, per_page=per_page, error_out=False)
-    return {
-        "items": CreditNoteOut(many=True).dump(items.items),
-        "total": items.total,
-        "page": page,
-        "per_page": per_page,
-    }
+    return invoice_filtered_page(
+        permissions.visible_credit_notes(current_user),
+        CreditNoteOut,
+        order_by=CreditNote.id.desc(),
+        of_invoice=lambda invoice_id: CreditNote.invoice_id == invoice_id,
+    )
 
 
 @bp.get("/credit-notes/<int:credit_note_id>")

@@ -7,14 +7,9 @@ import io
 from marketplace.core.money import format_bp, format_pence
 from marketplace.invoicing.models import Invoice
 
-CSV_COLUMNS = [
-    "Invoice number",
-    "Status",
-    "Issue date",
-    "Due date",
-    "Supplier",
-    "Customer",
-    "PO number",
+# The columns every row of an invoice or credit note CSV has for its line, between the document's
+# own columns and its totals.
+LINE_CSV_COLUMNS = [
     "Line",
     "Description",
     "Service from",
@@ -26,51 +21,25 @@ CSV_COLUMNS = [
     "VAT category",
     "VAT rate",
     "Line amount",
+]
+
+# The invoice's own columns, first on every row of its CSV and of a list of invoices.
+INVOICE_CSV_COLUMNS = [
+    "Invoice number",
+    "Status",
+    "Issue date",
+    "Due date",
+    "Supplier",
+    "Customer",
+    "PO number",
+]
+
+CSV_COLUMNS = [
+    *INVOICE_CSV_COLUMNS,
+    *LINE_CSV_COLUMNS,
     "Invoice total",
     "Amount due",
 ]
-
-
-def _uk(day) -> str:
-    return day.strftime("%d/%m/%Y") if day else ""
-
-
-def invoice_csv(invoice: Invoice) -> str:
-    """The invoice as CSV, one row per line, with the header's figures on every row."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for line in invoice.lines:
-        writer.writerow(
-            [
-                invoice.number or "Draft",
-                invoice.status.label,
-                _uk(invoice.issue_date),
-                _uk(invoice.due_date),
-                invoice.issuer.name,
-                invoice.payer_name,
-                invoice.po_number,
-                line.position,
-                line.description,
-                _uk(line.service_start),
-                _uk(line.service_end),
-                line.child_reference,
-                line.quantity,
-                line.unit,
-                format_pence(line.unit_price),
-                line.vat_category.value,
-                format_bp(line.vat_rate_bp),
-                format_pence(line.amount),
-                format_pence(invoice.total),
-                format_pence(invoice.amount_due),
-            ]
-        )
-    return out.getvalue()
-
-
-def csv_filename(invoice: Invoice) -> str:
-    return f"invoice-{invoice.number or f'draft-{invoice.id}'}.csv"
-
 
 # The invoice CSV's columns, as a credit note fills them, plus the invoice it credits and why.
 # Amounts are what the credit note gives back (positive); a credit note has no due date or status.
@@ -82,64 +51,79 @@ CREDIT_NOTE_CSV_COLUMNS = [
     "Supplier",
     "Customer",
     "PO number",
-    "Line",
-    "Description",
-    "Service from",
-    "Service to",
-    "Child reference",
-    "Quantity",
-    "Unit",
-    "Unit price",
-    "VAT category",
-    "VAT rate",
-    "Line amount",
+    *LINE_CSV_COLUMNS,
     "Credit note total",
 ]
 
 
-def credit_note_csv(note) -> str:
-    """The credit note as CSV, one row per line, with the header's figures on every row."""
+def _uk(day) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def _line_cells(line) -> list:
+    """An invoice line or a credit-note line, as LINE_CSV_COLUMNS."""
+    return [
+        line.position,
+        line.description,
+        _uk(line.service_start),
+        _uk(line.service_end),
+        line.child_reference,
+        line.quantity,
+        line.unit,
+        format_pence(line.unit_price),
+        line.vat_category.value,
+        format_bp(line.vat_rate_bp),
+        format_pence(line.amount),
+    ]
+
+
+def _document_csv(columns: list[str], lines, head: list, totals: list) -> str:
+    """One row per line: the document's own figures, the line's, then the document's totals."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CREDIT_NOTE_CSV_COLUMNS)
-    invoice = note.invoice
-    for line in note.lines:
-        writer.writerow(
-            [
-                note.number,
-                invoice.number,
-                _uk(note.issue_date),
-                note.reason,
-                note.issuer.name,
-                note.payer_name,
-                invoice.po_number,
-                line.position,
-                line.description,
-                _uk(line.service_start),
-                _uk(line.service_end),
-                line.child_reference,
-                line.quantity,
-                line.unit,
-                format_pence(line.unit_price),
-                line.vat_category.value,
-                format_bp(line.vat_rate_bp),
-                format_pence(line.amount),
-                format_pence(note.total),
-            ]
-        )
+    writer.writerow(columns)
+    for line in lines:
+        writer.writerow([*head, *_line_cells(line), *totals])
     return out.getvalue()
+
+
+def invoice_csv(invoice: Invoice) -> str:
+    """The invoice as CSV, one row per line, with the header's figures on every row."""
+    head = [
+        invoice.number or "Draft",
+        invoice.status.label,
+        _uk(invoice.issue_date),
+        _uk(invoice.due_date),
+        invoice.issuer.name,
+        invoice.payer_name,
+        invoice.po_number,
+    ]
+    totals = [format_pence(invoice.total), format_pence(invoice.amount_due)]
+    return _document_csv(CSV_COLUMNS, invoice.lines, head, totals)
+
+
+def csv_filename(invoice: Invoice) -> str:
+    return f"invoice-{invoice.number or f'draft-{invoice.id}'}.csv"
+
+
+def credit_note_csv(note) -> str:
+    """The credit note as CSV, one row per line, with the header's figures on every row."""
+    head = [
+        note.number,
+        note.invoice.number,
+        _uk(note.issue_date),
+        note.reason,
+        note.issuer.name,
+        note.payer_name,
+        note.invoice.po_number,
+    ]
+    return _document_csv(CREDIT_NOTE_CSV_COLUMNS, note.lines, head, [format_pence(note.total)])
 
 
 # ---- a list of invoices, for people (the commissioner's "Download this list") ----------------
 
 LIST_CSV_COLUMNS = [
-    "Invoice number",
-    "Status",
-    "Issue date",
-    "Due date",
-    "Supplier",
-    "Customer",
-    "PO number",
+    *INVOICE_CSV_COLUMNS,
     "Child",
     "Total",
     "Paid",

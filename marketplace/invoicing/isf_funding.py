@@ -9,7 +9,8 @@ budget that is not closed are billed, and no period that starts after the ISF ha
 
 A funder's payment of an ISF funding invoice IS the ISF's receipt: `receive_payment` records it
 through `isf.operations.record_receipt`, so contingency and availability follow exactly as for a
-receipt typed in by hand (which stays for money that arrives without an invoice).
+receipt typed in by hand (which stays for money that arrives without an invoice). Reversing the
+payment takes those receipts back out (`payment_receipts`, `isf.operations.reverse_receipt`).
 """
 
 from collections import defaultdict
@@ -26,6 +27,7 @@ from marketplace.invoicing.models import (
     EXEMPTION_REASON,
     BillableItem,
     BillableKind,
+    CreditNoteLine,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -41,6 +43,7 @@ from marketplace.isf.models import (
     IsfAgreement,
     IsfFundingCycle,
     IsfReceipt,
+    IsfReceiptReversal,
     PaymentCycle,
 )
 
@@ -210,15 +213,44 @@ def funding_lines(session: Session, invoice: Invoice) -> list[tuple[InvoiceLine,
 
 
 def still_to_receive(session: Session, lines: list[InvoiceLine]) -> dict[int, int]:
-    """Per line id: its amount less what earlier payments of it have already put into the ISF."""
-    received = dict(
-        session.execute(
-            select(IsfFundingReceipt.invoice_line_id, func.sum(IsfFundingReceipt.amount))
-            .where(IsfFundingReceipt.invoice_line_id.in_([line.id for line in lines]))
-            .group_by(IsfFundingReceipt.invoice_line_id)
-        ).all()
+    """Per line id: what the ISF still expects from the funder for it — its amount, less what
+    credit notes took off it (the funder no longer owes that), less what earlier payments of it
+    put into the ISF and kept there (a receipt reversed with its payment no longer counts).
+    Never below zero. ISF funding lines are VAT-exempt, so a credit's net amount is all of it."""
+    ids = [line.id for line in lines]
+    reversed_receipt = exists().where(IsfReceiptReversal.receipt_id == IsfFundingReceipt.isf_receipt_id)
+    received = _sum_by_line(
+        session, IsfFundingReceipt.invoice_line_id, IsfFundingReceipt.amount, ids, ~reversed_receipt
     )
-    return {line.id: line.amount - int(received.get(line.id) or 0) for line in lines}
+    credited = _sum_by_line(session, CreditNoteLine.invoice_line_id, CreditNoteLine.amount, ids)
+    return {
+        line.id: max(line.amount - received.get(line.id, 0) - credited.get(line.id, 0), 0) for line in lines
+    }
+
+
+def _sum_by_line(session: Session, line_id, amount, ids: list[int], *where) -> dict[int, int]:
+    rows = session.execute(
+        select(line_id, func.sum(amount)).where(line_id.in_(ids), *where).group_by(line_id)
+    )
+    return {key: int(total or 0) for key, total in rows}
+
+
+def payment_receipts(session: Session, invoice_id: int, reference: str) -> list[IsfReceipt]:
+    """The ISF receipts that the payment with `reference` of the invoice became, oldest first."""
+    return list(
+        session.scalars(
+            select(IsfReceipt)
+            .where(
+                IsfReceipt.id.in_(
+                    select(IsfFundingReceipt.isf_receipt_id).where(
+                        IsfFundingReceipt.invoice_id == invoice_id,
+                        IsfFundingReceipt.payment_reference == reference,
+                    )
+                )
+            )
+            .order_by(IsfReceipt.id)
+        )
+    )
 
 
 def receive_payment(

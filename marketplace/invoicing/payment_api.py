@@ -2,20 +2,18 @@
 covering several, the payments the caller may see, and reversing one. Routes on the invoicing
 API blueprint (`invoicing.api.bp`)."""
 
-from flask import request
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import Family, Organisation, Role
-from marketplace.core.api import json_body, page_args
+from marketplace.core.api import json_body
 from marketplace.core.auth import signed_in
 from marketplace.core.db import db
 from marketplace.core.errors import Forbidden, ValidationFailed
-from marketplace.core.ids import db_id
 from marketplace.core.openapi import describe, page_of
 from marketplace.core.schemas import parse
 from marketplace.invoicing import payer_api, payments, permissions
-from marketplace.invoicing.api import bp
+from marketplace.invoicing.api import bp, invoice_filtered_page
 from marketplace.invoicing.models import Invoice, Payment, PaymentAllocation
 from marketplace.invoicing.payment_schemas import PaymentIn, PaymentOut, RemittanceIn, ReversalIn
 
@@ -129,27 +127,14 @@ def _allocations(provider: Organisation, wanted: list[dict]) -> list[tuple[Invoi
 )
 @signed_in
 def list_payments():
-    page, per_page = page_args()
-    query = permissions.visible_payments(current_user)
-    if invoice := request.args.get("invoice", ""):
-        try:
-            invoice_id = db_id(invoice)
-        except ValueError:
-            raise ValidationFailed(
-                "Check the filters", fields={"invoice": ["The id of an invoice"]}
-            ) from None
-        query = query.where(
-            Payment.id.in_(
-                select(PaymentAllocation.payment_id).where(PaymentAllocation.invoice_id == invoice_id)
-            )
-        )
-    items = db.paginate(query.order_by(Payment.id.desc()), page=page, per_page=per_page, error_out=False)
-    return {
-        "items": PaymentOut(many=True).dump(items.items),
-        "total": items.total,
-        "page": page,
-        "per_page": per_page,
-    }
+    return invoice_filtered_page(
+        permissions.visible_payments(current_user),
+        PaymentOut,
+        order_by=Payment.id.desc(),
+        of_invoice=lambda invoice_id: Payment.id.in_(
+            select(PaymentAllocation.payment_id).where(PaymentAllocation.invoice_id == invoice_id)
+        ),
+    )
 
 
 @bp.get("/payments/<int:payment_id>")
@@ -164,7 +149,8 @@ def get_payment(payment_id: int):
     "post",
     "/payments/{id}/reversal",
     "Reverse a payment (the provider that received it), with a reason: its invoices owe that "
-    "money again; 409 if it was already reversed",
+    "money again; 409 if it was already reversed, or if it became an ISF receipt whose money "
+    "the ISF no longer holds (isf_receipt_drawn)",
     body=ReversalIn,
     response=PaymentOut,
     status=201,

@@ -16,7 +16,6 @@ sent twice, or a retried request, is recorded once; the same reference with diff
 refused.
 """
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -28,40 +27,47 @@ from marketplace.accounts.models import Family, Organisation
 from marketplace.core import audit
 from marketplace.core.clock import today
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.money import MAX_PENCE, format_pence
-from marketplace.core.templating import uk_date
 from marketplace.invoicing import books, isf_funding
 from marketplace.invoicing.models import (
     Invoice,
     InvoiceStatus,
-    IsfFundingReceipt,
     Payment,
     PaymentAllocation,
     PaymentReversal,
 )
+from marketplace.invoicing.payment_checks import (
+    MAX_REASON,
+    MAX_REFERENCE,
+    NOT_PAYABLE,
+    Allocation,
+    check_payment,
+    check_within_due,
+    is_payer_of,
+    oldest_first,
+    payer_ids,
+    replay,
+)
+from marketplace.isf import operations as isf_operations
+from marketplace.isf.models import IsfReceipt
 
 PAYMENT_CODE = "payment"
 REVERSAL_CODE = "payment_reversal"
-NOT_PAYABLE = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
-MAX_REFERENCE = 120
-MAX_REASON = 2000
 
-
-@dataclass(frozen=True)
-class Allocation:
-    """What a caller asks: `amount` pence of the payment to `invoice`."""
-
-    invoice: Invoice
-    amount: int
-
-
-def payer_ids(payer: Organisation | Family) -> tuple[int | None, int | None]:
-    """(payer org id, payer family id) of an organisation or a family."""
-    return (None, payer.id) if isinstance(payer, Family) else (payer.id, None)
-
-
-def is_payer_of(invoice: Invoice, payer: Organisation | Family) -> bool:
-    return (invoice.payer_org_id, invoice.payer_family_id) == payer_ids(payer)
+__all__ = [  # the public face: the checks live in payment_checks
+    "MAX_REASON",
+    "MAX_REFERENCE",
+    "NOT_PAYABLE",
+    "PAYMENT_CODE",
+    "REVERSAL_CODE",
+    "Allocation",
+    "is_payer_of",
+    "lock_invoices",
+    "open_invoices_query",
+    "payer_ids",
+    "record_payment",
+    "reverse_payment",
+    "status_after_payments",
+]
 
 
 # ---- recording a payment ---------------------------------------------------------------------
@@ -93,7 +99,7 @@ def record_payment(
         if allocations is not None
         else None
     )
-    _check_payment(provider, payer, amount, received_on, reference, wanted)
+    check_payment(provider, payer, amount, received_on, reference, wanted)
     if wanted is not None:
         invoices = lock_invoices(session, [a.invoice.id for a in wanted])
         plan = [Allocation(invoices[a.invoice.id], a.amount) for a in wanted]
@@ -102,11 +108,11 @@ def record_payment(
         invoices = lock_invoices(session, _open_invoice_ids(session, provider, payer, received_on))
     earlier = _earlier_payment(session, provider, payer, reference)
     if earlier is not None:
-        return _replay(earlier, amount, received_on, wanted)
+        return replay(earlier, amount, received_on, wanted)
     if plan is None:
-        plan = _oldest_first(provider, payer, amount, received_on, list(invoices.values()))
+        plan = oldest_first(provider, payer, amount, received_on, list(invoices.values()))
     else:
-        _check_within_due(plan)
+        check_within_due(plan)
     payment = _insert_payment(session, provider, payer, amount, received_on, reference, actor)
     for allocation in plan:
         _allocate(session, payment, allocation, actor)
@@ -116,53 +122,6 @@ def record_payment(
     )  # fmt: skip
     session.flush()
     return payment
-
-
-def _check_payment(provider, payer, amount, received_on, reference, wanted) -> None:
-    """Rule 8: each bad field named, before anything is read under a lock or written."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount < MAX_PENCE:
-        errors["amount"] = ["Enter the amount received, more than £0.00"]
-    if not isinstance(received_on, date):
-        errors["received_on"] = ["Enter the date the money was received"]
-    elif received_on > today():
-        errors["received_on"] = ["The date the money was received must be today or earlier"]
-    if not isinstance(reference, str) or not reference:
-        errors["reference"] = ["Enter the payment's reference, as the payer's remittance gives it"]
-    elif len(reference) > MAX_REFERENCE:
-        errors["reference"] = [f"The reference must be {MAX_REFERENCE} characters or fewer"]
-    if wanted is not None:
-        errors |= _check_allocations(provider, payer, amount, received_on, wanted)
-    if errors:
-        raise ValidationFailed("Check the payment", fields=errors)
-
-
-def _check_allocations(provider, payer, amount, received_on, wanted: list[Allocation]) -> dict:
-    errors: dict[str, list[str]] = {}
-    seen: set[int] = set()
-    for i, allocation in enumerate(wanted):
-        invoice, share = allocation.invoice, allocation.amount
-        if invoice.issuer_id != provider.id or not is_payer_of(invoice, payer):
-            errors[f"allocations.{i}.invoice"] = ["Not one of this payer's invoices from you"]
-        elif invoice.status in NOT_PAYABLE:
-            errors[f"allocations.{i}.invoice"] = [f"Invoice {invoice.number or '(draft)'} is not issued"]
-        elif invoice.id in seen:
-            errors[f"allocations.{i}.invoice"] = [f"Invoice {invoice.number} is named twice"]
-        elif isinstance(received_on, date) and invoice.issue_date > received_on:
-            errors["received_on"] = [
-                f"The money was received before invoice {invoice.number} was issued "
-                f"on {uk_date(invoice.issue_date)}"
-            ]
-        seen.add(invoice.id)
-        if not isinstance(share, int) or isinstance(share, bool) or not 0 < share < MAX_PENCE:
-            errors[f"allocations.{i}.amount"] = ["Enter an amount more than £0.00"]
-    shares = [a.amount for a in wanted]
-    if not errors and isinstance(amount, int) and sum(shares) != amount:
-        errors["amount"] = [
-            f"The amounts allocated add up to {format_pence(sum(shares))}, "
-            f"not the {format_pence(amount)} received"
-        ]
-    return errors
 
 
 def lock_invoices(session: Session, ids: list[int]) -> dict[int, Invoice]:
@@ -213,77 +172,6 @@ def _earlier_payment(session: Session, provider, payer, reference: str) -> Payme
             Payment.reference == reference,
         )
     )
-
-
-def _replay(earlier: Payment, amount: int, received_on: date, wanted: list[Allocation] | None) -> Payment:
-    """The same payment recorded again is the first one; the same reference otherwise is refused."""
-    same = (earlier.amount, earlier.received_on) == (amount, received_on)
-    if same and wanted is not None:
-        same = sorted((a.invoice_id, a.amount) for a in earlier.allocations) == sorted(
-            (a.invoice.id, a.amount) for a in wanted
-        )
-    if not same:
-        raise Conflict(
-            f"Reference {earlier.reference} was already used for {format_pence(earlier.amount)} received "
-            f"on {uk_date(earlier.received_on)}; a payment's reference is used once per payer",
-            code="reference_used",
-            fields={"reference": ["Already used for a different payment from this payer"]},
-        )
-    if earlier.is_reversed:
-        raise Conflict(
-            f"The payment with reference {earlier.reference} was reversed; record the money again "
-            "under a new reference (for example with a suffix)",
-            code="reference_used",
-            fields={"reference": ["Already used for a payment that was reversed"]},
-        )
-    return earlier
-
-
-def _more_than_due(amount: int, due: int, where: str, field: str = "amount") -> Conflict:
-    return Conflict(
-        f"{format_pence(amount)} is more than the {format_pence(due)} due on {where}",
-        code="more_than_due",
-        fields={field: [f"More than the {format_pence(due)} due on {where}"]},
-    )
-
-
-def _check_within_due(plan: list[Allocation]) -> None:
-    """Each allocation is at most what is due on its invoice, read under the invoice's lock."""
-    for i, allocation in enumerate(plan):
-        invoice = allocation.invoice
-        if allocation.amount > invoice.amount_due:
-            field = "amount" if len(plan) == 1 else f"allocations.{i}.amount"
-            raise _more_than_due(allocation.amount, invoice.amount_due, invoice.number, field)
-
-
-def _oldest_first(
-    provider, payer, amount: int, received_on: date, invoices: list[Invoice]
-) -> list[Allocation]:
-    """Allocate `amount` to the oldest invoices first; refuse more than all of them owe."""
-    invoices = sorted(
-        (i for i in invoices if i.status not in NOT_PAYABLE and i.amount_due > 0),
-        key=lambda i: (i.due_date, i.number),
-    )
-    if not invoices:
-        raise Conflict(
-            f"{payer.name} has no invoices from {provider.name} to pay, issued on or before "
-            f"{uk_date(received_on)}",
-            code="nothing_due",
-            fields={"amount": ["There is nothing due from this payer to pay"]},
-        )
-    plan, left = [], amount
-    for invoice in invoices:
-        share = min(left, invoice.amount_due)
-        if share > 0:
-            plan.append(Allocation(invoice, share))
-            left -= share
-    if left > 0:
-        due = sum(i.amount_due for i in invoices)
-        where = invoices[0].number if len(invoices) == 1 else (
-            f"all of {payer.name}'s open invoices ({', '.join(i.number for i in invoices)})"
-        )  # fmt: skip
-        raise _more_than_due(amount, due, where)
-    return plan
 
 
 def _insert_payment(session, provider, payer, amount, received_on, reference, actor) -> Payment:
@@ -362,8 +250,10 @@ def _after_allocation(
 def reverse_payment(session: Session, payment: Payment, reason: str, actor=None) -> PaymentReversal:
     """Undo a payment with a reason: each allocation's ledger transfer is reversed (a new,
     opposite transfer, code "payment_reversal"), its invoice owes that amount again and goes back
-    to part paid or issued, and a reversal row says who, when and why. A payment is reversed
-    once; the payment itself never changes."""
+    to part paid or issued, and a reversal row says who, when and why. A payment that became an
+    ISF's receipt takes the receipt back out of the ISF in the same transaction, or is refused
+    (409 `isf_receipt_drawn`, nothing written) if the ISF no longer holds that money. A payment is
+    reversed once; the payment itself never changes."""
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > MAX_REASON:
         message = "Enter why the payment is being reversed" if not reason else "The reason is too long"
@@ -374,8 +264,8 @@ def reverse_payment(session: Session, payment: Payment, reason: str, actor=None)
         raise Conflict(
             f"The payment with reference {payment.reference} was already reversed", code="already_reversed"
         )
+    receipts = _before_reversal(session, payment)
     for allocation in payment.allocations:
-        _before_reversal(session, allocation)
         ledger.reverse(
             session,
             session.get(ledger.Transfer, allocation.transfer_id),
@@ -391,25 +281,32 @@ def reverse_payment(session: Session, payment: Payment, reason: str, actor=None)
     )
     session.add(reversal)
     session.flush()
+    for receipt in receipts:
+        isf_operations.reverse_receipt(
+            session, receipt, reason=f"Payment {payment.reference} reversed: {reason}", actor=actor
+        )
     audit.record(session, actor, "invoicing.payment_reversed", payment, reason=reason)
     return reversal
 
 
-def _before_reversal(session: Session, allocation: PaymentAllocation):
-    """Called once per allocation before its ledger transfer is reversed, in the same transaction
-    (so it may refuse, and nothing is written). A payment that became an ISF's receipt is not
-    reversed here: that money may already be drawn down or ring-fenced as contingency, and undoing
-    a receipt is not built yet — the refusal says so, and nothing moves."""
-    payment = allocation.payment
-    became_receipt = session.scalar(
-        select(IsfFundingReceipt.id).where(
-            IsfFundingReceipt.invoice_id == allocation.invoice_id,
-            IsfFundingReceipt.payment_reference == payment.reference,
-        )
+def _before_reversal(session: Session, payment: Payment) -> list[IsfReceipt]:
+    """Before anything is written: the ISF receipts the payment became, each checked under its
+    accounts' locks to be still held by its ISF (else a 409 and nothing moves). The allocations'
+    receivable and cash accounts are locked first, the order recording a payment takes them in."""
+    transfers = [session.get(ledger.Transfer, a.transfer_id) for a in payment.allocations]
+    ledger.lock_accounts(
+        session,
+        *[
+            session.get(ledger.Account, i)
+            for t in transfers
+            for i in (t.debit_account_id, t.credit_account_id)
+        ],
     )
-    if became_receipt is not None:
-        raise Conflict(
-            f"Payment {payment.reference} became the ISF's receipt for its funding invoice, and an ISF "
-            "receipt cannot be undone here yet: record a correcting receipt on the ISF instead.",
-            code="isf_receipt",
-        )
+    receipts = [
+        receipt
+        for allocation in payment.allocations
+        for receipt in isf_funding.payment_receipts(session, allocation.invoice_id, payment.reference)
+    ]
+    for receipt in receipts:
+        isf_operations.check_receipt_reversible(session, receipt, because=f"Payment {payment.reference}")
+    return receipts

@@ -26,8 +26,8 @@ from marketplace.core.templating import uk_date
 from marketplace.invoicing import books, payments, remittances
 from marketplace.invoicing.documents import _text as spreadsheet_text
 from marketplace.invoicing.models import Invoice, InvoiceStatus
+from marketplace.invoicing.models.remittances import RemittanceImport
 from marketplace.invoicing.remittance_csv import BadFile, line_from_cells, read_remittance
-from marketplace.invoicing.remittance_models import RemittanceImport
 from marketplace.invoicing.views import bp
 
 STASH_MAX_AGE = 3600  # seconds a preview may be confirmed for

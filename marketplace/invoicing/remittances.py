@@ -30,8 +30,8 @@ from marketplace.core.money import format_pence
 from marketplace.core.templating import uk_date
 from marketplace.invoicing import books, payments
 from marketplace.invoicing.models import Invoice, InvoiceStatus, Payment
+from marketplace.invoicing.models.remittances import LineOutcome, RemittanceImport, RemittanceImportLine
 from marketplace.invoicing.remittance_csv import RemittanceLine
-from marketplace.invoicing.remittance_models import LineOutcome, RemittanceImport, RemittanceImportLine
 
 
 class Reason(enum.StrEnum):

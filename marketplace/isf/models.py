@@ -179,10 +179,33 @@ class IsfReceipt(db.Model):
 
     stream: Mapped[FundingStream | None] = relationship()
     funder: Mapped[Organisation | None] = relationship()
+    reversal: Mapped["IsfReceiptReversal | None"] = relationship(back_populates="receipt")
 
     @property
     def available(self) -> int:
         return self.amount - self.contingency
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversal is not None
+
+
+class IsfReceiptReversal(db.Model):
+    """A receipt taken back out of the ISF (its funder's payment was reversed): both its ledger
+    transfers reversed, dated `reversed_on`. The receipt itself never changes; at most one each."""
+
+    __tablename__ = "isf_receipt_reversal"
+    __table_args__ = (CheckConstraint("reason <> ''", name="reason_given"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    isf_id: Mapped[int] = mapped_column(ForeignKey("isf.id"), index=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("isf_receipt.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reversed_on: Mapped[date] = mapped_column(Date)
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    receipt: Mapped[IsfReceipt] = relationship(back_populates="reversal")
 
 
 class IsfDrawdown(db.Model):

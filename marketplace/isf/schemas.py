@@ -90,6 +90,7 @@ class ReceiptOut(Schema):
     available = fields.Integer()
     received_on = fields.Date()
     reference = fields.String()
+    reversed_on = fields.Function(lambda r: r.reversal.reversed_on.isoformat() if r.reversal else None)
 
 
 class IsfOut(Schema):

@@ -3,7 +3,9 @@
 Statement rules: balances at the period's ends come from the ledger (posted, end of the business
 day before `start` and of `end`); the period's totals and lines come from the ISF's receipts,
 drawdowns and spent releases dated inside it, so opening + receipts − contingency set aside −
-drawn = closing available, and opening + set aside − released = closing contingency.
+drawn = closing available, and opening + set aside − released = closing contingency. A receipt
+taken back out (its payment reversed) is a line of its own on the day it was reversed, and counts
+against the receipts and contingency set aside of that period.
 `shortfall` is what is still owed to the provider at the end of the period. Each funder's share
 of what was drawn is apportioned by largest remainder over its net contributions to date (the
 family's contribution counts first when the ISF spends it first).
@@ -19,7 +21,14 @@ from marketplace.core.allocation import allocate
 from marketplace.core.clock import today, week_start
 from marketplace.core.money import apply_bp
 from marketplace.isf import books, schedule
-from marketplace.isf.models import ContingencyRelease, Isf, IsfDrawdown, IsfReceipt, ReleaseStatus
+from marketplace.isf.models import (
+    ContingencyRelease,
+    Isf,
+    IsfDrawdown,
+    IsfReceipt,
+    IsfReceiptReversal,
+    ReleaseStatus,
+)
 
 QUARTER_WEEKS = 13
 
@@ -63,8 +72,10 @@ def statement(session: Session, isf: Isf, start: date, end: date) -> dict:
         )
         .order_by(ContingencyRelease.released_on, ContingencyRelease.id)
     ).all()
+    reversals = _reversals(session, isf, start, end)
     lines = sorted(
         [_receipt_line(r) for r in receipts]
+        + [_reversal_line(r) for r in reversals]
         + [_drawdown_line(d) for d in drawdowns]
         + [_release_line(r) for r in releases],
         key=lambda line: line["date"],
@@ -75,15 +86,16 @@ def statement(session: Session, isf: Isf, start: date, end: date) -> dict:
         "from": start,
         "to": end,
         "opening": _balances_as_of(session, isf, start - timedelta(days=1)),
-        "receipts": sum(r.amount for r in receipts),
-        "contingency_set_aside": sum(r.contingency for r in receipts),
+        "receipts": sum(r.amount for r in receipts) - sum(r.receipt.amount for r in reversals),
+        "contingency_set_aside": sum(r.contingency for r in receipts)
+        - sum(r.receipt.contingency for r in reversals),
         "drawn": drawn,
         "top_slice": sum(d.top_slice for d in drawdowns),
         "delivery": sum(d.delivery for d in drawdowns),
         "contingency_released": sum(r.amount for r in releases),
         "shortfall": _outstanding_shortfall(session, isf, end),
         "closing": _balances_as_of(session, isf, end),
-        "funders": _funder_shares(session, isf, receipts, drawn, end),
+        "funders": _funder_shares(session, isf, receipts, reversals, drawn, end),
         "lines": lines,
     }
 
@@ -98,6 +110,30 @@ def _receipt_line(r: IsfReceipt) -> dict:
         amount=r.amount,
         available_change=r.available,
         contingency_change=r.contingency,
+    )
+
+
+def _reversals(session: Session, isf: Isf, start: date | None, end: date) -> list[IsfReceiptReversal]:
+    """Receipts taken back out of the ISF on a day in [start, end] (from the beginning if no start)."""
+    query = select(IsfReceiptReversal).where(
+        IsfReceiptReversal.isf_id == isf.id, IsfReceiptReversal.reversed_on <= end
+    )
+    if start is not None:
+        query = query.where(IsfReceiptReversal.reversed_on >= start)
+    return session.scalars(query.order_by(IsfReceiptReversal.reversed_on, IsfReceiptReversal.id)).all()
+
+
+def _reversal_line(reversal: IsfReceiptReversal) -> dict:
+    receipt = reversal.receipt
+    _, payer = _payer(receipt)
+    return _line(
+        reversal.reversed_on,
+        "receipt_reversal",
+        f"Receipt from {payer}, reference {receipt.reference}, reversed: {reversal.reason}",
+        funder=payer,
+        amount=-receipt.amount,
+        available_change=-receipt.available,
+        contingency_change=-receipt.contingency,
     )
 
 
@@ -154,8 +190,9 @@ def _outstanding_shortfall(session: Session, isf: Isf, end: date) -> int:
     return last or 0
 
 
-def _funder_shares(session, isf, period_receipts, drawn, end) -> list[dict]:
-    """Per payer: receipts and contingency in the period, and its share of what was drawn."""
+def _funder_shares(session, isf, period_receipts, period_reversals, drawn, end) -> list[dict]:
+    """Per payer: receipts and contingency in the period (less receipts reversed in it), and its
+    share of what was drawn (by what it put in and left in)."""
     to_date = session.scalars(
         select(IsfReceipt).where(IsfReceipt.isf_id == isf.id, IsfReceipt.received_on <= end)
     ).all()
@@ -167,10 +204,16 @@ def _funder_shares(session, isf, period_receipts, drawn, end) -> list[dict]:
         if key == "family":
             payers.setdefault(key, _payer_row(None, "Family contribution", "family"))
         payers[key]["contributed"] += receipt.available
+    for reversal in _reversals(session, isf, None, end):
+        payers[_payer(reversal.receipt)[0]]["contributed"] -= reversal.receipt.available
     for receipt in period_receipts:
         key, _ = _payer(receipt)
         payers[key]["receipts"] += receipt.amount
         payers[key]["contingency_set_aside"] += receipt.contingency
+    for reversal in period_reversals:
+        key, _ = _payer(reversal.receipt)
+        payers[key]["receipts"] -= reversal.receipt.amount
+        payers[key]["contingency_set_aside"] -= reversal.receipt.contingency
     rows = list(payers.values())
     remaining = drawn
     family = payers.get("family")

@@ -162,7 +162,7 @@ def build_world(session) -> RolesWorld:
 
 def _remittance_import(session, bw):
     """A remittance the council sent Hilltop, imported: one line, naming no invoice of Hilltop's."""
-    from marketplace.invoicing.remittance_models import LineOutcome, RemittanceImport, RemittanceImportLine
+    from marketplace.invoicing.models.remittances import LineOutcome, RemittanceImport, RemittanceImportLine
 
     kept = RemittanceImport(provider_id=bw.provider_org.id, payer_org_id=bw.council.id, filename="bwc.csv")
     kept.lines.append(

@@ -1,15 +1,16 @@
 """Issued invoices made quickly, for lists that need many (no bookings behind them): one line of
-`amount`, issued through the real numbering and ledger; and a payment posted the way the books
-say (receivable -> cash received), so `reconcile_receivables` stays clean; and, for the statement
-and reminder tests, example B's pair and an invoice to a family."""
+`amount`, issued through the real numbering and ledger; for the statement and reminder tests,
+example B's pair and an invoice to a family; and money received, credited and reversed on a given
+day through the real operations (`pay`, `receive`, `credit`, `reverse`)."""
 
-from datetime import date
+from datetime import date, datetime
 
+import time_machine
 from sqlalchemy import select
 
-from marketplace import ledger
-from marketplace.invoicing import books, operations
-from marketplace.invoicing.models import Invoice, InvoiceLine, InvoiceStatus, VatCategory
+from marketplace.core.clock import LONDON
+from marketplace.invoicing import credit_notes, operations, payments
+from marketplace.invoicing.models import CreditNote, Invoice, InvoiceLine, InvoiceStatus, Payment, VatCategory
 from marketplace.invoicing.runs import run_invoices
 
 
@@ -44,20 +45,9 @@ def issue(session, issuer, *, org=None, family=None, po="", amount=10_000, on=da
 
 
 def pay(session, invoice, amount):
-    """`amount` received against the invoice: part paid, or paid when nothing is left."""
-    ledger.transfer(
-        session,
-        books.receivable_account(session, invoice),
-        books.cash_account(session, invoice.issuer_id),
-        amount,
-        "payment",
-        reference=("test_payment", invoice.id),
-        idempotency_key=f"test-payment:{invoice.id}:{invoice.amount_paid}",
-        effective_date=invoice.issue_date,
-    )
-    invoice.amount_paid += amount
-    invoice.status = InvoiceStatus.PAID if invoice.amount_due == 0 else InvoiceStatus.PART_PAID
-    session.flush()
+    """`amount` received against the invoice on its issue date (the real `payments.record_payment`):
+    part paid, or paid when nothing is left."""
+    receive(session, invoice, amount, invoice.issue_date, f"TEST-{invoice.id}-{invoice.amount_paid}")
     return invoice
 
 
@@ -90,3 +80,37 @@ def to_family(session, provider, family, total: int, issue_date: date, terms: in
     session.add(draft)
     session.flush()
     return operations.issue_invoice(session, draft, issue_date)
+
+
+def _on(day: date):
+    """The clock at noon on `day`: operations that refuse a date after today accept it then."""
+    return time_machine.travel(datetime(day.year, day.month, day.day, 12, tzinfo=LONDON), tick=False)
+
+
+def receive(session, invoice: Invoice, amount: int, on: date, reference: str | None = None) -> Payment:
+    """`amount` received from the invoice's payer on `on`, all of it to the invoice
+    (`payments.record_payment`: the ledger, the invoice's figures and status)."""
+    with _on(on):
+        return payments.record_payment(
+            session,
+            provider=invoice.issuer,
+            payer=invoice.payer_org or invoice.payer_family,
+            amount=amount,
+            received_on=on,
+            reference=reference or f"REM-{invoice.number}-{on:%Y%m%d}",
+            allocations=[(invoice, amount)],
+        )
+
+
+def credit(session, invoice: Invoice, amount: int, on: date) -> CreditNote:
+    """A credit note for `amount` on the invoice, dated `on` (`credit_notes.issue_credit_note`)."""
+    with _on(on):
+        return credit_notes.issue_credit_note(
+            session, invoice, reason="Corrected charge", amount=amount, actor=None, issue_date=on
+        )
+
+
+def reverse(session, payment: Payment, on: date):
+    """The payment reversed on `on` (`payments.reverse_payment`)."""
+    with _on(on):
+        return payments.reverse_payment(session, payment, "The payer's bank recalled it")

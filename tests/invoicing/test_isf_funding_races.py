@@ -1,15 +1,19 @@
 """ISF funding under real concurrency on PostgreSQL: two runs at once bill each instalment once;
-payments of one invoice at once never receive more than it bills."""
+payments of one invoice at once never receive more than it bills; reversing a payment that became
+a receipt while the weekly drawdown runs never leaves the ISF negative."""
 
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.invoicing import isf_funding
-from marketplace.invoicing.models import BillableItem, Invoice, InvoiceLine
+from marketplace import ledger
+from marketplace.core.errors import Conflict
+from marketplace.invoicing import isf_funding, payments
+from marketplace.invoicing.models import BillableItem, Invoice, InvoiceLine, Payment, PaymentReversal
 from marketplace.invoicing.runs import run_invoices
-from marketplace.isf.models import IsfReceipt
+from marketplace.isf import jobs
+from marketplace.isf.models import IsfDrawdown, IsfReceipt
 from tests.invoicing.test_races import together
 from tests.isf.conftest import IsfWorld
 
@@ -55,3 +59,43 @@ def test_payments_of_one_invoice_at_once_never_receive_more_than_it_bills(app, s
     amounts = sorted(session.scalars(select(IsfReceipt.amount)))
     assert amounts == [155_000, 300_000]  # the second payment takes only what is left; the replay nothing
     assert world.available() + world.contingency() == 455_000
+
+
+def test_a_reversal_racing_the_weekly_drawdown_never_leaves_the_isf_negative(app, session, make):
+    """Either the reversal takes the whole receipt back first (and the drawdown finds nothing to
+    draw), or the drawdown draws first (and the reversal is refused, isf_receipt_drawn)."""
+    world = IsfWorld(session, make)
+    world.example_a()
+    run_invoices(session, START, issue_date=START)
+    invoice = session.scalar(select(Invoice).where(Invoice.po_number == "BWC-SC-4471"))
+    payment = payments.record_payment(
+        session, provider=invoice.issuer, payer=invoice.payer_org, amount=invoice.total,
+        received_on=START, reference="REM-1", allocations=[(invoice, invoice.total)],
+    )  # fmt: skip
+    session.commit()
+    payment_id = payment.id
+
+    def reverse(s):
+        try:
+            payments.reverse_payment(s, s.get(Payment, payment_id), "The council's bank recalled it")
+        except Conflict as refused:
+            s.rollback()
+            return refused.code
+        return "reversed"
+
+    def draw(s):
+        return jobs.run_weekly_drawdowns(s, date(2026, 4, 29)).total_drawn
+
+    results = together(app, [reverse, draw])
+    assert not [r for r in results if isinstance(r, str) and r.startswith("error")], results
+    session.expire_all()
+    drawn = session.scalar(select(func.coalesce(func.sum(IsfDrawdown.drawn), 0)))
+    reversed_ = session.scalar(select(func.count(PaymentReversal.id)))
+    assert world.available() >= 0 and world.contingency() >= 0
+    if reversed_:  # the reversal went first: nothing was left to draw
+        assert "reversed" in results and drawn == 0
+        assert (world.available(), world.contingency()) == (0, 0)
+    else:  # the drawdown went first: four weeks drawn, the reversal refused
+        assert results.count("isf_receipt_drawn") == 1, results
+        assert drawn == 228_000 and world.available() == 432_250 - 228_000
+    assert ledger.reconcile(session) == []

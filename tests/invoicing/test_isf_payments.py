@@ -1,11 +1,10 @@
 """Recording a funder's payment of an ISF funding invoice (payments.record_payment) makes the ISF's
-receipt in the same transaction: example A's figures; a part payment is a part receipt; the
-payment cannot be reversed once it became a receipt (nothing moves)."""
+receipt in the same transaction: example A's figures; a part payment is a part receipt.
+Reversing such a payment: test_isf_payment_reversals.py."""
 
 import pytest
 from sqlalchemy import select
 
-from marketplace.core.errors import Conflict
 from marketplace.invoicing import payments
 from marketplace.invoicing.models import InvoiceStatus
 from marketplace.isf.models import IsfReceipt
@@ -44,13 +43,3 @@ def test_a_part_payment_is_a_part_receipt(session, amy):
     [receipt] = session.scalars(select(IsfReceipt)).all()
     assert (receipt.amount, receipt.contingency) == (200_000, 10_000)
     assert (amy.contingency(), amy.available()) == (10_000, 190_000)
-
-
-def test_a_payment_that_became_a_receipt_is_not_reversed(session, amy):
-    social = quarter_one(session, amy)["social_care"]
-    payment = pay(session, amy, social, social.total, "REM-1")
-    with pytest.raises(Conflict) as refused:
-        payments.reverse_payment(session, payment, "Sent to the wrong provider", actor=None)
-    assert refused.value.code == "isf_receipt" and "REM-1" in refused.value.message
-    assert social.status is InvoiceStatus.PAID and not payment.is_reversed
-    assert (amy.contingency(), amy.available()) == (22_750, 432_250)

@@ -17,8 +17,7 @@ from marketplace.invoicing import jobs
 from marketplace.invoicing.models import InvoiceReminder, OverdueDigest, ReminderEvent
 from marketplace.scheduler import build_scheduler
 from tests.core.test_email import SmtpSink
-from tests.invoicing import ledger_stand_ins as stand_in
-from tests.invoicing.issued import ISSUED_ON, example_b, to_family
+from tests.invoicing.issued import ISSUED_ON, credit, example_b, receive, to_family
 
 COUNCIL_DUE, ICB_DUE = date(2027, 1, 4), date(2027, 1, 19)  # 30 and 45 days after 5 December 2026
 
@@ -147,8 +146,8 @@ def test_families_are_reminded_through_their_own_users(session, world, make):
 
 def test_nothing_is_sent_for_what_is_paid_or_credited(session, world, invoices):
     council, icb = invoices
-    stand_in.pay(session, council, council.total, date(2026, 12, 20), allocation_id=1)
-    stand_in.credit(session, icb, icb.total, date(2026, 12, 20), credit_note_id=1)
+    receive(session, council, council.total, date(2026, 12, 20))
+    credit(session, icb, icb.total, date(2026, 12, 20))
     summary = jobs.run_reminders(session, date(2027, 2, 1))
     assert (summary.due_soon, summary.overdue, summary.digests) == (0, 0, 0)
     assert inbox(session, world.commissioner) == []
@@ -156,7 +155,7 @@ def test_nothing_is_sent_for_what_is_paid_or_credited(session, world, invoices):
 
 def test_a_part_paid_invoice_is_chased_for_what_is_left(session, world, invoices):
     council, _ = invoices
-    stand_in.pay(session, council, 20000, date(2026, 12, 20), allocation_id=1)
+    receive(session, council, 20000, date(2026, 12, 20))
     jobs.run_reminders(session, date(2027, 1, 5))
     [note] = inbox(session, world.commissioner)
     assert "£193.33 is unpaid" in note.body
@@ -268,7 +267,7 @@ def test_only_the_issuer_may_send_a_reminder(client, session, world, sign_in, cs
 
 def test_an_invoice_with_nothing_to_pay_is_not_chased(client, session, world, sign_in, csrf, invoices):
     council, _ = invoices
-    stand_in.pay(session, council, council.total, date(2026, 12, 20), allocation_id=1)
+    receive(session, council, council.total, date(2026, 12, 20))
     sign_in(world.provider)
     assert "Send a reminder" not in client.get(f"/invoices/{council.id}").get_data(as_text=True)
     page = client.post(f"/invoices/{council.id}/remind", data={"csrf_token": csrf()}, follow_redirects=True)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from marketplace.invoicing import payments as payment_ops
 from marketplace.invoicing.models import InvoiceStatus, Payment, PaymentAllocation
-from marketplace.invoicing.remittance_models import RemittanceImport, RemittanceImportLine
+from marketplace.invoicing.models.remittances import RemittanceImport, RemittanceImportLine
 from marketplace.ledger.models import Transfer
 from tests.core.test_accessibility import problems
 from tests.invoicing.test_payments import council_invoice, on, pay

@@ -10,8 +10,8 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import today
 from marketplace.invoicing import books
 from marketplace.invoicing.models import Invoice, InvoiceStatus, Payment
+from marketplace.invoicing.models.remittances import RemittanceImport
 from marketplace.invoicing.remittance_csv import read_remittance
-from marketplace.invoicing.remittance_models import RemittanceImport
 from marketplace.invoicing.remittances import import_remittance, preview_remittance
 from marketplace.ledger.models import Transfer
 from tests.invoicing.test_payments_races import council_invoices

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from marketplace.core.errors import Conflict
 from marketplace.invoicing.models import InvoiceStatus, Payment, PaymentAllocation
+from marketplace.invoicing.models.remittances import LineOutcome, RemittanceImport
 from marketplace.invoicing.remittance_csv import BadFile, read_remittance
-from marketplace.invoicing.remittance_models import LineOutcome, RemittanceImport
 from marketplace.invoicing.remittances import (
     Reason,
     RemittanceChanged,

@@ -10,8 +10,7 @@ import time_machine
 
 from marketplace.core.clock import LONDON
 from tests.core.test_gets_write_nothing import writes
-from tests.invoicing import ledger_stand_ins as stand_in
-from tests.invoicing.issued import ISSUED_ON, example_b, to_family
+from tests.invoicing.issued import ISSUED_ON, example_b, receive, to_family
 from tests.invoicing.test_pdf import pdf_text
 
 PERIOD = "from=01/12/2026&to=31/01/2027"
@@ -20,7 +19,7 @@ PERIOD = "from=01/12/2026&to=31/01/2027"
 @pytest.fixture
 def council_invoice(session, world):
     council, _ = example_b(session, world)
-    stand_in.pay(session, council, 20000, date(2027, 1, 20), allocation_id=1)
+    receive(session, council, 20000, date(2027, 1, 20), "BACS-1")
     return council
 
 
@@ -125,7 +124,14 @@ def test_the_csv_is_in_pounds_and_uk_dates(client, world, sign_in, council_invoi
         ["Date", "Details", "Reference", "Charges", "Payments and credits", "Balance"],
         ["01/12/2026", "Opening balance", "", "", "", "£0.00"],
         ["05/12/2026", "Invoice", council_invoice.number, "£393.33", "", "£393.33"],
-        ["20/01/2027", "Payment received", "no. 1", "", "£200.00", "£193.33"],
+        [
+            "20/01/2027",
+            "Payment received",
+            f"BACS-1, invoice {council_invoice.number}",
+            "",
+            "£200.00",
+            "£193.33",
+        ],
         ["31/01/2027", "Closing balance", "", "", "", "£193.33"],
     ]
 
@@ -156,8 +162,8 @@ def test_the_api_gives_pence_and_iso_dates(client, world, council_invoice, beare
     assert body["lines"] == [
         {"date": "2026-12-05", "kind": "invoice", "reference": council_invoice.number, "amount": 39333,
          "balance": 39333, "invoice_id": str(council_invoice.id)},
-        {"date": "2027-01-20", "kind": "payment", "reference": "no. 1", "amount": -20000, "balance": 19333,
-         "invoice_id": None},
+        {"date": "2027-01-20", "kind": "payment", "reference": f"BACS-1, invoice {council_invoice.number}",
+         "amount": -20000, "balance": 19333, "invoice_id": None},
     ]  # fmt: skip
     assert client.get(url, headers=bearer(make.user("provider"))).status_code == 404
     bad = client.get(f"/api/v1{_url(world)}?from=2026-12-01", headers=bearer(world.provider))

@@ -8,8 +8,7 @@ import pytest
 from marketplace import ledger
 from marketplace.invoicing import books, statements
 from marketplace.invoicing.statements import Statement
-from tests.invoicing import ledger_stand_ins as stand_in
-from tests.invoicing.issued import ISSUED_ON, example_b, to_family
+from tests.invoicing.issued import ISSUED_ON, credit, example_b, receive, reverse, to_family
 
 DEC_20, JAN_10, JAN_20, FEB_3 = date(2026, 12, 20), date(2027, 1, 10), date(2027, 1, 20), date(2027, 2, 3)
 
@@ -21,10 +20,9 @@ def council_books(session, world):
     reversed on 3 February, and £100.00 paid on 3 February."""
     first, _ = example_b(session, world)
     second, _ = example_b(session, world, issue_date=DEC_20, units=1, days_ahead=13)
-    stand_in.credit(session, first, 5000, JAN_10, credit_note_id=7)
-    paid = stand_in.pay(session, first, 20000, JAN_20, allocation_id=11)
-    stand_in.reverse_payment(session, first, paid, FEB_3)
-    stand_in.pay(session, second, 10000, FEB_3, allocation_id=12)
+    credit(session, first, 5000, JAN_10)
+    reverse(session, receive(session, first, 20000, JAN_20, "BACS-11"), FEB_3)
+    receive(session, second, 10000, FEB_3, "BACS-12")
     return first, second
 
 
@@ -49,10 +47,10 @@ def test_the_statement_lists_every_movement_with_the_running_balance(session, wo
     assert [(line.day, line.kind, line.reference, line.amount, line.balance) for line in stmt.lines] == [
         (ISSUED_ON, "invoice", first.number, 39333, 39333),
         (DEC_20, "invoice", second.number, 19667, 59000),  # £295.00 split 2:1, largest remainder
-        (JAN_10, "credit_note", "no. 7", -5000, 54000),
-        (JAN_20, "payment", "no. 11", -20000, 34000),
-        (FEB_3, "payment_reversal", "no. 11", 20000, 54000),
-        (FEB_3, "payment", "no. 12", -10000, 44000),
+        (JAN_10, "credit_note", first.credit_notes[0].number, -5000, 54000),
+        (JAN_20, "payment", f"BACS-11, invoice {first.number}", -20000, 34000),
+        (FEB_3, "payment_reversal", f"BACS-11, invoice {first.number}", 20000, 54000),
+        (FEB_3, "payment", f"BACS-12, invoice {second.number}", -10000, 44000),
     ]
     assert stmt.closing == 44000
     _arithmetic_holds(stmt)
@@ -109,12 +107,12 @@ def test_a_payer_never_billed_has_an_empty_statement_and_nothing_is_written(sess
 
 def test_a_family_has_a_statement_of_its_own(session, world):
     invoice = to_family(session, world.provider_org, world.family, 14750, ISSUED_ON)
-    stand_in.pay(session, invoice, 14750, JAN_10, allocation_id=3)
+    receive(session, invoice, 14750, JAN_10, "CARD-3")
     stmt = statements.statement(session, world.provider_org, world.family, ISSUED_ON, JAN_10)
     assert stmt.payer_kind == "family"
     assert [(line.kind, line.reference, line.amount) for line in stmt.lines] == [
         ("invoice", invoice.number, 14750),
-        ("payment", "no. 3", -14750),
+        ("payment", f"CARD-3, invoice {invoice.number}", -14750),
     ]
     assert stmt.closing == 0
     assert [p.provider.id for p in statements.counterparties(session, family_id=world.family.id)] == [
@@ -125,14 +123,17 @@ def test_a_family_has_a_statement_of_its_own(session, world):
 def test_new_kinds_of_reference_are_named_through_the_resolver_table(
     session, world, council_books, monkeypatch
 ):
-    """When the credit-note and payment tables arrive, their resolvers name the lines; a resolver
-    gets the ids of one kind at once."""
+    """A kind of reference is named by its resolver in REFERENCE_NAMES, which gets the ids of one
+    kind at once; an id it does not name reads "no. ID"."""
     asked = []
+    note_id = str(council_books[0].credit_notes[0].id)
 
     def credit_notes(session, ids):
         asked.append(ids)
-        return {"7": "HIL-CN-000001"}
+        return {note_id: "Named by the resolver"}
 
     monkeypatch.setitem(statements.REFERENCE_NAMES, "credit_note", credit_notes)
     stmt = _statement(session, world, JAN_10, JAN_10)
-    assert [line.reference for line in stmt.lines] == ["HIL-CN-000001"] and asked == [["7"]]
+    assert [line.reference for line in stmt.lines] == ["Named by the resolver"] and asked == [[note_id]]
+    monkeypatch.setitem(statements.REFERENCE_NAMES, "credit_note", lambda session, ids: {})
+    assert [line.reference for line in _statement(session, world, JAN_10, JAN_10).lines] == [f"no. {note_id}"]

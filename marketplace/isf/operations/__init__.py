@@ -5,7 +5,7 @@ operations; operations.record_receipt(...)`):
 
 - `agreements`: setting an ISF up (`set_up_isf`: the set-up page's one operation), agreeing it,
   amending its terms;
-- `receipts`: money paid in, split into contingency and available;
+- `receipts`: money paid in, split into contingency and available, and taken back out;
 - `contingency`: release requests and the funders' decisions;
 - `drawdown`: the weekly drawdown's per-fund posting, parking and un-parking (the job that batches
   funds under an advisory lock is `isf.jobs.run_weekly_drawdowns`).
@@ -28,7 +28,12 @@ from marketplace.isf.operations.contingency import (
     spend_release,
 )
 from marketplace.isf.operations.drawdown import FundOutcome, park_isf, post_due_drawdowns, unpark_isf
-from marketplace.isf.operations.receipts import receipt_window, record_receipt
+from marketplace.isf.operations.receipts import (
+    check_receipt_reversible,
+    receipt_window,
+    record_receipt,
+    reverse_receipt,
+)
 
 __all__ = [
     "AMENDABLE",
@@ -36,6 +41,7 @@ __all__ = [
     "agree_isf",
     "amend_isf",
     "approve_release",
+    "check_receipt_reversible",
     "check_terms",
     "create_isf",
     "park_isf",
@@ -44,6 +50,7 @@ __all__ = [
     "record_receipt",
     "refuse_release",
     "request_release",
+    "reverse_receipt",
     "set_up_isf",
     "spend_release",
     "unpark_isf",

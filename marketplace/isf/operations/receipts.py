@@ -1,5 +1,5 @@
 """Money paid into an ISF by a funder or the family: a share ring-fenced as contingency, the rest
-available to draw down."""
+available to draw down; and a receipt taken back out when the payment behind it is reversed."""
 
 from datetime import date, timedelta
 
@@ -10,10 +10,11 @@ from marketplace import ledger
 from marketplace.budgets.books import stream_account
 from marketplace.budgets.models import FundingStream
 from marketplace.core import audit
+from marketplace.core.clock import today
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.money import apply_bp
+from marketplace.core.money import apply_bp, format_pence
 from marketplace.isf import books
-from marketplace.isf.models import Isf, IsfReceipt
+from marketplace.isf.models import Isf, IsfReceipt, IsfReceiptReversal
 from marketplace.isf.operations.agreements import uk_date
 
 RECEIPT_MARGIN = timedelta(days=366)
@@ -92,15 +93,24 @@ def receipt_window(isf: Isf) -> tuple[date, date]:
     return isf.start_date - RECEIPT_MARGIN, isf.end_date + RECEIPT_MARGIN
 
 
-def _post_receipt(session: Session, isf: Isf, receipt: IsfReceipt) -> None:
+def _source_account(session: Session, isf: Isf, receipt: IsfReceipt):
     if receipt.stream_id is not None:
         # A funder's payment draws on its stream's allocation in the personal budget, so the
         # budget shows ISF money as spent, and a funder cannot pay in more than it allocated.
-        source = stream_account(session, session.get(FundingStream, receipt.stream_id))
-    else:
-        source = books.family_source_account(session, isf.budget.family_id)
+        return stream_account(session, session.get(FundingStream, receipt.stream_id))
+    return books.family_source_account(session, isf.budget.family_id)
+
+
+def _lock_receipt_accounts(session: Session, isf: Isf, receipt: IsfReceipt):
+    """(source, available, contingency), locked together in the ledger's one order."""
+    source = _source_account(session, isf, receipt)
     available, contingency = books.available_account(session, isf), books.contingency_account(session, isf)
     ledger.lock_accounts(session, source, available, contingency)
+    return source, available, contingency
+
+
+def _post_receipt(session: Session, isf: Isf, receipt: IsfReceipt) -> None:
+    source, available, contingency = _lock_receipt_accounts(session, isf, receipt)
     key = f"isf:{isf.id}:receipt:{receipt.id}"
     for account, amount, code in (
         (contingency, receipt.contingency, "isf_contingency"),
@@ -117,3 +127,73 @@ def _post_receipt(session: Session, isf: Isf, receipt: IsfReceipt) -> None:
                 idempotency_key=f"{key}:{code}",
                 effective_date=receipt.received_on,
             )
+
+
+# ---- taking a receipt back out ------------------------------------------------------------------
+
+REVERSAL_CODE = "isf_receipt_reversal"
+
+
+def check_receipt_reversible(session: Session, receipt: IsfReceipt, *, because: str = "") -> None:
+    """Lock the receipt's accounts and refuse (409 `isf_receipt_drawn`, nothing written) taking it
+    back out when the ISF no longer holds it: its available share has been drawn down, or its
+    contingency share released, since (rule 4: neither account ever goes below zero). Money in an
+    ISF is not earmarked by receipt, so what counts is what the ISF holds now."""
+    isf = session.get(Isf, receipt.isf_id)
+    if receipt.is_reversed:
+        raise Conflict(f"The ISF receipt {receipt.reference} was already reversed", code="already_reversed")
+    _, available, contingency = _lock_receipt_accounts(session, isf, receipt)
+    held = ledger.balance(available).available, ledger.balance(contingency).available
+    if held[0] >= receipt.available and held[1] >= receipt.contingency:
+        return
+    gone = max(receipt.available - held[0], 0) + max(receipt.contingency - held[1], 0)
+    raise Conflict(
+        f"{because or 'The receipt'} put {format_pence(receipt.amount)} into the ISF "
+        f"({format_pence(receipt.available)} available, {format_pence(receipt.contingency)} contingency), "
+        f"but the ISF now holds {format_pence(held[0])} available and {format_pence(held[1])} contingency: "
+        f"{format_pence(gone)} of it has already been drawn down or released. Nothing was reversed. "
+        "Reverse it once further funding has been received into the ISF, or agree the correction with "
+        "the funder (for example a credit note on a later funding invoice).",
+        code="isf_receipt_drawn",
+    )
+
+
+def reverse_receipt(session: Session, receipt: IsfReceipt, *, reason: str, actor=None) -> IsfReceiptReversal:
+    """Take a receipt back out of the ISF (its payment was reversed): each of its ledger transfers
+    (contingency and available) reversed by a new, opposite transfer dated today, and a reversal
+    row says who, when and why; the receipt itself never changes. Refused (409, nothing written) if
+    the ISF no longer holds the money (`check_receipt_reversible`)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Check the reversal", fields={"reason": ["Enter why the receipt is reversed"]})
+    check_receipt_reversible(session, receipt)
+    originals = session.scalars(
+        select(ledger.Transfer)
+        .where(
+            ledger.Transfer.reference_type == "isf_receipt",
+            ledger.Transfer.reference_id == str(receipt.id),
+            ledger.Transfer.reverses_id.is_(None),
+        )
+        .order_by(ledger.Transfer.id)
+    ).all()
+    on = today()
+    for original in originals:
+        ledger.reverse(
+            session,
+            original,
+            code=REVERSAL_CODE,
+            effective_date=on,
+            idempotency_key=f"isf:{receipt.isf_id}:receipt:{receipt.id}:{original.code}:reversal",
+        )
+    reversal = IsfReceiptReversal(
+        isf_id=receipt.isf_id,
+        receipt=receipt,
+        reason=reason,
+        reversed_on=on,
+        reversed_by_id=getattr(actor, "id", None),
+    )
+    session.add(reversal)
+    session.flush()
+    isf = session.get(Isf, receipt.isf_id)
+    audit.record(session, actor, "isf.receipt_reversed", isf, receipt=receipt.id, amount=receipt.amount)
+    return reversal
