@@ -1,7 +1,7 @@
 """ISF receipt reversals: a receipt taken back out of the ISF when its funder's payment is reversed
 
 Revision ID: 5c1e7a90b2d4
-Revises: 812aafb313d9
+Revises: 638c92dd8b80
 Create Date: 2026-12-02 05:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import marketplace.core.types
 
 # revision identifiers, used by Alembic.
 revision = '5c1e7a90b2d4'
-down_revision = '812aafb313d9'
+down_revision = '638c92dd8b80'
 branch_labels = None
 depends_on = None
 
