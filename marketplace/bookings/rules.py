@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.bookings.cover import funding_not_accepted
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as
 from marketplace.budgets.models import Budget, BudgetStatus
@@ -161,13 +162,9 @@ def _check_age(offer: Offer, budget: Budget, day) -> None:
 def _check_funding_accepted(offer: Offer, budget: Budget) -> None:
     """The offer must accept at least one kind of money the budget holds (whether that stream may
     pay for the category, and has enough, is the quote's business)."""
-    accepted = {s.value for s in offer.funding_streams}
-    if not any(s.kind.value in accepted for s in budget.streams):
-        kinds = ", ".join(s.value.replace("_", " ") for s in offer.funding_streams) or "no budget money"
-        raise Conflict(
-            f"This short break can be paid only from {kinds}, and this budget has none of that.",
-            code="funding_not_accepted",
-        )
+    refused = funding_not_accepted(offer, budget)
+    if refused:
+        raise Conflict(refused, code="funding_not_accepted")
 
 
 def _check_one_place_per_child(session: Session, slot: Slot, budget: Budget) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import acts_for_family, allowed, visible
-from marketplace.bookings import operations, rules
+from marketplace.bookings import cover, operations, rules
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
 from marketplace.bookings.schemas import BudgetChoiceForm, QuotedForm, ReasonForm, UnitsForm
@@ -186,6 +186,10 @@ def check_booking(slot_id):
             quote=priced,
             terms_token=operations.terms_token(priced.terms),
             rows=priced.left_after(db.session),
+            shortfall=cover.shortfall(budget, slot.offer, priced.cost, priced.cost - priced.top_up)
+            if priced.top_up
+            else None,
+            other_budgets=len(_family_budgets()) > 1,
             errors=errors or {},
             refused=refused,
         ), status

@@ -39,7 +39,7 @@ def test_an_offer_paid_only_by_charity_cannot_be_paid_from_social_care_or_health
     assert error["code"] == "funding_not_accepted"
     assert (
         error["message"]
-        == "This short break can be paid only from charity, and this budget has none of that."
+        == "This short break can be paid only from charity, and Ben's budget has none of that."
     )
     assert bookings_made(session) == 0 and held(session, world.budget) == 0
 
