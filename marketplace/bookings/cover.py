@@ -114,6 +114,7 @@ class Cover:
     """One budget facing one offer: the streams that may pay, what they have left, and the words."""
 
     budget: Budget
+    offer: Offer
     streams: list[FundingStream]
     available: int
     reason: str | None  # why no stream may pay, when none may
@@ -125,6 +126,28 @@ class Cover:
     @property
     def child(self) -> str:
         return self.budget.child.name
+
+    @property
+    def headline(self) -> str:
+        """The search result's line."""
+        if self.can_pay:
+            return f"{self.child}'s budget can pay: {format_pence(self.available)} left for this"
+        if self.reason:
+            return f"{self.child}'s budget can't pay for this"
+        return f"{self.child}'s budget has nothing left for this"
+
+    @property
+    def sentence(self) -> str:
+        """The offer page's line: what it can pay from, or why it cannot."""
+        if self.can_pay:
+            kinds = and_list([kind_words(s.kind) for s in self.streams])
+            return (
+                f"{self.child}'s budget can pay for this: {format_pence(self.available)} left "
+                f"in its {kinds} money."
+            )
+        return self.reason or (
+            f"{self.child}'s budget has nothing left that can pay for {category_words(self.offer.category)}."
+        )
 
 
 def stream_available(session: Session, stream: FundingStream) -> int:
@@ -151,4 +174,4 @@ class FamilyFunds:
 
     def cover(self, budget: Budget, offer: Offer) -> Cover:
         streams = eligible_streams(budget, offer)
-        return Cover(budget, streams, sum(self.left[s.id] for s in streams), cannot_pay(budget, offer))
+        return Cover(budget, offer, streams, sum(self.left[s.id] for s in streams), cannot_pay(budget, offer))
