@@ -259,7 +259,8 @@ def _check_open_bookings(session, offer, budget, now) -> None:
     open_now = open_bookings(session, offer, budget.family_id, now)
     if open_now >= offer.max_open_bookings_per_family:
         raise Conflict(
-            f"You already have {open_now} upcoming bookings of this short break, the most allowed "
+            f"You already have {open_now} upcoming booking{'' if open_now == 1 else 's'} of this short break, "
+            "the most allowed "
             "at once. Book again after one has taken place.",
             code="too_many_open",
         )

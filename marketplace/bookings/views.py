@@ -241,6 +241,18 @@ def check_booking(slot_id):
         db.session.commit()
         flash(f"Booking sent: {booking.status.value}. We have told the provider.", "success")
         return redirect(url_for(".booking_detail", booking_id=booking.id))
+    try:  # the answers may have come by another way than the questions (a link, a changed address)
+        rules.check_bookable(
+            db.session,
+            offer=slot.offer,
+            slot=slot,
+            budget=budget,
+            units=data["units"],
+            now=utcnow(),
+            emergency=False,
+        )
+    except DomainError as err:
+        return page(err.fields or {"units": [err.message]}, refused=True, status=err.status)
     return page()
 
 

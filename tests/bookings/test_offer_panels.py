@@ -6,6 +6,7 @@ import re
 
 from marketplace.bookings import operations as bookings
 from marketplace.catalog.models import Category
+from marketplace.core.clock import today
 from tests.bookings.test_money_messages import page_text
 
 
@@ -88,7 +89,8 @@ def test_search_is_filled_with_the_only_childs_age(client, world, sign_in, make)
     world.make_slot(teen)
     sign_in(world.parent)
     page = client.get("/offers").get_data(as_text=True)
-    assert re.search(r'id="age" name="age" type="text" value="11"', page)  # Ben is 11
+    age = world.family.children[0].age_on(today())
+    assert re.search(rf'id="age" name="age" type="text" value="{age}"', page)
     assert "Ben&#39;s age is filled in" in page or "Ben's age is filled in" in page
     assert "Teen adventure" not in page and "Overnight short break" in page
     everyone = client.get("/offers?age=").get_data(as_text=True)  # the family cleared it
@@ -100,6 +102,10 @@ def test_a_family_with_several_children_chooses(client, world, sign_in, make):
     family.children[1].date_of_birth = family.children[1].date_of_birth.replace(year=2012)
     parent = make.user("family", family=family)
     sign_in(parent)
+    mia, leo = (child.age_on(today()) for child in family.children)
     text = page_text(client.get("/offers"))
-    assert "You have 2 children (Mia is 11, Leo is 14): enter the age of the child this break is for" in text
-    assert 'value="11"' not in client.get("/offers").get_data(as_text=True)
+    assert (
+        f"You have 2 children (Mia is {mia}, Leo is {leo}): enter the age of the child this break is for"
+        in text
+    )
+    assert 'name="age" type="text" value=""' in client.get("/offers").get_data(as_text=True)
