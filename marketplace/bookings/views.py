@@ -105,8 +105,8 @@ def choose_budget(slot_id):
                 db.session, offer=slot.offer, slot=slot, budget=chosen, now=utcnow(), emergency=False
             )
             return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=chosen.id))
-        except DomainError as err:
-            errors, status = {"budget_id": [err.message]}, err.status
+        except DomainError as err:  # a page shown (GET) is 200; an answer refused (POST) its status
+            errors, status = {"budget_id": [err.message]}, err.status if request.method == "POST" else 200
     return render_template(
         "bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors, chosen=chosen
     ), status
@@ -251,8 +251,8 @@ def check_booking(slot_id):
             now=utcnow(),
             emergency=False,
         )
-    except DomainError as err:
-        return page(err.fields or {"units": [err.message]}, refused=True, status=err.status)
+    except DomainError as err:  # shown, not submitted: the page itself is there to read (200)
+        return page(err.fields or {"units": [err.message]}, refused=True)
     return page()
 
 

@@ -126,7 +126,7 @@ def test_the_first_question_refuses_when_the_family_has_its_open_bookings(
     slot = world.make_slot(offer, days_ahead=9)
     sign_in(world.parent)
     page = client.get(f"/book/{slot.id}")  # one budget: it used to go straight on to the nights
-    assert page.status_code == 409
+    assert page.status_code == 200 and "Location" not in page.headers
     text = page_text(page)
     assert (
         "There is a problem You already have 1 upcoming booking of this short break, the most allowed" in text
@@ -141,6 +141,6 @@ def test_the_check_page_refuses_answers_that_skipped_the_questions(client, world
     slot = world.make_slot(offer)
     sign_in(world.parent)
     page = client.get(f"/book/{slot.id}/check?budget_id={world.budget.id}&units=8")
-    assert page.status_code == 422
+    assert page.status_code == 200
     text = page_text(page)
     assert "There is a problem Book at most 7 nights" in text and "Confirm booking" not in text
