@@ -107,8 +107,10 @@ def choose_budget(slot_id):
             return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=chosen.id))
         except DomainError as err:  # a page shown (GET) is 200; an answer refused (POST) its status
             errors, status = {"budget_id": [err.message]}, err.status if request.method == "POST" else 200
+    funds = cover.FamilyFunds(db.session, current_user.family_id)
+    covers = {budget.id: funds.cover(budget, slot.offer) for budget in funds.budgets}
     return render_template(
-        "bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors, chosen=chosen
+        "bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors, chosen=chosen, covers=covers
     ), status
 
 

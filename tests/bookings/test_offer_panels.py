@@ -109,3 +109,18 @@ def test_a_family_with_several_children_chooses(client, world, sign_in, make):
         in text
     )
     assert 'name="age" type="text" value=""' in client.get("/offers").get_data(as_text=True)
+
+
+def test_the_budget_question_says_what_each_budget_can_pay(client, world, make, sign_in):
+    make.budget(
+        world.family.children[0], ("charity", world.council, 50000, 30), categories=["overnight_short_break"]
+    )
+    slot = world.make_slot()
+    sign_in(world.parent)
+    text = page_text(client.get(f"/book/{slot.id}"))
+    assert "Which budget should pay?" in text
+    assert "Ben's budget can pay for this: £4,500.00 left in its social care and health money." in text
+    assert (
+        "This short break can be paid only from social care and health, and Ben's budget has none of that."
+        in text
+    )
