@@ -22,6 +22,7 @@ from marketplace.catalog.openreferral import bp as openreferral_bp
 from marketplace.catalog.openreferral import register as register_openreferral
 from marketplace.catalog.permissions import get_offer, get_slot, offer_visible_to, profile_to_show
 from marketplace.catalog.schemas import (
+    MAX_AGE,
     OfferDatesArgs,
     OfferForm,
     PatternForm,
@@ -110,7 +111,7 @@ def _prefill_child_age(form: dict) -> str:
     ages = [(child.name, child.age_on(today())) for child in children]
     if len(ages) == 1:
         name, age = ages[0]
-        if "age" not in form:
+        if "age" not in form and 0 <= age <= MAX_AGE:  # only an age the search takes
             form["age"] = str(age)
             return f"{hint}. {name}'s age is filled in: clear it to see breaks for every age"
         return f"{hint}. {name} is {age}"

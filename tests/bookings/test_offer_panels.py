@@ -124,3 +124,11 @@ def test_the_budget_question_says_what_each_budget_can_pay(client, world, make, 
         "This short break can be paid only from social care and health, and Ben's budget has none of that."
         in text
     )
+
+
+def test_a_young_adult_past_the_search_ages_is_not_filled_in(client, make, sign_in):
+    family = make.family(children=("Kim",))
+    family.children[0].date_of_birth = family.children[0].date_of_birth.replace(year=1990)
+    sign_in(make.user("family", family=family))
+    page = client.get("/offers")
+    assert page.status_code == 200 and 'name="age" type="text" value=""' in page.get_data(as_text=True)
