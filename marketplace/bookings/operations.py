@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.accounts.models import Family, Membership, User
-from marketplace.bookings import rules
+from marketplace.bookings import cover, rules
 from marketplace.bookings.funding import cover_cost, eligible_streams
 from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_for_budget, provider_knows_budget
@@ -173,12 +173,7 @@ def book(
     priced = quote(session, slot=slot, budget=budget, units=units, locked=True)
     _check_quote_unchanged(priced, units, expected_cost, expected_terms)
     if priced.top_up:
-        raise Conflict(
-            f"The budget is {format_pence(priced.top_up)} short for this booking of {format_pence(priced.cost)}. "
-            "Paying a top-up by card is not available yet: choose fewer units or another date.",
-            code="budget_short",
-            fields={"units": [f"{format_pence(priced.top_up)} more than the budget has left"]},
-        )
+        raise _short(budget, slot, priced)
     booking = Booking(
         family_id=budget.family_id,
         child_id=budget.child_id,
@@ -214,6 +209,19 @@ def book(
     _record(session, booking, None, actor, _asked_note(asked_by, budget) if emergency else "Booked")
     _tell(session, booking, f"Booking {_label(booking)}: {booking.status.value}")
     return booking
+
+
+def _short(budget: Budget, slot: Slot, priced: Quote) -> Conflict:
+    """The refusal of a budget that cannot pay, in true words (cover.shortfall): why no stream may
+    pay, or how much the budget can pay and how much is missing."""
+    message = cover.shortfall(budget, slot.offer, priced.cost, priced.cost - priced.top_up)
+    if not priced.streams:
+        return Conflict(message, code="budget_short", fields={"budget_id": [message]})
+    return Conflict(
+        f"{message} Paying a top-up by card is not available yet: choose fewer units or another date.",
+        code="budget_short",
+        fields={"units": [f"{format_pence(priced.top_up)} more than the budget can pay"]},
+    )
 
 
 def confirm(session: Session, booking: Booking, actor: User) -> Booking:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.bookings.cover import funding_not_accepted
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as
 from marketplace.budgets.models import Budget, BudgetStatus
@@ -108,11 +109,20 @@ def cancellation_quote(booking: Booking, by: CancelledBy, now: datetime | None =
 def check_bookable(
     session: Session, *, offer: Offer, slot: Slot, budget: Budget, units: int, now: datetime, emergency: bool
 ) -> None:
-    """The offer's rules: published by a provider that is verified now, open slot in the future and
-    inside the booking window, units per booking, the budget active for the slot's date, the child
-    inside the offer's ages on the slot's date, money of a kind the offer accepts, one place per
-    child on a slot, the yearly cap per child, bookings open at once per family, and capacity (the
-    emergency reserve only for providers)."""
+    """Every rule of the offer for this booking: the date and budget (`check_slot_for_budget`, the
+    booking flow's first question), then how many units (`check_units`, its units question)."""
+    check_slot_for_budget(session, offer=offer, slot=slot, budget=budget, now=now, emergency=emergency)
+    check_units(session, offer=offer, slot=slot, budget=budget, units=units)
+
+
+def check_slot_for_budget(
+    session: Session, *, offer: Offer, slot: Slot, budget: Budget, now: datetime, emergency: bool
+) -> None:
+    """The rules that do not depend on how many units: published by a provider that is verified
+    now, open slot in the future and inside the booking window, the budget active for the slot's
+    date, the child inside the offer's ages on the slot's date, money of a kind the offer accepts,
+    one place per child on a slot, bookings open at once per family, and capacity (the emergency
+    reserve only for providers)."""
     if not is_open_for_booking(offer):
         raise Conflict("This short break is not open for booking.", code="offer_not_published")
     if slot.closed:
@@ -126,7 +136,6 @@ def check_bookable(
         raise Conflict(
             f"Booking for that date opens on {business_date(opens):%-d %B %Y}.", code="outside_window"
         )
-    _check_units(offer, units)
     day = business_date(slot.starts_at)
     if budget.status is not BudgetStatus.ACTIVE or not budget.period_start <= day <= budget.period_end:
         raise Conflict(
@@ -136,11 +145,16 @@ def check_bookable(
     _check_age(offer, budget, day)
     _check_funding_accepted(offer, budget)
     _check_one_place_per_child(session, slot, budget)
-    _check_yearly_cap(session, offer, budget, slot, units)
     _check_open_bookings(session, offer, budget, now)
     reserve = 0 if emergency else offer.emergency_reserve
     if slot.capacity_left - reserve < 1:
         raise Conflict("Sorry, that date is fully booked. Choose another date.", code="fully_booked")
+
+
+def check_units(session: Session, *, offer: Offer, slot: Slot, budget: Budget, units: int) -> None:
+    """How many units: the offer's least and most per booking, and the child's yearly cap."""
+    _check_units(offer, units)
+    _check_yearly_cap(session, offer, budget, slot, units)
 
 
 def is_open_for_booking(offer: Offer) -> bool:
@@ -161,13 +175,9 @@ def _check_age(offer: Offer, budget: Budget, day) -> None:
 def _check_funding_accepted(offer: Offer, budget: Budget) -> None:
     """The offer must accept at least one kind of money the budget holds (whether that stream may
     pay for the category, and has enough, is the quote's business)."""
-    accepted = {s.value for s in offer.funding_streams}
-    if not any(s.kind.value in accepted for s in budget.streams):
-        kinds = ", ".join(s.value.replace("_", " ") for s in offer.funding_streams) or "no budget money"
-        raise Conflict(
-            f"This short break can be paid only from {kinds}, and this budget has none of that.",
-            code="funding_not_accepted",
-        )
+    refused = funding_not_accepted(offer, budget)
+    if refused:
+        raise Conflict(refused, code="funding_not_accepted")
 
 
 def _check_one_place_per_child(session: Session, slot: Slot, budget: Budget) -> None:
@@ -198,21 +208,42 @@ def _check_units(offer: Offer, units: int) -> None:
         )
 
 
-def _check_yearly_cap(session, offer, budget, slot, units) -> None:
-    if offer.yearly_cap_per_child is None:
-        return
-    start, end = financial_year(business_date(slot.starts_at))
-    used = session.scalar(
+def yearly_used(session: Session, offer: Offer, child_id: int, day) -> int:
+    """Units of `offer` booked for the child in the financial year containing `day` (requested,
+    confirmed, delivered or a no-show: what counts towards the yearly cap)."""
+    start, end = financial_year(day)
+    return session.scalar(
         select(func.coalesce(func.sum(Booking.units), 0))
         .join(Slot, Slot.id == Booking.slot_id)
         .where(
-            Booking.child_id == budget.child_id,
+            Booking.child_id == child_id,
             Booking.offer_id == offer.id,
             Booking.status.in_(COUNTS_TOWARDS_CAP),
             Slot.starts_at >= london_midnight(start),
             Slot.starts_at < london_midnight(end) + timedelta(days=1),
         )
     )
+
+
+def open_bookings(session: Session, offer: Offer, family_id: int, now: datetime) -> int:
+    """The family's upcoming requested or confirmed bookings of `offer` (what the limit on bookings
+    open at once counts)."""
+    return session.scalar(
+        select(func.count(Booking.id))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.family_id == family_id,
+            Booking.offer_id == offer.id,
+            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+            Slot.starts_at > now,
+        )
+    )
+
+
+def _check_yearly_cap(session, offer, budget, slot, units) -> None:
+    if offer.yearly_cap_per_child is None:
+        return
+    used = yearly_used(session, offer, budget.child_id, business_date(slot.starts_at))
     if used + units > offer.yearly_cap_per_child:
         left = max(0, offer.yearly_cap_per_child - used)
         raise Conflict(
@@ -225,19 +256,11 @@ def _check_yearly_cap(session, offer, budget, slot, units) -> None:
 def _check_open_bookings(session, offer, budget, now) -> None:
     if offer.max_open_bookings_per_family is None:
         return
-    open_now = session.scalar(
-        select(func.count(Booking.id))
-        .join(Slot, Slot.id == Booking.slot_id)
-        .where(
-            Booking.family_id == budget.family_id,
-            Booking.offer_id == offer.id,
-            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
-            Slot.starts_at > now,
-        )
-    )
+    open_now = open_bookings(session, offer, budget.family_id, now)
     if open_now >= offer.max_open_bookings_per_family:
         raise Conflict(
-            f"You already have {open_now} upcoming bookings of this short break, the most allowed "
+            f"You already have {open_now} upcoming booking{'' if open_now == 1 else 's'} of this short break, "
+            "the most allowed "
             "at once. Book again after one has taken place.",
             code="too_many_open",
         )

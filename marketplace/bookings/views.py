@@ -7,14 +7,16 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import acts_for_family, allowed, visible
-from marketplace.bookings import operations, rules
+from marketplace.bookings import cover, offer_panels, operations, rules, shown_rules
 from marketplace.bookings.models import Booking, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_as, can_see, visible_bookings
 from marketplace.bookings.schemas import BudgetChoiceForm, QuotedForm, ReasonForm, UnitsForm
 from marketplace.budgets.lookups import outcome_for_budget
 from marketplace.budgets.models import Budget, BudgetStatus
+from marketplace.catalog.extras import register_offer_section, register_result_notes
 from marketplace.catalog.models import Slot
 from marketplace.core.auth import roles_required, signed_in
+from marketplace.core.clock import business_date, utcnow
 from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
 from marketplace.core.errors import DomainError, ValidationFailed
@@ -32,6 +34,8 @@ def register(app) -> None:
     register_nav("bookings.notifications", "Messages", roles=everyone_signed_in)
     register_panel("family", _upcoming_panel)
     register_panel("provider", _inbox_panel)
+    register_offer_section(offer_panels.offer_section)
+    register_result_notes(offer_panels.result_notes)
 
 
 def _upcoming_panel(user):
@@ -83,22 +87,31 @@ def _own_budget(budget_id) -> Budget:
 @bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
 @roles_required("family")
 def choose_budget(slot_id):
+    """The first question. The rules that do not depend on how many (the date, the budget, the
+    child's age, places, bookings open at once) are enforced here, once the budget is known."""
     slot = _bookable_slot(slot_id)
     budgets = _family_budgets()
+    errors, status, chosen = {}, 200, None
     if len(budgets) == 1 and request.method == "GET":
-        return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=budgets[0].id))
-    errors = {}
+        chosen = budgets[0]
     if request.method == "POST":
         try:
-            data = parse(BudgetChoiceForm(), request.form.to_dict())
-            return redirect(
-                url_for(".choose_units", slot_id=slot.id, budget_id=_own_budget(data["budget_id"]).id)
-            )
+            chosen = _own_budget(parse(BudgetChoiceForm(), request.form.to_dict())["budget_id"])
         except ValidationFailed as err:
-            errors = err.fields
-    return render_template("bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors), (
-        422 if errors else 200
-    )
+            errors, status = err.fields, 422
+    if chosen is not None:
+        try:
+            rules.check_slot_for_budget(
+                db.session, offer=slot.offer, slot=slot, budget=chosen, now=utcnow(), emergency=False
+            )
+            return redirect(url_for(".choose_units", slot_id=slot.id, budget_id=chosen.id))
+        except DomainError as err:  # a page shown (GET) is 200; an answer refused (POST) its status
+            errors, status = {"budget_id": [err.message]}, err.status if request.method == "POST" else 200
+    funds = cover.FamilyFunds(db.session, current_user.family_id)
+    covers = {budget.id: funds.cover(budget, slot.offer) for budget in funds.budgets}
+    return render_template(
+        "bookings/choose_budget.html", slot=slot, budgets=budgets, errors=errors, chosen=chosen, covers=covers
+    ), status
 
 
 @bp.route("/book/<int:slot_id>/units", methods=["GET", "POST"])
@@ -116,6 +129,7 @@ def choose_units(slot_id):
         form = {k: v for k, v in request.form.to_dict().items() if v != ""}
         try:
             data = parse(UnitsForm(), form)
+            _check_units_answer(slot, budget, data["units"])
             # one question per page: the support-plan outcome, if the plan has any, comes next
             step = ".choose_outcome" if budget.outcomes else ".check_booking"
             return redirect(
@@ -129,9 +143,20 @@ def choose_units(slot_id):
             )
         except ValidationFailed as err:
             errors = err.fields
-    return render_template("bookings/units.html", slot=slot, budget=budget, errors=errors, form=form), (
-        422 if errors else 200
-    )
+    left = shown_rules.yearly_left(db.session, slot.offer, budget.child_id, business_date(slot.starts_at))
+    return render_template(
+        "bookings/units.html", slot=slot, budget=budget, errors=errors, form=form, yearly_left=left
+    ), (422 if errors else 200)
+
+
+def _check_units_answer(slot: Slot, budget: Budget, units: int) -> None:
+    """The units question enforces the rules about how many (rules.check_units, as Confirm does):
+    a refusal is the answer's error, shown in the error summary beside the field."""
+    try:
+        rules.check_units(db.session, offer=slot.offer, slot=slot, budget=budget, units=units)
+    except DomainError as err:
+        fields = {"units": (err.fields or {}).get("units") or [err.message]}
+        raise ValidationFailed(err.message, fields=fields) from err
 
 
 @bp.route("/book/<int:slot_id>/outcome", methods=["GET", "POST"])
@@ -186,6 +211,10 @@ def check_booking(slot_id):
             quote=priced,
             terms_token=operations.terms_token(priced.terms),
             rows=priced.left_after(db.session),
+            shortfall=cover.shortfall(budget, slot.offer, priced.cost, priced.cost - priced.top_up)
+            if priced.top_up
+            else None,
+            other_budgets=len(_family_budgets()) > 1,
             errors=errors or {},
             refused=refused,
         ), status
@@ -214,6 +243,18 @@ def check_booking(slot_id):
         db.session.commit()
         flash(f"Booking sent: {booking.status.value}. We have told the provider.", "success")
         return redirect(url_for(".booking_detail", booking_id=booking.id))
+    try:  # the answers may have come by another way than the questions (a link, a changed address)
+        rules.check_bookable(
+            db.session,
+            offer=slot.offer,
+            slot=slot,
+            budget=budget,
+            units=data["units"],
+            now=utcnow(),
+            emergency=False,
+        )
+    except DomainError as err:  # shown, not submitted: the page itself is there to read (200)
+        return page(err.fields or {"units": [err.message]}, refused=True)
     return page()
 
 

@@ -5,9 +5,9 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.accounts.models import Organisation, OrgKind
+from marketplace.accounts.models import Organisation, OrgKind, Role
 from marketplace.accounts.permissions import acts_for_organisation, allowed, visible
-from marketplace.catalog import operations
+from marketplace.catalog import extras, operations
 from marketplace.catalog.models import (
     CATEGORY_LABELS,
     Category,
@@ -22,6 +22,7 @@ from marketplace.catalog.openreferral import bp as openreferral_bp
 from marketplace.catalog.openreferral import register as register_openreferral
 from marketplace.catalog.permissions import get_offer, get_slot, offer_visible_to, profile_to_show
 from marketplace.catalog.schemas import (
+    MAX_AGE,
     OfferDatesArgs,
     OfferForm,
     PatternForm,
@@ -38,7 +39,7 @@ from marketplace.catalog.search import (
     search_offers,
 )
 from marketplace.core.auth import roles_required
-from marketplace.core.clock import london_midnight, utcnow
+from marketplace.core.clock import london_midnight, today, utcnow
 from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
 from marketplace.core.errors import DomainError, ValidationFailed
@@ -82,14 +83,40 @@ def form_data(*lists: str) -> dict:
 @bp.get("/offers")
 def search_page():
     form = request.args.to_dict()
+    age_hint = _prefill_child_age(form)
     try:
         filters = OfferFilters.from_args(parse(SearchForm(), form, "Check your search"))
         result = search_offers(db.session, filters, count_limit=count_limit_setting())
     except ValidationFailed as err:
         return render_template(
-            "catalog/search.html", form=form, errors=err.fields, result=None, **CHOICES
-        ), 422
-    return render_template("catalog/search.html", form=form, errors={}, result=result, **CHOICES)
+            "catalog/search.html", form=form, errors=err.fields, result=None, age_hint=age_hint, notes={},
+            **CHOICES,
+        ), 422  # fmt: skip
+    notes = extras.result_notes(current_user, [hit.offer for hit in result.hits])
+    return render_template(
+        "catalog/search.html", form=form, errors={}, result=result, age_hint=age_hint, notes=notes, **CHOICES
+    )
+
+
+def _prefill_child_age(form: dict) -> str:
+    """A family's search starts from its child's age (filled in when the search does not say one);
+    a family with several children is told each one's age and chooses."""
+    hint = "In years, 0 to 25"
+    family = (
+        current_user.family if current_user.is_authenticated and current_user.role is Role.FAMILY else None
+    )
+    children = list(family.children) if family is not None else []
+    if not children:
+        return hint
+    ages = [(child.name, child.age_on(today())) for child in children]
+    if len(ages) == 1:
+        name, age = ages[0]
+        if "age" not in form and 0 <= age <= MAX_AGE:  # only an age the search takes
+            form["age"] = str(age)
+            return f"{hint}. {name}'s age is filled in: clear it to see breaks for every age"
+        return f"{hint}. {name} is {age}"
+    listed = ", ".join(f"{name} is {age}" for name, age in ages)
+    return f"{hint}. You have {len(ages)} children ({listed}): enter the age of the child this break is for"
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -102,7 +129,10 @@ def offer_page(offer_id: int):
     except ValidationFailed as err:  # the page still shows, from today, with the error summary
         first, errors, status = None, err.fields, 422
     dates = dates_page(db.session, offer, first)
-    return render_template("catalog/offer.html", offer=offer, dates=dates, form=form, errors=errors), status
+    sections = extras.offer_sections(current_user, offer)
+    return render_template(
+        "catalog/offer.html", offer=offer, dates=dates, form=form, errors=errors, sections=sections
+    ), status
 
 
 # ---- providers ------------------------------------------------------------------------------
