@@ -9,6 +9,7 @@ Built with the suite's factories and the domains' own operations, then committed
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from marketplace.accounts import invitations
 from marketplace.bookings import operations as bookings
 from marketplace.budgets import operations as budgets
 from marketplace.catalog import operations as catalog
@@ -130,8 +131,21 @@ def build_world(session) -> RolesWorld:
         session, provider=bw.provider_org, payer=bw.council, amount=1000, received_on=invoice.issue_date,
         reference="REM-WORLD-PAY", allocations=[(invoice, 1000)], actor=bw.provider,
     )  # fmt: skip
+    # the ways in: an invitation for the other family, and a spare parent's reset and confirmation links
+    _, invitation_token = invitations.invite(
+        session,
+        actor=w.users["admin"],
+        email="invitee@example.org",
+        name="Invitee",
+        role="family",
+        family=other_family,
+    )
+    spare = make.user("family", family=other_family)
     session.flush()
     w.ids = dict(
+        invitation_token=invitation_token,
+        reset_token=invitations.reset_token(spare),
+        confirm_token=invitations.confirmation_token(spare),
         slot_id=slot.id,
         booking_id=booking.id,
         offer_id=bw.offer.id,
