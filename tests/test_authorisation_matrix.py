@@ -160,6 +160,17 @@ EXPECTED: dict[str, frozenset] = {
     "POST /provider/offers/<int:offer_id>/slots/pattern": PROVIDER_SIDE,
     "POST /provider/slots/<int:slot_id>/close": PROVIDER_SIDE,
     "GET /admin/providers": only("admin"),
+    # the admin console (issue #17 item 9)
+    "GET /admin": only("admin"),
+    "GET /admin/users": only("admin"),
+    "GET /admin/users/invite": only("admin"),
+    "POST /admin/users/invite": only("admin"),
+    "POST /admin/users/<int:user_id>/deactivate": only("admin"),
+    "POST /admin/users/<int:user_id>/reactivate": only("admin"),
+    "POST /admin/users/<int:user_id>/reset-sign-in": only("admin"),
+    "GET /admin/organisations": only("admin"),
+    "GET /admin/families": only("admin"),
+    "GET /admin/audit": only("admin"),
     "POST /admin/providers/<int:org_id>/verification": only("admin"),
     # ---- the JSON API
     "GET /api/v1/openapi.json": ANYONE,

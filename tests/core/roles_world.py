@@ -141,11 +141,13 @@ def build_world(session) -> RolesWorld:
         family=other_family,
     )
     spare = make.user("family", family=other_family)
+    managed = make.user("family", family=other_family)  # the one the admin console deactivates and resets
     session.flush()
     w.ids = dict(
         invitation_token=invitation_token,
         reset_token=invitations.reset_token(spare),
         confirm_token=invitations.confirmation_token(spare),
+        user_id=managed.id,
         slot_id=slot.id,
         booking_id=booking.id,
         offer_id=bw.offer.id,
