@@ -23,9 +23,11 @@ ROLES = [(r.value, r.value.capitalize()) for r in Role]
 
 
 def register(app: Flask) -> None:
+    from marketplace.core.dashboard import register_panel
     from marketplace.core.templating import register_nav
 
     register_nav("admin.console", "Admin", roles=("admin",))
+    register_panel("admin", lambda user: ("admin/_panel.html", {}))
 
 
 def _mail() -> bool:

@@ -14,7 +14,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]
 def test_two_simultaneous_acceptances_make_one_account(app, make, session):
     family = make.family()
     _, token = invitations.invite(
-        session, actor=make.user("admin"), email="race@example.org", name="Racer", role="family", family=family
+        session,
+        actor=make.user("admin"),
+        email="race@example.org",
+        name="Racer",
+        role="family",
+        family=family,
     )
     session.commit()
 
@@ -29,7 +34,9 @@ def test_two_simultaneous_acceptances_make_one_account(app, make, session):
     (refused,) = [r for r in results if r != "ok"]
     assert "already been used" in refused
     with app.app_context():
-        count = db.session.scalar(select(func.count()).select_from(User).where(User.email == "race@example.org"))
+        count = db.session.scalar(
+            select(func.count()).select_from(User).where(User.email == "race@example.org")
+        )
         used = db.session.scalar(select(Invitation.accepted_at).where(Invitation.email == "race@example.org"))
         db.session.remove()
     assert count == 1 and used is not None
