@@ -3,7 +3,7 @@ a reset link, confirming an e-mail address, and a provider's application to join
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from marketplace.accounts import invitations, operations
+from marketplace.accounts import access, invitations, operations
 from marketplace.accounts.models import Role
 from marketplace.accounts.schemas import AcceptInvitationForm, NewPasswordForm
 from marketplace.accounts.views import bp, start_session
@@ -52,13 +52,13 @@ def accept_invitation(invitation_token: str):
 @bp.route("/reset-password/<reset_token>", methods=["GET", "POST"])
 def reset_password(reset_token: str):
     token = reset_token
-    user = invitations.user_for_reset(db.session, token)
+    user = access.user_for_reset(db.session, token)
     if request.method == "GET":
         return render_template("accounts/reset_password.html", user=user, errors={}, form={})
     form = request.form.to_dict()
     try:
         data = parse(NewPasswordForm(), form, "Choose your password")
-        user = invitations.choose_new_password(db.session, token, data["password"])
+        user = access.choose_new_password(db.session, token, data["password"])
     except ValidationFailed as err:
         db.session.rollback()
         page = render_template("accounts/reset_password.html", user=user, errors=err.fields, form={})
@@ -74,9 +74,9 @@ def confirm_email(confirm_token: str):
     """The link shows a button; pressing it confirms the address (a mail scanner that fetches
     the link confirms nothing, and no GET writes)."""
     if request.method == "GET":
-        user = invitations.user_for_confirmation(db.session, confirm_token)
+        user = access.user_for_confirmation(db.session, confirm_token)
         return render_template("accounts/confirm_email.html", user=user)
-    user = invitations.confirm_email(db.session, confirm_token)
+    user = access.confirm_email(db.session, confirm_token)
     db.session.commit()
     return render_template("accounts/confirm_email.html", user=user, confirmed=True)
 
@@ -103,7 +103,7 @@ def join_as_provider():
             raise ValidationFailed(
                 "Check your application", fields={"password_again": ["The two passwords are not the same"]}
             )
-        invitations.throttle(db.session, "join", request.remote_addr or "unknown", free=5)
+        access.throttle(db.session, "join", request.remote_addr or "unknown", free=5)
         apply_to_join(db.session, form)
     except ValidationFailed as err:
         db.session.rollback()

@@ -7,7 +7,7 @@ Thin views: parse, load, call one accounts operation, commit, render. Who may: a
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace.accounts import invitations
+from marketplace.accounts import access, invitations
 from marketplace.accounts.models import Family, Organisation, Role, User
 from marketplace.accounts.permissions import visible
 from marketplace.accounts.schemas import InviteUserForm
@@ -117,7 +117,7 @@ def invite_user():
 def deactivate(user_id: int):
     user = _user(user_id)
     try:
-        invitations.deactivate_user(db.session, user, current_user)
+        access.deactivate_user(db.session, user, current_user)
     except Conflict as err:
         db.session.rollback()
         flash(err.message, "info")
@@ -131,7 +131,7 @@ def deactivate(user_id: int):
 @roles_required("admin")
 def reactivate(user_id: int):
     user = _user(user_id)
-    invitations.reactivate_user(db.session, user, current_user)
+    access.reactivate_user(db.session, user, current_user)
     db.session.commit()
     flash(f"{user.name} can sign in again.", "success")
     return redirect(url_for("admin.users", q=user.email))
@@ -144,7 +144,7 @@ def reset_sign_in(user_id: int):
     if user.id == current_user.id:
         flash("To change your own password, use 'Password and API tokens'.", "info")
         return redirect(url_for("admin.users"))
-    token = invitations.reset_sign_in(db.session, user, current_user)
+    token = access.reset_sign_in(db.session, user, current_user)
     db.session.commit()
     return render_template(
         "admin/reset_done.html",

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts import invitations
+from marketplace.accounts import access
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Membership, Organisation, OrgKind, Role, User
 from marketplace.catalog import operations
@@ -100,5 +100,5 @@ def apply_to_join(session: Session, data: dict) -> User | None:
         f"{user.name} applied for {name}. Check its registrations and verify it.",
         "/admin/providers",
     )
-    invitations.send_confirmation(session, user)
+    access.send_confirmation(session, user)
     return user

@@ -9,7 +9,7 @@ Built with the suite's factories and the domains' own operations, then committed
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from marketplace.accounts import invitations
+from marketplace.accounts import access, invitations
 from marketplace.bookings import operations as bookings
 from marketplace.budgets import operations as budgets
 from marketplace.catalog import operations as catalog
@@ -145,8 +145,8 @@ def build_world(session) -> RolesWorld:
     session.flush()
     w.ids = dict(
         invitation_token=invitation_token,
-        reset_token=invitations.reset_token(spare),
-        confirm_token=invitations.confirmation_token(spare),
+        reset_token=access.reset_token(spare),
+        confirm_token=access.confirmation_token(spare),
         user_id=managed.id,
         slot_id=slot.id,
         booking_id=booking.id,
