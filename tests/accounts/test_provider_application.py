@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Organisation, User
 from marketplace.catalog.models import ProviderProfile
 from marketplace.core.notifications import Notification
+from tests.factories import PASSWORD
 
 APPLICATION = {
     "organisation_name": "Meadow Respite Care",
@@ -117,9 +118,16 @@ def test_the_confirmation_e_mail_confirms_the_address(app, client, session, csrf
     assert client.get(link[:-3] + "xyz").status_code == 404
 
 
-def test_logged_out_visitors_see_sign_in_to_book(client, session, make):
+def test_logged_out_visitors_see_sign_in_to_book_and_land_on_the_booking(client, session, make, csrf):
     offer = make.offer()
-    make.slot(offer, days_ahead=5)
+    slot = make.slot(offer, days_ahead=5)
+    parent = make.user("family")
     page = client.get(f"/offers/{offer.id}").get_data(as_text=True)
-    assert "Sign in to book" in page and "/sign-in?next=/book/" in page
-    assert "apply to join" in client.get("/sign-in").get_data(as_text=True)
+    link = f"/sign-in?next=/book/{slot.id}"
+    assert "Sign in to book" in page and link in page
+    assert "apply to join" in client.get(link).get_data(as_text=True)
+    response = client.post(
+        "/sign-in",
+        data={"email": parent.email, "password": PASSWORD, "next": f"/book/{slot.id}", "csrf_token": csrf()},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == f"/book/{slot.id}"
