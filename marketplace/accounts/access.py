@@ -15,10 +15,10 @@ from werkzeug.security import generate_password_hash
 
 from marketplace.accounts import operations
 from marketplace.accounts.invitations import LinkNotValid, _read, _signer
-from marketplace.accounts.models import ApiToken, User
+from marketplace.accounts.models import ApiToken, Role, User
 from marketplace.core import audit
 from marketplace.core.clock import utcnow
-from marketplace.core.errors import Conflict
+from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.notifications import email_address
 
 RESET_LIFETIME = timedelta(hours=24)
@@ -37,9 +37,15 @@ def _revoke_tokens(session: Session, user: User, actor: User) -> None:
         operations.revoke_api_token(session, token, actor)
 
 
+def _admin_only(actor: User) -> None:
+    if actor is None or actor.role is not Role.ADMIN:
+        raise Forbidden("Only administrators manage other people's accounts.")
+
+
 def reset_sign_in(session: Session, user: User, actor: User) -> str:
     """An admin ends every session and API token of `user`, makes the old password stop working
     and sends a link to choose a new one (valid for RESET_LIFETIME, once). Returns its token."""
+    _admin_only(actor)
     user.password_hash = generate_password_hash(secrets.token_urlsafe(32), method=operations.PASSWORD_METHOD)
     _revoke_tokens(session, user, actor)
     operations.end_sessions(session, user)
@@ -77,6 +83,7 @@ def choose_new_password(session: Session, token: str, password: str) -> User:
 
 def deactivate_user(session: Session, user: User, actor: User) -> None:
     """Stop `user` signing in: every session and API token ends now. An admin cannot lock themself out."""
+    _admin_only(actor)
     if user.id == actor.id:
         raise Conflict("You cannot deactivate your own account.", fields={"user": ["That is you"]})
     if not user.is_active_account:
@@ -89,6 +96,7 @@ def deactivate_user(session: Session, user: User, actor: User) -> None:
 
 def reactivate_user(session: Session, user: User, actor: User) -> None:
     """Let `user` sign in again (with their password; their old tokens stay revoked)."""
+    _admin_only(actor)
     if user.is_active_account:
         return
     user.is_active_account = True

@@ -198,3 +198,15 @@ def test_the_audit_log_filters_by_object_and_user_and_pages(client, session, mak
     )
     assert "0 entries" in nothing
     assert client.get("/admin/audit?page=abc").status_code == 422
+
+
+@pytest.mark.parametrize("role", ["family", "provider", "commissioner"])
+def test_the_operations_themselves_refuse_non_admins(session, make, role):
+    from marketplace.accounts import access
+    from marketplace.core.errors import Forbidden
+
+    target, actor = make.user("family"), make.user(role)
+    for operation in (access.deactivate_user, access.reactivate_user, access.reset_sign_in):
+        with pytest.raises(Forbidden):
+            operation(session, target, actor)
+    assert target.is_active_account and target.session_generation == 0
