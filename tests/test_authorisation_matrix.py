@@ -68,6 +68,18 @@ EXPECTED: dict[str, frozenset] = {
     "GET /openreferral/services/<oruk_id>": ANYONE,
     "GET /openreferral/taxonomies": ANYONE,
     "GET /openreferral/taxonomy_terms": ANYONE,
+    # ---- ways in (issue #17): a link's token is the key, whoever holds it; an empty form is a 422
+    "GET /invitations/<invitation_token>": ANYONE,
+    "POST /invitations/<invitation_token>": ANYONE,
+    "GET /reset-password/<reset_token>": ANYONE,
+    "POST /reset-password/<reset_token>": ANYONE,
+    "GET /confirm-email/<confirm_token>": ANYONE,
+    "POST /confirm-email/<confirm_token>": ANYONE,
+    "GET /join/provider": ANYONE,
+    "POST /join/provider": ANYONE,
+    # a commissioner (any) or an admin invites a family; which families it may name is checked inside
+    "GET /invite-family": ANY_COMMISSIONER,
+    "POST /invite-family": ANY_COMMISSIONER,
     # ---- anyone signed in
     "GET /dashboard": SIGNED_IN,
     "GET /inbox": SIGNED_IN,
@@ -148,6 +160,17 @@ EXPECTED: dict[str, frozenset] = {
     "POST /provider/offers/<int:offer_id>/slots/pattern": PROVIDER_SIDE,
     "POST /provider/slots/<int:slot_id>/close": PROVIDER_SIDE,
     "GET /admin/providers": only("admin"),
+    # the admin console (issue #17 item 9)
+    "GET /admin": only("admin"),
+    "GET /admin/users": only("admin"),
+    "GET /admin/users/invite": only("admin"),
+    "POST /admin/users/invite": only("admin"),
+    "POST /admin/users/<int:user_id>/deactivate": only("admin"),
+    "POST /admin/users/<int:user_id>/reactivate": only("admin"),
+    "POST /admin/users/<int:user_id>/reset-sign-in": only("admin"),
+    "GET /admin/organisations": only("admin"),
+    "GET /admin/families": only("admin"),
+    "GET /admin/audit": only("admin"),
     "POST /admin/providers/<int:org_id>/verification": only("admin"),
     # ---- the JSON API
     "GET /api/v1/openapi.json": ANYONE,

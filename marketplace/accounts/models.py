@@ -108,6 +108,8 @@ class User(UserMixin, db.Model):
     # Part of every session's id (get_id): raising it ends every session the user has, on every
     # device (sign-out, a new password).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # when the person proved the address is theirs (an invitation link, a confirmation e-mail)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     family: Mapped[Family | None] = relationship(back_populates="members")
@@ -181,3 +183,31 @@ class SignInThrottle(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):
+    """An invitation to create an account: for a family (linking the new user to it) or for an
+    organisation's staff. The link carries a signed token naming this row and a secret whose hash
+    is stored; it works once (accepted_at) and only until expires_at. `inviter_org_id` is the
+    commissioner that sent it: that commissioner knows the family from then on (budget pickers)."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    inviter_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    family: Mapped[Family | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+    inviter_org: Mapped[Organisation | None] = relationship(foreign_keys=[inviter_org_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

@@ -175,3 +175,6 @@ def update_organisation_settings(org_id: int):
     db.session.commit()
     flash(f"{org.name}'s invoicing details are saved.", "success")
     return redirect(url_for("accounts.organisation_settings", org_id=org.id))
+
+
+from marketplace.accounts import signup_views  # noqa: E402, F401  (ways in share this blueprint)

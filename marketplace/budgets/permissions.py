@@ -14,7 +14,7 @@
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 
-from marketplace.accounts.models import Child, Role, User
+from marketplace.accounts.models import Child, Family, Invitation, Role, User
 from marketplace.accounts.permissions import acts_for_family, acts_for_organisation, is_admin
 from marketplace.budgets.models import Budget, FundingStream, RasAssessment, ResourceAllocationSystem
 from marketplace.core.db import db
@@ -59,12 +59,33 @@ def funds_budget(user: User, budget: Budget) -> bool:
     return _is(user, Role.COMMISSIONER) and bool(user.organisation_ids & budget.funder_ids)
 
 
+def known_families_condition(user: User) -> ColumnElement:
+    """A SQL condition on Family: the families a commissioner knows — those with a budget it
+    funds, and those its organisation invited (so a new family's first budget can be made)."""
+    if is_admin(user):
+        return true()
+    if not _is(user, Role.COMMISSIONER) or not user.organisation_ids:
+        return false()
+    funded = select(Budget.family_id).where(budget_visibility(user))
+    invited = select(Invitation.family_id).where(
+        Invitation.inviter_org_id.in_(user.organisation_ids), Invitation.family_id.is_not(None)
+    )
+    return or_(Family.id.in_(funded), Family.id.in_(invited))
+
+
+def known_families(user: User) -> list[Family]:
+    """The families `user` may pick from (budget and invitation forms), by name."""
+    query = select(Family).where(known_families_condition(user)).order_by(Family.name, Family.id)
+    return list(db.session.scalars(query))
+
+
 def knows_family(user: User, family) -> bool:
     """The user may already know who the family's children are: an admin, the family itself, or a
-    commissioner that funds a budget of the family. Nobody else learns their names from a form."""
+    commissioner that funds a budget of the family or invited it. Nobody else learns their names
+    from a form."""
     if is_admin(user) or acts_for_family(user, family.id):
         return True
-    query = select(Budget.id).where(Budget.family_id == family.id, budget_visibility(user)).limit(1)
+    query = select(Family.id).where(Family.id == family.id, known_families_condition(user))
     return db.session.scalar(query) is not None
 
 

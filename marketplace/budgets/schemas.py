@@ -64,7 +64,8 @@ class StreamForm(FormSchema):
 
 
 class NewBudgetForm(FormSchema):
-    family = fields.String(required=True, error_messages={"required": "Enter the family's reference"})
+    child_id = fields.String(load_default="")  # the picker: one of the children the user knows
+    family = fields.String(load_default="")  # or, for a family not in the list, its reference
     child = fields.String(load_default="")
     period_start = fields.Date(load_default=None)
     period_end = fields.Date(load_default=None)

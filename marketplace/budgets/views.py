@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.accounts.models import Family, Organisation, OrgKind, Role
+from marketplace.accounts.models import Child, Family, Organisation, OrgKind, Role
 from marketplace.accounts.permissions import allowed, visible
 from marketplace.budgets import operations
 from marketplace.budgets.balances import budget_balances, pounds, statement
@@ -32,6 +32,7 @@ from marketplace.budgets.permissions import (
     can_create_budget,
     can_edit_support_plan,
     can_see_budget,
+    known_families,
     knows_family,
     visible_budgets,
 )
@@ -193,17 +194,27 @@ def _render_new(errors, form, status=200):
         managements=[m.value for m in ManagementOption],
         categories=KNOWN_CATEGORIES,
         statuses=["indicative", "agreed", "active"],
+        children=[(c, f) for f in known_families(current_user) for c in f.children],
     ), status
 
 
 def _resolve_new_budget(data: dict):
     """Turn slugs and names into the family's child and funder organisations; errors name the field."""
     errors: dict[str, list[str]] = {}
-    family = db.session.scalar(select(Family).where(Family.slug == data["family"]))
-    child = None
-    if family is None:
-        errors["family"] = ["There is no family with that reference"]
+    child, family = None, None
+    if data["child_id"]:
+        picked = db.session.get(Child, id_or_none(data["child_id"]) or 0)
+        if picked is None or not knows_family(current_user, picked.family):
+            errors["child_id"] = ["Choose the child from the list"]
+        else:
+            child = picked
+    elif not data["family"]:
+        errors["child_id"] = ["Choose the child the budget is for"]
     else:
+        family = db.session.scalar(select(Family).where(Family.slug == data["family"]))
+        if family is None:
+            errors["family"] = ["There is no family with that reference"]
+    if family is not None:
         wanted = data["child"].casefold()
         matches = [c for c in family.children if c.name.casefold() == wanted] if wanted else family.children
         if len(matches) == 1:
@@ -374,4 +385,4 @@ def register(app) -> None:
     register_panel("admin", admin_panel)
 
 
-from marketplace.budgets import ras_views  # noqa: E402, F401  (RAS pages share this blueprint)
+from marketplace.budgets import family_views, ras_views  # noqa: E402, F401  (they share this blueprint)

@@ -9,6 +9,7 @@ Built with the suite's factories and the domains' own operations, then committed
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from marketplace.accounts import access, invitations
 from marketplace.bookings import operations as bookings
 from marketplace.budgets import operations as budgets
 from marketplace.catalog import operations as catalog
@@ -131,8 +132,23 @@ def build_world(session) -> RolesWorld:
         reference="REM-WORLD-PAY", allocations=[(invoice, 1000)], actor=bw.provider,
     )  # fmt: skip
     remittance = _remittance_import(session, bw)
+    # the ways in: an invitation for the other family, and a spare parent's reset and confirmation links
+    _, invitation_token = invitations.invite(
+        session,
+        actor=w.users["admin"],
+        email="invitee@example.org",
+        name="Invitee",
+        role="family",
+        family=other_family,
+    )
+    spare = make.user("family", family=other_family)
+    managed = make.user("family", family=other_family)  # the one the admin console deactivates and resets
     session.flush()
     w.ids = dict(
+        invitation_token=invitation_token,
+        reset_token=access.reset_token(spare),
+        confirm_token=access.confirmation_token(spare),
+        user_id=managed.id,
         slot_id=slot.id,
         booking_id=booking.id,
         offer_id=bw.offer.id,

@@ -1,0 +1,1 @@
+"""The admin console: users, organisations, families and the audit log, for platform admins."""
