@@ -28,7 +28,7 @@ from marketplace.accounts.models import Family, Organisation, User
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict
-from marketplace.core.templating import state_label
+from marketplace.core.templating import value_words
 from marketplace.core.types import UTCDateTime, str_enum
 
 ONE_PAYER = "(payer_org_id IS NULL) <> (payer_family_id IS NULL)"
@@ -44,7 +44,7 @@ class InvoiceStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return state_label(self)  # "part_paid" -> "Part paid"
+        return value_words(self)  # "part_paid" -> "Part paid"
 
 
 class BillableKind(enum.StrEnum):
@@ -610,3 +610,18 @@ class OverdueDigest(db.Model):
     invoices: Mapped[int] = mapped_column(Integer, default=0)
     amount_due: Mapped[int] = mapped_column(BigInteger, default=0)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _name_credit_note(session, ref) -> str:
+    note = session.get(CreditNote, int(ref)) if str(ref).isdigit() else None
+    return f"Credit note {note.number}" if note is not None and note.number else "Credit note"
+
+
+def _name_invoice(session, ref) -> str:
+    invoice = session.get(Invoice, int(ref)) if str(ref).isdigit() else None
+    return f"Invoice {invoice.number}" if invoice is not None and invoice.number else "Invoice"
+
+
+from marketplace.budgets.balances import REFERENCE_NAMERS  # noqa: E402
+
+REFERENCE_NAMERS.update(credit_note=_name_credit_note, invoice=_name_invoice)
