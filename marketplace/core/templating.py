@@ -8,6 +8,7 @@ from flask import Flask
 
 from marketplace.core.clock import LONDON
 from marketplace.core.money import format_bp, format_pence
+from marketplace.core.schemas import example_date
 
 
 def _date(value) -> str:
@@ -98,6 +99,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["labels"] = labels
     app.jinja_env.filters["changed_value"] = changed_value
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["example_date"] = example_date
 
 
 _NAV: list[tuple[str, str, frozenset[str] | None]] = []
