@@ -37,6 +37,7 @@ from marketplace.catalog.search import (
     offer_slots,
     search_offers,
 )
+from marketplace.catalog.suggest import suggest
 from marketplace.core.auth import roles_required
 from marketplace.core.clock import london_midnight, utcnow
 from marketplace.core.dashboard import register_panel
@@ -89,7 +90,10 @@ def search_page():
         return render_template(
             "catalog/search.html", form=form, errors=err.fields, result=None, **CHOICES
         ), 422
-    return render_template("catalog/search.html", form=form, errors={}, result=result, **CHOICES)
+    suggestion = suggest(db.session, filters.q) if result.total == 0 and filters.q else None
+    return render_template(
+        "catalog/search.html", form=form, errors={}, result=result, suggestion=suggestion, **CHOICES
+    )
 
 
 @bp.get("/offers/<int:offer_id>")
