@@ -147,7 +147,7 @@ def test_insufficient_funds_says_what_was_available(session, accounts):
     with pytest.raises(InsufficientFunds) as refused:
         ledger.transfer(session, budget, provider, 6001, "spend")
     assert refused.value.details == {"account_id": budget.id, "available": 6000, "needed": 6001}
-    assert "Ben's budget has 6000 pence available" in refused.value.message
+    assert refused.value.message == "Ben's budget has £60.00 available, £60.01 needed"  # pounds, for people
 
 
 # ---- idempotency --------------------------------------------------------------------------------
