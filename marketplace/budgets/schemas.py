@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from marketplace.budgets.models import BudgetStatus, ManagementOption, OutcomeStatus, StreamKind, TimeFrame
 from marketplace.catalog.models import Category
 from marketplace.core.ids import db_id
-from marketplace.core.schemas import Date, FormSchema, Id, Pence, Pounds
+from marketplace.core.schemas import FormSchema, Id, Pence, Pounds, TypedDate
 
 KNOWN_CATEGORIES = [c.value for c in Category]
 
@@ -66,8 +66,8 @@ class StreamForm(FormSchema):
 class NewBudgetForm(FormSchema):
     family = fields.String(required=True, error_messages={"required": "Enter the family's reference"})
     child = fields.String(load_default="")
-    period_start = Date(bounded=False, load_default=None)
-    period_end = Date(bounded=False, load_default=None)
+    period_start = TypedDate(bounded=False, load_default=None)
+    period_end = TypedDate(bounded=False, load_default=None)
     status = fields.String(
         load_default="indicative",
         validate=validate.OneOf(
@@ -125,14 +125,14 @@ class OutcomeForm(FormSchema):
         validate=_one_of(TimeFrame, "Choose short, medium or long"),
         error_messages={"required": "Choose a time frame"},
     )
-    review_date = Date(bounded=False, required=True, error_messages={"required": "Enter a review date"})
+    review_date = TypedDate(bounded=False, required=True, error_messages={"required": "Enter a review date"})
 
 
 class OutcomeUpdateForm(FormSchema):
     status = fields.String(
         load_default=None, validate=_one_of(OutcomeStatus, "Choose a status from the list")
     )
-    review_date = Date(bounded=False, load_default=None)
+    review_date = TypedDate(bounded=False, load_default=None)
 
 
 class QuestionsText(fields.String):

@@ -5,7 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from marketplace.budgets.models import StreamKind
-from marketplace.core.schemas import Date, FormSchema, Id, Pence, Percent, Pounds
+from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds, TypedDate
 from marketplace.isf.operations.agreements import (
     DEFAULT_CONTINGENCY_BP,
     DEFAULT_SURPLUS_WEEKS,
@@ -167,10 +167,10 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a statement's period 
 class PeriodIn(FormSchema):
     """?from=&to= (both ISO dates from 2000 to 2099, to on or after from)."""
 
-    from_ = Date(
+    from_ = TypedDate(
         bounded=False, data_key="from", required=True, error_messages={"required": "Enter the start date"}
     )
-    to = Date(bounded=False, required=True, error_messages={"required": "Enter the end date"})
+    to = TypedDate(bounded=False, required=True, error_messages={"required": "Enter the end date"})
 
     @validates_schema
     def _in_order(self, data, **kwargs):
@@ -215,7 +215,7 @@ class TermsForm(FormSchema):
             "invalid": "Enter a whole number of weeks",
         },
     )
-    end_date = Date(
+    end_date = TypedDate(
         bounded=False,
         required=True,
         error_messages={"required": "Enter the end date"},
@@ -230,7 +230,7 @@ class SetupForm(TermsForm):
     provider = fields.String(
         required=True, error_messages={"required": "Choose the provider that will hold the ISF"}
     )
-    start_date = Date(
+    start_date = TypedDate(
         bounded=False,
         required=True,
         error_messages={"required": "Enter the start date"},
@@ -292,7 +292,7 @@ class ReleaseForm(FormSchema):
 class ReceiptForm(FormSchema):
     stream_id = fields.String(required=True, error_messages={"required": "Choose who paid"})
     amount = Pounds(required=True, error_messages={"required": "Enter an amount"})
-    received_on = Date(bounded=False, required=True)
+    received_on = TypedDate(bounded=False, required=True)
     reference = fields.String(
         required=True,
         validate=validate.Length(min=1, max=120, error="Enter the payment's reference"),

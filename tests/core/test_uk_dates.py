@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from marketplace.catalog.models import Slot
 from marketplace.core.clock import business_date, today
-from marketplace.core.schemas import Date, parse_date
+from marketplace.core.schemas import Date, TypedDate, parse_date
 
 
 @pytest.mark.parametrize(
@@ -23,16 +23,22 @@ from marketplace.core.schemas import Date, parse_date
 )
 def test_dates_are_read_as_people_and_programs_write_them(text, day):
     assert parse_date(text) == day
-    assert Date().deserialize(text) == day
+    assert TypedDate().deserialize(text) == day
 
 
 @pytest.mark.parametrize("text", ["31/13/2026", "12/31/2026", "2026-1-5", "tomorrow", "", "31.12.2026"])
 def test_what_is_not_a_date_is_refused_with_a_future_example(text):
     with pytest.raises(Exception) as refused:
-        Date().deserialize(text)
+        TypedDate().deserialize(text)
     example = re.search(r"Enter a date like (\d\d/\d\d/\d{4})", str(refused.value))
     assert example, str(refused.value)
     assert datetime.strptime(example.group(1), "%d/%m/%Y").date() > today()
+
+
+def test_json_bodies_keep_iso_dates_as_the_contract_says():
+    assert Date().deserialize("2026-12-31") == date(2026, 12, 31)
+    with pytest.raises(Exception, match="Not a valid date"):
+        Date().deserialize("31/12/2026")
 
 
 def _hint_dates(html: str) -> list[date]:
