@@ -61,6 +61,7 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/docs": ANYONE,
     "GET /offers": ANYONE,
     "GET /offers/<int:offer_id>": ANYONE,
+    "GET /providers/<int:profile_id>": ANYONE,  # verified providers only (404 otherwise)
     "GET /openreferral/": ANYONE,
     "GET /openreferral/organizations": ANYONE,
     "GET /openreferral/organizations/<oruk_id>": ANYONE,

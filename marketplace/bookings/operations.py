@@ -32,6 +32,7 @@ from marketplace.core.clock import business_date, utcnow
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
+from marketplace.core.templating import state_label
 from marketplace.ledger.models import Account
 
 S = BookingStatus
@@ -207,7 +208,7 @@ def book(
             session.add(BookingPayment(booking=booking, stream=stream, hold_id=hold.id, amount=share))
     slot.booked += 1
     _record(session, booking, None, actor, _asked_note(asked_by, budget) if emergency else "Booked")
-    _tell(session, booking, f"Booking {_label(booking)}: {booking.status.value}")
+    _tell(session, booking, f"Booking {_label(booking)}: {state_label(booking.status).lower()}")
     return booking
 
 
@@ -260,7 +261,7 @@ def deliver(session: Session, booking: Booking, actor: User, now: datetime | Non
     ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in booking.payments])
     for payment in booking.payments:
         ledger.post_hold(session, payment.hold, code="care_delivered")
-    _tell(session, booking, f"Care delivered: {_label(booking)}")
+    _tell(session, booking, f"Care delivered: {_what(booking)}")
     return booking
 
 
@@ -317,7 +318,7 @@ def mark_no_show(session: Session, booking: Booking, actor: User, now: datetime 
     charge = OfferTerms.from_dict(booking.terms).no_show_charge(booking.cost)
     _move(session, booking, S.NO_SHOW, actor, charge=charge)
     _release(session, booking, charge=charge, give_back_place=False)
-    _tell(session, booking, f"Recorded as a no-show: {_label(booking)}", f"Charge {format_pence(charge)}.")
+    _tell(session, booking, f"Recorded as a no-show: {_what(booking)}", f"Charge {format_pence(charge)}.")
     return booking
 
 
@@ -374,8 +375,15 @@ def _asked_note(asked_by: User, budget: Budget) -> str:
     return f"Emergency booking, asked for by {asked_by.name} ({', '.join(funders) or 'admin'})"
 
 
+def _what(booking: Booking) -> str:
+    """ "Overnight short break for Ben on 5 December 2026"."""
+    return (
+        f"{booking.offer.title} for {booking.child.name} on {business_date(booking.slot.starts_at):%-d %B %Y}"
+    )
+
+
 def _label(booking: Booking) -> str:
-    return f"of {booking.offer.title} for {booking.child.name} on {business_date(booking.slot.starts_at):%-d %B %Y}"
+    return f"of {_what(booking)}"
 
 
 def _tell(session, booking: Booking, subject: str, body: str = "") -> None:

@@ -264,9 +264,21 @@ def check_booking(slot_id):
 @bp.get("/bookings")
 @signed_in
 def my_bookings():
-    rows = db.session.scalars(visible_bookings(current_user).order_by(Booking.id.desc()).limit(200)).all()
+    """Upcoming stays first (soonest first, those under way included), then past ones (latest first)."""
+    now = utcnow()
+    mine = visible_bookings(current_user).join(Slot, Slot.id == Booking.slot_id)
+    upcoming = db.session.scalars(
+        mine.where(Slot.ends_at > now).order_by(Slot.starts_at, Booking.id).limit(200)
+    ).all()
+    past = db.session.scalars(
+        mine.where(Slot.ends_at <= now).order_by(Slot.starts_at.desc(), Booking.id.desc()).limit(200)
+    ).all()
     return render_template(
-        "bookings/list.html", bookings=rows, provider_view=current_user.role is Role.PROVIDER
+        "bookings/list.html",
+        upcoming=upcoming,
+        past=past,
+        bookings=upcoming + past,
+        provider_view=current_user.role is Role.PROVIDER,
     )
 
 

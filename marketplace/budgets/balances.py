@@ -107,6 +107,35 @@ DESCRIPTIONS = {
 }
 
 
+REFERENCES = {
+    "booking": "Booking {id}",
+    "isf_receipt": "ISF receipt {id}",
+    "isf_contingency_release": "Contingency release {id}",
+}
+# Later domains name their own records ("credit_note" -> "Credit note HIL-CN-000001"):
+# kind -> function(session, id) -> words
+REFERENCE_NAMERS: dict = {}
+
+
+def _reference(session: Session, kind: str | None, ref: str | None, stream: FundingStream) -> str:
+    """What caused a movement, named for people ("Booking 12", "PO BC-SB-2026-0142"), never a
+    table name and a row id."""
+    if not kind:
+        return ""
+    if kind == "funding_stream":
+        return f"PO {stream.po_number}" if stream.po_number else f"{stream.funder.name}'s allocation"
+    if kind == "isf_week":
+        isf_id, _, week = str(ref).partition(":")
+        try:
+            return f"ISF {isf_id}, week of {date.fromisoformat(week):%-d %B %Y}"
+        except ValueError:
+            return f"ISF {isf_id}"
+    if kind in REFERENCE_NAMERS:
+        return REFERENCE_NAMERS[kind](session, ref)
+    template = REFERENCES.get(kind)
+    return template.format(id=ref) if template else f"{kind.replace('_', ' ').capitalize()} {ref}"
+
+
 def _describe(code: str, stream: FundingStream, counterparty: str) -> str:
     template = DESCRIPTIONS.get(code)
     if template:
@@ -138,7 +167,7 @@ def statement(session: Session, budget: Budget, stream: FundingStream | None = N
                 stream=s,
                 code=t.code,
                 description=_describe(t.code, s, counterparty),
-                reference=f"{t.reference_type} {t.reference_id}" if t.reference_type else "",
+                reference=_reference(session, t.reference_type, t.reference_id, s),
                 money_in=0 if outgoing else t.amount,
                 money_out=t.amount if outgoing else 0,
                 balance=running,

@@ -21,6 +21,7 @@ from marketplace.accounts.models import Child, Family, Organisation, User
 from marketplace.catalog.models import StreamKind
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
+from marketplace.core.templating import register_labels
 from marketplace.core.types import UTCDateTime, str_enum
 
 
@@ -29,6 +30,20 @@ class ManagementOption(enum.StrEnum):
     ISF = "isf"
     DIRECT_PAYMENT = "direct_payment"
     THIRD_PARTY = "third_party"
+
+
+register_labels(
+    {
+        ManagementOption.MANAGED: "Managed by the commissioner",
+        ManagementOption.ISF: "Individual Service Fund (held by a provider)",
+        ManagementOption.DIRECT_PAYMENT: "Direct payment to the family",
+        ManagementOption.THIRD_PARTY: "Third party (a broker)",
+        # the fields of a stream an amendment names
+        "po_number": "PO number",
+        "payment_terms_days": "Payment terms (days)",
+        "categories": "May pay for",
+    }
+)
 
 
 class BudgetStatus(enum.StrEnum):

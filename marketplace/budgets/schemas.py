@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from marketplace.budgets.models import BudgetStatus, ManagementOption, OutcomeStatus, StreamKind, TimeFrame
 from marketplace.catalog.models import Category
 from marketplace.core.ids import db_id
-from marketplace.core.schemas import FormSchema, Id, Pence, Pounds
+from marketplace.core.schemas import FormSchema, Id, Pence, Pounds, TypedDate
 
 KNOWN_CATEGORIES = [c.value for c in Category]
 
@@ -67,8 +67,8 @@ class NewBudgetForm(FormSchema):
     child_id = fields.String(load_default="")  # the picker: one of the children the user knows
     family = fields.String(load_default="")  # or, for a family not in the list, its reference
     child = fields.String(load_default="")
-    period_start = fields.Date(load_default=None)
-    period_end = fields.Date(load_default=None)
+    period_start = TypedDate(bounded=False, load_default=None)
+    period_end = TypedDate(bounded=False, load_default=None)
     status = fields.String(
         load_default="indicative",
         validate=validate.OneOf(
@@ -126,14 +126,14 @@ class OutcomeForm(FormSchema):
         validate=_one_of(TimeFrame, "Choose short, medium or long"),
         error_messages={"required": "Choose a time frame"},
     )
-    review_date = fields.Date(required=True, error_messages={"required": "Enter a review date"})
+    review_date = TypedDate(bounded=False, required=True, error_messages={"required": "Enter a review date"})
 
 
 class OutcomeUpdateForm(FormSchema):
     status = fields.String(
         load_default=None, validate=_one_of(OutcomeStatus, "Choose a status from the list")
     )
-    review_date = fields.Date(load_default=None)
+    review_date = TypedDate(bounded=False, load_default=None)
 
 
 class QuestionsText(fields.String):
@@ -165,11 +165,10 @@ class RasForm(FormSchema):
     name = fields.String(
         required=True, validate=validate.Length(min=1, max=200), error_messages={"required": "Enter a name"}
     )
-    pence_per_point = fields.Integer(
+    pence_per_point = Pounds(  # typed in pounds ("25.00"), kept in pence like every amount
         required=True,
-        strict=False,
-        validate=validate.Range(1, 10**9, error="Enter a whole number of pence, more than zero"),
-        error_messages={"required": "Enter the pence per point", "invalid": "Enter a whole number of pence"},
+        validate=validate.Range(1, 10**9, error="Enter an amount more than £0.00"),
+        error_messages={"required": "Enter what each point is worth"},
     )
     questions = QuestionsText(required=True, error_messages={"required": "Add at least one question"})
 

@@ -4,9 +4,6 @@ Each view loads what the URL names (404 if the caller may not see it), checks th
 the action (403), parses the form, calls one operation, commits and redirects.
 """
 
-import csv
-import io
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -51,7 +48,9 @@ from marketplace.core.auth import roles_required, signed_in
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_pence
+from marketplace.core.people_csv import csv_date, csv_money, write_csv
 from marketplace.core.schemas import parse
+from marketplace.core.templating import state_label
 
 bp = Blueprint("budgets", __name__)
 NEW_BUDGET_ROWS = 2
@@ -131,27 +130,25 @@ def detail(budget_id: str):
 def statement_csv(budget_id: str):
     budget = load_budget(budget_id)
     stream = stream_choice(budget, request.args.get("stream"))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["date", "stream", "funder", "description", "reference", "money_in", "money_out", "balance"]
-    )
-    for line in statement(db.session, budget, stream):
-        writer.writerow(
+    text = write_csv(
+        ["Date", "Stream", "Funder", "Description", "Reference", "Money in", "Money out", "Balance"],
+        (
             [
-                line.day.isoformat(),
-                line.stream.kind.value,
+                csv_date(line.day),
+                state_label(line.stream.kind),
                 line.stream.funder.name,
                 line.description,
                 line.reference,
-                pounds(line.money_in),
-                pounds(line.money_out),
-                pounds(line.balance),
+                csv_money(line.money_in),
+                csv_money(line.money_out),
+                csv_money(line.balance),
             ]
-        )
+            for line in statement(db.session, budget, stream)
+        ),
+    )
     name = f"budget-{budget.id}-statement{'-' + stream.kind.value if stream else ''}.csv"
     return Response(
-        out.getvalue(),
+        text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

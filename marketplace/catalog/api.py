@@ -71,8 +71,8 @@ def offer(offer_id: int):
 
 
 class SlotRange(FormSchema):
-    from_ = Date(data_key="from", error_messages={"invalid": "Must be a date like 2026-05-01"})
-    to = Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
+    from_ = Date(data_key="from")
+    to = Date()
 
     @validates_schema
     def _order(self, data, **kwargs):

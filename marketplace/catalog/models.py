@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
+from marketplace.core.templating import register_labels
 from marketplace.core.types import UTCDateTime, str_enum
 
 
@@ -114,6 +115,19 @@ class StreamKind(enum.StrEnum):
     EDUCATION = "education"
     HEALTH = "health"
     CHARITY = "charity"
+
+
+register_labels(CATEGORY_LABELS)
+register_labels(
+    {
+        Setting.HOSPICE_RESIDENTIAL: "Residential, at a hospice",
+        Setting.FAMILY_HOME: "In the family's home",
+        Setting.CARERS_HOME: "In a carer's home",
+        Setting.COMMUNITY: "In the community",
+        VatTreatment.ZERO_RATED: "Zero-rated",
+        VatTreatment.OUTSIDE_SCOPE: "Outside the scope of VAT",
+    }
+)
 
 
 class OfferStatus(enum.StrEnum):

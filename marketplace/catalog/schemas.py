@@ -10,7 +10,7 @@ from marketplace.catalog.areas import area_code
 from marketplace.catalog.models import Category, Setting, StreamKind, Unit, VatTreatment
 from marketplace.core.clock import today
 from marketplace.core.money import MAX_PENCE
-from marketplace.core.schemas import AwareDateTime, Date, FormSchema, Id, Parsed, Pence, Percent, Pounds
+from marketplace.core.schemas import AwareDateTime, FormSchema, Id, Parsed, Pence, Percent, Pounds, TypedDate
 
 MAX_AGE = 25
 SORTS = ("relevance", "price", "soonest")
@@ -83,8 +83,8 @@ class SearchArgs(BlankIsMissing):
     area = Area()
     max_price = PenceArg()
     funding_stream = _choice(StreamKind)
-    available_from = Date(error_messages={"invalid": "Must be a date like 2026-05-01"})
-    available_to = Date(error_messages={"invalid": "Must be a date like 2026-05-31"})
+    available_from = TypedDate()
+    available_to = TypedDate()
     sort = fields.String(
         validate=validate.OneOf(SORTS, error="Must be one of: " + ", ".join(SORTS)), load_default="relevance"
     )
@@ -118,7 +118,7 @@ def _text(length: int, **kwargs) -> fields.String:
 class OfferDatesArgs(BlankIsMissing):
     """Which four weeks of an offer's dates its page shows (?from=2026-12-01)."""
 
-    from_ = Date(data_key="from", error_messages={"invalid": "Enter a date like 2026-12-01"})
+    from_ = TypedDate(data_key="from")
 
     @validates_schema
     def _near(self, data, **kwargs):
@@ -226,9 +226,7 @@ class SlotIn(Schema):
 class SlotForm(BlankIsMissing):
     """One slot as a provider types it: a London date, start and end times (end before start = next day)."""
 
-    day = Date(
-        required=True, error_messages={"required": "Enter a date", "invalid": "Enter a date like 2026-05-03"}
-    )
+    day = TypedDate(required=True, error_messages={"required": "Enter a date"})
     start_time = LocalTime(required=True, error_messages={"required": "Enter a start time"})
     end_time = LocalTime(required=True, error_messages={"required": "Enter an end time"})
     capacity = _int(0, MAX_SLOT_CAPACITY, required=True, error_messages={"required": "Enter the capacity"})
@@ -237,9 +235,9 @@ class SlotForm(BlankIsMissing):
 class PatternForm(SlotForm):
     """A weekly pattern: these weekdays (0 = Monday) from `day` to `until`."""
 
-    until = Date(
+    until = TypedDate(
         required=True,
-        error_messages={"required": "Enter the last date", "invalid": "Enter a date like 2026-07-31"},
+        error_messages={"required": "Enter the last date"},
     )
     weekdays = fields.List(
         _int(0, 6), required=True, validate=validate.Length(min=1, error="Choose at least one day")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrgKind, Role
 from marketplace.accounts.permissions import acts_for_organisation, allowed, visible
-from marketplace.catalog import extras, operations
+from marketplace.catalog import extras, operations, profile_views
 from marketplace.catalog.models import (
     CATEGORY_LABELS,
     Category,
@@ -38,6 +38,7 @@ from marketplace.catalog.search import (
     offer_slots,
     search_offers,
 )
+from marketplace.catalog.suggest import suggest
 from marketplace.core.auth import roles_required
 from marketplace.core.clock import london_midnight, today, utcnow
 from marketplace.core.dashboard import register_panel
@@ -45,14 +46,14 @@ from marketplace.core.db import db
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.core.money import format_bp
 from marketplace.core.schemas import parse
-from marketplace.core.templating import register_nav
+from marketplace.core.templating import register_nav, state_label
 
 bp = Blueprint("catalog", __name__)
 CHOICES = {
     "categories": [(c.value, CATEGORY_LABELS[c]) for c in Category],
-    "settings": [(s.value, s.value.replace("_", " ").capitalize()) for s in Setting],
+    "settings": [(s.value, state_label(s)) for s in Setting],
     "units": [(u.value, u.per) for u in Unit],
-    "vat": [(v.value, v.value.replace("_", " ").capitalize()) for v in VatTreatment],
+    "vat": [(v.value, state_label(v)) for v in VatTreatment],
     "streams": [(s.value, s.value.replace("_", " ").capitalize()) for s in StreamKind],
     "weekdays": list(
         enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
@@ -62,6 +63,7 @@ CHOICES = {
 
 def register(app: Flask) -> None:
     app.register_blueprint(openreferral_bp)
+    app.register_blueprint(profile_views.bp)
     register_openreferral(app)
     register_nav("catalog.search_page", "Find short breaks")
     register_nav("catalog.my_offers", "Your offers", roles=("provider",))
@@ -93,9 +95,11 @@ def search_page():
             **CHOICES,
         ), 422  # fmt: skip
     notes = extras.result_notes(current_user, [hit.offer for hit in result.hits])
+    suggestion = suggest(db.session, filters.q) if result.total == 0 and filters.q else None
     return render_template(
-        "catalog/search.html", form=form, errors={}, result=result, age_hint=age_hint, notes=notes, **CHOICES
-    )
+        "catalog/search.html", form=form, errors={}, result=result, age_hint=age_hint, notes=notes,
+        suggestion=suggestion, **CHOICES,
+    )  # fmt: skip
 
 
 def _prefill_child_age(form: dict) -> str:

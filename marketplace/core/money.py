@@ -38,9 +38,12 @@ def parse_pounds(text: str) -> int:
 
 
 def format_bp(bp: int) -> str:
-    """Basis points as a percentage: 500 -> '5.00%'."""
-    whole, rem = divmod(bp, 100)
-    return f"{whole}.{rem:02d}%"
+    """Basis points as a person writes the percentage, without needless zeros:
+    500 -> '5%', 1250 -> '12.5%', 1225 -> '12.25%', -50 -> '-0.5%'."""
+    sign = "-" if bp < 0 else ""
+    whole, rem = divmod(abs(bp), 100)
+    fraction = f".{rem:02d}".rstrip("0").rstrip(".")
+    return f"{sign}{whole}{fraction}%"
 
 
 def apply_bp(amount: int, bp: int) -> int:

@@ -106,15 +106,76 @@ LATEST_DATE = date(2199, 12, 31)
 _DATE_RANGE = f"Must be a date from {EARLIEST_DATE.year} to {LATEST_DATE.year}"
 
 
+UK_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+)  # 31/12/2026 as people type it; 2026-12-31 as links and programs send it
+
+
+def example_date(days_ahead: int = 30) -> str:
+    """A date in the weeks ahead, as people type one ("31/12/2026"): hints and messages give
+    examples in the future, so they never read as stale."""
+    from datetime import timedelta
+
+    from marketplace.core.clock import today
+
+    return (today() + timedelta(days=days_ahead)).strftime("%d/%m/%Y")
+
+
+def parse_date(text, formats: tuple[str, ...] = UK_DATE_FORMATS) -> date | None:
+    """31/12/2026, 1/2/2027 or 2026-12-31 -> a date; None if it is not one of `formats`."""
+    if isinstance(text, datetime):
+        return None
+    if isinstance(text, date):
+        return text
+    cleaned = str(text or "").strip()
+    for pattern in formats:
+        try:
+            day = datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+        if pattern == "%Y-%m-%d" and len(cleaned) != 10:
+            continue  # strict ISO: 2026-1-5 is not a date a program sends
+        return day
+    return None
+
+
 class Date(fields.Date):
-    """A calendar date within years 1900-2199: dates at the calendar's edges (0001-01-01,
-    9999-12-31) would overflow the day arithmetic and time zones applied to them."""
+    """An ISO 8601 calendar date (2026-12-31), as JSON bodies carry them (CONTRACT.md), within
+    years 1900-2199: dates at the calendar's edges (0001-01-01, 9999-12-31) would overflow the
+    day arithmetic and time zones applied to them. `bounded=False` leaves the window to an
+    operation that checks a narrower one and names it (an ISF's period). For what people type,
+    use TypedDate."""
+
+    formats: tuple[str, ...] = ("%Y-%m-%d",)
+
+    def __init__(self, *args, bounded: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bounded = bounded
+
+    def _invalid(self) -> str:
+        return self.error_messages["invalid"]
 
     def _deserialize(self, value, attr, data, **kwargs):
-        day = super()._deserialize(value, attr, data, **kwargs)
-        if not EARLIEST_DATE <= day <= LATEST_DATE:
+        day = parse_date(value, self.formats)
+        if day is None:
+            raise ValidationError(self._invalid())
+        if self.bounded and not EARLIEST_DATE <= day <= LATEST_DATE:
             raise ValidationError(_DATE_RANGE)
         return day
+
+
+class TypedDate(Date):
+    """A date as people type it (31/12/2026, 1/2/2027) or as the pages' own links send it
+    (2026-12-31): every form field and query string a person fills in."""
+
+    formats = UK_DATE_FORMATS
+
+    def _invalid(self) -> str:
+        message = self.error_messages.get("invalid")
+        if not message or message == fields.Date.default_error_messages["invalid"]:
+            return f"Enter a date like {example_date()}"
+        return message
 
 
 class AwareDateTime(fields.AwareDateTime):

@@ -25,6 +25,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.budgets.models import Budget, FundingStream
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
+from marketplace.core.templating import register_labels
 from marketplace.core.types import UTCDateTime, str_enum
 
 
@@ -38,6 +39,17 @@ class PaymentCycle(enum.StrEnum):
 class PaymentTiming(enum.StrEnum):
     ADVANCE = "advance"
     ARREARS = "arrears"
+
+
+register_labels(
+    {  # the terms an ISF amendment names
+        "contingency_bp": "Contingency",
+        "top_slice_bp": "Top-slice",
+        "drawdown_weekday": "Drawdown day",
+        "surplus_threshold_weeks": "Surplus threshold (weeks)",
+        "family_contribution_first": "Family contribution spent first",
+    }
+)
 
 
 class ReleaseStatus(enum.StrEnum):

@@ -5,6 +5,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from marketplace.core.money import format_bp, format_pence
+from marketplace.core.templating import state_label, uk_date
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -83,7 +84,7 @@ def _totals(doc: _Document, s: dict) -> None:
 def statement_pdf(isf, s: dict) -> bytes:
     """The statement: balances, totals, each funder's share and every line."""
     doc = _Document(f"ISF statement: {isf.budget.child.name}, held by {isf.provider.name}")
-    doc.para(f"Period {s['from'].isoformat()} to {s['to'].isoformat()}. Top-slice {format_bp(isf.top_slice_bp)} "
+    doc.para(f"Period {uk_date(s['from'])} to {uk_date(s['to'])}. Top-slice {format_bp(isf.top_slice_bp)} "
              f"of every drawdown; contingency {format_bp(isf.contingency_bp)} of every receipt.")  # fmt: skip
     _totals(doc, s)
     doc.heading("By funder")
@@ -92,7 +93,7 @@ def statement_pdf(isf, s: dict) -> bytes:
         [
             [
                 f["funder"],
-                f["stream"],
+                state_label(f["stream"]),
                 doc.money(f["receipts"]),
                 doc.money(f["contingency_set_aside"]),
                 doc.money(f["share_of_drawn"]),
@@ -106,7 +107,7 @@ def statement_pdf(isf, s: dict) -> bytes:
         ["Date", "Description", "Amount", "Available", "Contingency"],
         [
             [
-                ln["date"].isoformat(),
+                ln["date"].strftime("%d/%m/%Y"),
                 ln["description"][:70],
                 doc.money(ln["amount"]),
                 doc.money(ln["available_change"]),
@@ -123,7 +124,7 @@ def review_pdf(isf, r: dict) -> bytes:
     """The quarterly review pack."""
     s = r["statement"]
     doc = _Document(f"ISF quarterly review: {isf.budget.child.name}, held by {isf.provider.name}")
-    doc.para(f"Period {s['from'].isoformat()} to {s['to'].isoformat()}.")
+    doc.para(f"Period {uk_date(s['from'])} to {uk_date(s['to'])}.")
     doc.heading("Spend against plan")
     doc.para(f"Planned {doc.money(r['planned'])} over {r['weeks_planned']} weeks; drawn {doc.money(r['drawn'])} "
              f"(variance {doc.money(r['variance'])}). Top-slice disclosed: {doc.money(s['top_slice'])} "
@@ -131,16 +132,16 @@ def review_pdf(isf, r: dict) -> bytes:
     _totals(doc, s)
     doc.heading("Contingency used and why")
     rows = [
-        [rel.status.value, doc.money(rel.amount), rel.reason[:60], rel.decision_note or ""]
+        [state_label(rel.status), doc.money(rel.amount), rel.reason[:60], rel.decision_note or ""]
         for rel in r["releases"]
     ]
-    doc.table(["Status", "Amount", "Reason", "Decision"], rows or [["none", "", "", ""]], [25, 25, 80, 60])
+    doc.table(["Status", "Amount", "Reason", "Decision"], rows or [["None", "", "", ""]], [25, 25, 80, 60])
     doc.heading("Outcomes")
-    outcomes = [[o.description[:70], o.time_frame.value, o.review_date.isoformat(), o.status.value.replace("_", " ")]
+    outcomes = [[o.description[:70], state_label(o.time_frame), uk_date(o.review_date), state_label(o.status)]
                 for o in r["outcomes"]]  # fmt: skip
     doc.table(
         ["Outcome", "Time frame", "Review", "Status"],
-        outcomes or [["none recorded", "", "", ""]],
+        outcomes or [["None recorded", "", "", ""]],
         [95, 30, 30, 35],
     )
     doc.heading("Surplus")

@@ -5,7 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from marketplace.budgets.models import StreamKind
-from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds
+from marketplace.core.schemas import FormSchema, Id, Pence, Percent, Pounds, TypedDate
 from marketplace.isf.operations.agreements import (
     DEFAULT_CONTINGENCY_BP,
     DEFAULT_SURPLUS_WEEKS,
@@ -168,8 +168,10 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a statement's period 
 class PeriodIn(FormSchema):
     """?from=&to= (both ISO dates from 2000 to 2099, to on or after from)."""
 
-    from_ = fields.Date(data_key="from", required=True, error_messages={"required": "Enter the start date"})
-    to = fields.Date(required=True, error_messages={"required": "Enter the end date"})
+    from_ = TypedDate(
+        bounded=False, data_key="from", required=True, error_messages={"required": "Enter the start date"}
+    )
+    to = TypedDate(bounded=False, required=True, error_messages={"required": "Enter the end date"})
 
     @validates_schema
     def _in_order(self, data, **kwargs):
@@ -214,9 +216,10 @@ class TermsForm(FormSchema):
             "invalid": "Enter a whole number of weeks",
         },
     )
-    end_date = fields.Date(
+    end_date = TypedDate(
+        bounded=False,
         required=True,
-        error_messages={"required": "Enter the end date", "invalid": "Enter a date like 2027-03-31"},
+        error_messages={"required": "Enter the end date"},
     )
 
 
@@ -228,9 +231,10 @@ class SetupForm(TermsForm):
     provider = fields.String(
         required=True, error_messages={"required": "Choose the provider that will hold the ISF"}
     )
-    start_date = fields.Date(
+    start_date = TypedDate(
+        bounded=False,
         required=True,
-        error_messages={"required": "Enter the start date", "invalid": "Enter a date like 2026-04-06"},
+        error_messages={"required": "Enter the start date"},
     )
     drawdown_weekday = fields.Integer(
         load_default=0, validate=validate.Range(min=0, max=6, error="Choose a day of the week")
@@ -289,7 +293,7 @@ class ReleaseForm(FormSchema):
 class ReceiptForm(FormSchema):
     stream_id = fields.String(required=True, error_messages={"required": "Choose who paid"})
     amount = Pounds(required=True, error_messages={"required": "Enter an amount"})
-    received_on = fields.Date(required=True, error_messages={"invalid": "Enter a date like 2026-04-06"})
+    received_on = TypedDate(bounded=False, required=True)
     reference = fields.String(
         required=True,
         validate=validate.Length(min=1, max=120, error="Enter the payment's reference"),

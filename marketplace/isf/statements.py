@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.core.allocation import allocate
 from marketplace.core.clock import today, week_start
-from marketplace.core.money import apply_bp
+from marketplace.core.money import apply_bp, format_pence
 from marketplace.isf import books, schedule
 from marketplace.isf.models import (
     ContingencyRelease,
@@ -138,9 +138,9 @@ def _reversal_line(reversal: IsfReceiptReversal) -> dict:
 
 
 def _drawdown_line(d: IsfDrawdown) -> dict:
-    text = f"Drawdown for the week of {d.week_start.isoformat()}"
+    text = f"Drawdown for the week of {d.week_start:%-d %B %Y}"
     if d.arrears:
-        text += f" (including arrears {d.arrears} pence)"
+        text += f" (including arrears of {format_pence(d.arrears)})"
     return _line(
         d.drawdown_date,
         "drawdown",

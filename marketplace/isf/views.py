@@ -1,8 +1,6 @@
 """ISF pages: lists and detail for providers, families and commissioners; forms for receipts,
 releases and decisions; statements (page, CSV, PDF) and the quarterly review pack."""
 
-import csv
-import io
 from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -18,8 +16,9 @@ from marketplace.core.dashboard import register_panel
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import format_bp, format_pence
+from marketplace.core.people_csv import csv_date, csv_money, write_csv
 from marketplace.core.schemas import parse
-from marketplace.core.templating import register_nav
+from marketplace.core.templating import register_nav, state_label
 from marketplace.isf import operations, pdf, permissions, reading, statements
 from marketplace.isf.api import stream_or_family
 from marketplace.isf.models import ContingencyRelease, Isf
@@ -283,25 +282,51 @@ def statement(isf_id: int, fmt: str = "html"):
     return render_template("isf/statement.html", isf=isf, s=stmt)
 
 
+STATEMENT_CSV_COLUMNS = {  # the statement line's key -> the heading people read
+    "date": "Date",
+    "type": "Type",
+    "description": "Description",
+    "funder": "Funder",
+    "amount": "Amount",
+    "available_change": "Change in available",
+    "contingency_change": "Change in contingency",
+    "top_slice": "Top-slice",
+    "delivery": "Delivery",
+    "shortfall": "Shortfall",
+}
+STATEMENT_CSV_TOTALS = {
+    "receipts": "Receipts",
+    "contingency_set_aside": "Set aside for contingency",
+    "drawn": "Drawn",
+    "top_slice": "Top-slice",
+    "delivery": "Delivery",
+    "contingency_released": "Contingency released",
+    "shortfall": "Shortfall",
+}
+
+
+def _statement_cell(key: str, value) -> str:
+    if key == "date":
+        return csv_date(value)
+    if key == "type":
+        return state_label(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return csv_money(value)
+    return "" if value is None else str(value)
+
+
 def _statement_csv(stmt: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    columns = ["date", "type", "description", "funder", "amount", "available_change", "contingency_change",
-               "top_slice", "delivery", "shortfall"]  # fmt: skip
-    writer.writerow(columns)
-    for line in stmt["lines"]:
-        writer.writerow([line[c].isoformat() if c == "date" else line[c] for c in columns])
-    writer.writerow([])
-    for key in ("receipts", "contingency_set_aside", "drawn", "top_slice", "delivery", "contingency_released",
-                "shortfall"):  # fmt: skip
-        writer.writerow(["total", key, "", "", stmt[key]])
+    """The statement for people's spreadsheets (core.people_csv: £1,234.56, DD/MM/YYYY)."""
+    rows = [[_statement_cell(c, line[c]) for c in STATEMENT_CSV_COLUMNS] for line in stmt["lines"]]
+    rows.append([])
+    rows += [["Total", label, "", "", csv_money(stmt[key])] for key, label in STATEMENT_CSV_TOTALS.items()]
     for when in ("opening", "closing"):
-        writer.writerow([when, "available", "", "", stmt[when]["available"]])
-        writer.writerow([when, "contingency", "", "", stmt[when]["contingency"]])
+        rows.append([when.capitalize(), "Available", "", "", csv_money(stmt[when]["available"])])
+        rows.append([when.capitalize(), "Contingency", "", "", csv_money(stmt[when]["contingency"])])
     for f in stmt["funders"]:
-        writer.writerow(["funder", f["stream"], "", f["funder"], f["receipts"], "", f["contingency_set_aside"], "",
-                         f["share_of_drawn"]])  # fmt: skip
-    return out.getvalue()
+        rows.append(["Funder", state_label(f["stream"]), "", f["funder"], csv_money(f["receipts"]), "",
+                     csv_money(f["contingency_set_aside"]), "", csv_money(f["share_of_drawn"])])  # fmt: skip
+    return write_csv(list(STATEMENT_CSV_COLUMNS.values()), rows)
 
 
 @bp.get("/isfs/<int:isf_id>/review")

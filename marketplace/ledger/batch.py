@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from marketplace.core.clock import today, utcnow
 from marketplace.core.sql import bulk_insert, bulk_update, dialect_insert
 from marketplace.ledger.accounts import account_id, lock_ids
-from marketplace.ledger.checks import check_movement, check_text, split_reference
+from marketplace.ledger.checks import check_movement, check_text, insufficient, split_reference
 from marketplace.ledger.errors import InsufficientFunds
 from marketplace.ledger.idempotency import check_same_request, request_hash
 from marketplace.ledger.models import Account, IdempotencyRecord, Transfer
@@ -161,8 +161,7 @@ def _check_running_balances(accounts: dict[int, Account], fresh) -> dict[int, in
         debit = accounts[debit_id]
         if debit.non_negative and posted[debit_id] - debit.pending_out < m.amount:
             raise InsufficientFunds(
-                f"{debit.name or 'the account'} has {posted[debit_id] - debit.pending_out} pence available, "
-                f"{m.amount} needed",
+                insufficient(debit.name, posted[debit_id] - debit.pending_out, m.amount),
                 account_id=debit_id,
                 available=posted[debit_id] - debit.pending_out,
                 needed=m.amount,

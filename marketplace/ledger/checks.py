@@ -17,7 +17,7 @@ def check_amount(amount, field: str = "amount") -> None:
     if amount <= 0:
         raise LedgerError(f"{field} must be more than zero pence", field=field, amount=amount)
     if amount >= MAX_PENCE:
-        raise LedgerError(f"{field} is more than {MAX_PENCE - 1} pence", field=field, amount=amount)
+        raise LedgerError(f"{field} is more than {pounds(MAX_PENCE - 1)}", field=field, amount=amount)
 
 
 def check_text(field: str, value, limit: int) -> None:
@@ -51,12 +51,22 @@ def check_movement(debit_id, credit_id, amount, code, reference, idempotency_key
     check_key(idempotency_key)
 
 
+def pounds(pence: int) -> str:
+    """12345 -> '£123.45' for messages people may read (the ledger depends on nothing else)."""
+    sign = "-" if pence < 0 else ""
+    whole, rem = divmod(abs(pence), 100)
+    return f"{sign}£{whole:,}.{rem:02d}"
+
+
+def insufficient(name: str | None, available: int, needed: int) -> str:
+    return f"{name or 'the account'} has {pounds(available)} available, {pounds(needed)} needed"
+
+
 def check_can_spend(account: Account, amount: int) -> None:
     """A protected account never goes below zero, counting its pending holds (rule 4)."""
     if account.non_negative and account.posted - account.pending_out < amount:
         raise InsufficientFunds(
-            f"{account.name or 'the account'} has {account.posted - account.pending_out} pence available, "
-            f"{amount} needed",
+            insufficient(account.name, account.posted - account.pending_out, amount),
             account_id=account.id,
             available=account.posted - account.pending_out,
             needed=amount,

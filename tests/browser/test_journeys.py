@@ -189,32 +189,32 @@ def test_family_sees_budget_balances_statement_and_downloads_the_csv(page, demo)
     assert download.value.suggested_filename == f"budget-{demo.bens_budget_id}-statement-health.csv"
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert rows[0] == [
-        "date",
-        "stream",
-        "funder",
-        "description",
-        "reference",
-        "money_in",
-        "money_out",
-        "balance",
+        "Date",
+        "Stream",
+        "Funder",
+        "Description",
+        "Reference",
+        "Money in",
+        "Money out",
+        "Balance",
     ]
     assert [r[1:4] + r[5:] for r in rows[1:]] == [
         [
-            "health",
+            "Health",
             "NHS Brightwater ICB",
             "Allocation from NHS Brightwater ICB",
-            "1500.00",
-            "0.00",
-            "1500.00",
+            "£1,500.00",
+            "£0.00",
+            "£1,500.00",
         ],
-        ["health", "NHS Brightwater ICB", "Care delivered", "0.00", "196.67", "1303.33"],
+        ["Health", "NHS Brightwater ICB", "Care delivered", "£0.00", "£196.67", "£1,303.33"],
         [
-            "health",
+            "Health",
             "NHS Brightwater ICB",
             "Returned by the provider's credit note (care not charged)",
-            "30.00",
-            "0.00",
-            "1333.33",
+            "£30.00",
+            "£0.00",
+            "£1,333.33",
         ],
     ]
     response = page.request.get(f"/budgets/{demo.bens_budget_id}/statement.csv")
@@ -244,7 +244,7 @@ def test_isf_seen_by_family_approved_by_commissioner_listed_for_provider(page, p
     expect(page.get_by_role("heading", level=1)).to_have_text("Amy's ISF")
     terms = page.locator(".govuk-summary-list")
     expect(terms).to_contain_text("Provider's management share (top-slice)")
-    expect(terms).to_contain_text("8.00% of every drawdown goes to Hilltop Children's Hospice")
+    expect(terms).to_contain_text("8% of every drawdown goes to Hilltop Children's Hospice")
     balances = page.locator("p.govuk-body-l")
     expect(balances).to_contain_text("Available £7,410.00")
     expect(balances).to_contain_text("Contingency £390.00")

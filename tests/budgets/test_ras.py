@@ -98,7 +98,7 @@ Often = 5"""
 def test_commissioner_sets_up_and_publishes_a_ras(client, session, world, sign_in, post_form):
     sign_in(world.icb_user)
     assert client.get("/ras/new").status_code == 200
-    response = post_form("/ras/new", {"name": "ICB RAS", "pence_per_point": "1000", "questions": TYPED})
+    response = post_form("/ras/new", {"name": "ICB RAS", "pence_per_point": "£10.00", "questions": TYPED})
     assert response.status_code == 302
     ras = session.scalar(select(ResourceAllocationSystem).where(ResourceAllocationSystem.name == "ICB RAS"))
     assert [(q.text, [(a.label, a.points) for a in q.answers]) for q in ras.questions] == [
@@ -106,6 +106,7 @@ def test_commissioner_sets_up_and_publishes_a_ras(client, session, world, sign_i
         ("Nights?", [("Rarely", 0), ("Often", 5)]),
     ]
     assert ras.commissioner_id == world.icb.id and ras.status == "draft"
+    assert ras.pence_per_point == 1000  # typed in pounds, kept in pence
     assert post_form(f"/ras/{ras.id}/publish").status_code == 302
     assert ras.live is True
 
@@ -113,7 +114,7 @@ def test_commissioner_sets_up_and_publishes_a_ras(client, session, world, sign_i
 def test_bad_ras_form_shows_the_error_summary(client, session, world, sign_in, post_form):
     sign_in(world.icb_user)
     before = count(session, ResourceAllocationSystem)
-    response = post_form("/ras/new", {"name": "", "pence_per_point": "1.5", "questions": "Q?\nYes please"})
+    response = post_form("/ras/new", {"name": "", "pence_per_point": "1.555", "questions": "Q?\nYes please"})
     assert response.status_code == 422
     for field in (b"#name", b"#pence_per_point", b"#questions"):
         assert b'href="' + field + b'"' in response.data

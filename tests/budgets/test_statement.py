@@ -37,30 +37,31 @@ def test_csv_export_combined_and_per_stream(client, session, world, sign_in, spe
     assert "attachment" in response.headers["Content-Disposition"]
     table = rows(response)
     assert table[0] == [
-        "date",
-        "stream",
-        "funder",
-        "description",
-        "reference",
-        "money_in",
-        "money_out",
-        "balance",
+        "Date",
+        "Stream",
+        "Funder",
+        "Description",
+        "Reference",
+        "Money in",
+        "Money out",
+        "Balance",
     ]
+    # one money format for every CSV meant for people: £1,234.56; dates DD/MM/YYYY; names, not ids
     assert table[1] == [
-        "2026-04-01",
-        "social_care",
+        "01/04/2026",
+        "Social care",
         "Brightwater Council",
         "Allocation from Brightwater Council",
-        f"funding_stream {world.social.id}",
-        "3000.00",
-        "0.00",
-        "3000.00",
+        f"PO {world.social.po_number}",
+        "£3,000.00",
+        "£0.00",
+        "£3,000.00",
     ]
-    assert [r[7] for r in table[1:]] == ["3000.00", "4500.00", "3910.00"]
+    assert [r[7] for r in table[1:]] == ["£3,000.00", "£4,500.00", "£3,910.00"]
     health = rows(client.get(f"/budgets/{world.budget.id}/statement.csv?stream=health"))
-    assert [r[1] for r in health[1:]] == ["health"] and health[1][7] == "1500.00"
+    assert [r[1] for r in health[1:]] == ["Health"] and health[1][7] == "£1,500.00"
     by_id = rows(client.get(f"/budgets/{world.budget.id}/statement.csv?stream={world.social.id}"))
-    assert [r[7] for r in by_id[1:]] == ["3000.00", "2410.00"]
+    assert [r[7] for r in by_id[1:]] == ["£3,000.00", "£2,410.00"]
 
 
 def test_unknown_stream_is_a_422_naming_the_field(client, world, sign_in):

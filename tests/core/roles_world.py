@@ -170,6 +170,7 @@ def build_world(session) -> RolesWorld:
         payer_id=bw.council.id,
         slug=bw.family.slug,
         oruk_id=bw.profile.oruk_id,
+        profile_id=bw.profile.id,  # a provider's public page
         service_oruk_id=bw.offer.oruk_id,
         filename="app.css",
     )

@@ -101,6 +101,7 @@ def _pages(session, ctx) -> dict[str | None, list[str]]:
             "/offers?category=overnight_short_break&age=10",
             "/offers?age=six&max_price=lots",  # the error summary
             f"/offers/{offer}",
+            f"/providers/{ctx['hilltop_overnight'].provider_id}",
             "/sign-in",
         ],
         "tom@bens-family.example": [

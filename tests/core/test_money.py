@@ -34,7 +34,15 @@ def test_parse_pounds_is_strict(text):
 
 
 def test_basis_points():
-    assert format_bp(500) == "5.00%"
+    assert format_bp(500) == "5%"  # as a person writes it: no needless zeros
+    assert [format_bp(bp) for bp in (5000, 1250, 1225, 0, 10000, 5)] == [
+        "50%",
+        "12.5%",
+        "12.25%",
+        "0%",
+        "100%",
+        "0.05%",
+    ]
     assert apply_bp(57000, 800) == 4560
     assert apply_bp(455000, 500) == 22750
 

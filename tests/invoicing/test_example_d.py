@@ -72,7 +72,7 @@ def test_the_chasing_page_and_the_claim(client, sign_in, world, invoice, on_3_fe
     row = row[: row.index("</tr>")]
     for figure in ("4 January 2027", ">30<", "£393.33", "£3.88", "£40.00", "£43.88"):
         assert figure in row, figure
-    assert "4.00%" in page and "12.00%" in page and "January–June 2027" in page
+    assert "4%" in page and "12%" in page and "January–June 2027" in page
     response = client.get(f"/invoices/{invoice.id}/claim.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert f"late-payment-claim-{invoice.number}.pdf" in response.headers["Content-Disposition"]
@@ -83,8 +83,8 @@ def test_the_chasing_page_and_the_claim(client, sign_in, world, invoice, on_3_fe
         "Due date 4 January 2027",
         "30 days",
         "Amount outstanding £393.33",
-        "4.00%",
-        "12.00%",
+        "4%",
+        "12%",
         "Statutory interest £3.88",
         "Fixed compensation £40.00",
         "Total claimable £43.88",

@@ -65,7 +65,7 @@ def test_receipts_dated_far_from_the_isf_are_refused(app, client, bearer, amy, s
             "csrf_token": token,
             "stream_id": str(amy.social.id),
             "amount": "1.00",
-            "received_on": "0001-01-01",
+            "received_on": "04/04/2025",  # typed as people write dates
             "reference": "Y1",
         },
     )

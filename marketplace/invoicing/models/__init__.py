@@ -61,3 +61,18 @@ __all__ = [
     "RunSource",
     "VatCategory",
 ]
+
+
+def _name_credit_note(session, ref) -> str:
+    note = session.get(CreditNote, int(ref)) if str(ref).isdigit() else None
+    return f"Credit note {note.number}" if note is not None and note.number else "Credit note"
+
+
+def _name_invoice(session, ref) -> str:
+    invoice = session.get(Invoice, int(ref)) if str(ref).isdigit() else None
+    return f"Invoice {invoice.number}" if invoice is not None and invoice.number else "Invoice"
+
+
+from marketplace.budgets.balances import REFERENCE_NAMERS  # noqa: E402  (budget statements name invoices)
+
+REFERENCE_NAMERS.update(credit_note=_name_credit_note, invoice=_name_invoice)

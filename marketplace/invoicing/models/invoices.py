@@ -23,7 +23,7 @@ from marketplace.accounts.models import Family, Organisation, User
 from marketplace.core.clock import utcnow
 from marketplace.core.db import db
 from marketplace.core.errors import Conflict
-from marketplace.core.templating import state_label
+from marketplace.core.templating import value_words
 from marketplace.core.types import UTCDateTime, str_enum
 
 ONE_PAYER = "(payer_org_id IS NULL) <> (payer_family_id IS NULL)"
@@ -39,7 +39,7 @@ class InvoiceStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return state_label(self)  # "part_paid" -> "Part paid"
+        return value_words(self)  # "part_paid" -> "Part paid"
 
 
 class BillableKind(enum.StrEnum):
