@@ -246,7 +246,7 @@ def test_isf_seen_by_family_approved_by_commissioner_listed_for_provider(page, p
     expect(terms).to_contain_text("Provider's management share (top-slice)")
     expect(terms).to_contain_text("8.00% of every drawdown goes to Hilltop Children's Hospice")
     balances = page.locator("p.govuk-body-l")
-    expect(balances).to_contain_text("Available £7,410.00")
+    expect(balances).to_contain_text("Available £3,990.00")  # six weeks drawn (isf/demo.py)
     expect(balances).to_contain_text("Contingency £390.00")
     expect(page.get_by_role("button", name=re.compile("Approve"))).to_have_count(0)  # families do not decide
 
