@@ -228,14 +228,46 @@ def decide_release(isf_id: int, release_id: int, decision: str):
     )
 
 
+@bp.get("/isfs/<int:isf_id>/unpark")
+@signed_in
+def unpark_preview(isf_id: int):
+    """What un-parking will post (weeks, amounts, shortfall), for the provider to confirm."""
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
+    if not isf.is_parked:
+        flash("This ISF is not parked: the weekly drawdown runs as usual.", "success")
+        return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+    return _unpark_page(isf)
+
+
+def _unpark_page(isf: Isf, errors=None, status=200):
+    return render_template(
+        "isf/unpark.html", isf=isf, plan=operations.preview_catch_up(db.session, isf), errors=errors or {}
+    ), status
+
+
 @bp.post("/isfs/<int:isf_id>/unpark")
 @signed_in
 def unpark(isf_id: int):
+    """Un-park once the provider has seen and confirmed the weeks it posts (`weeks`, the number
+    shown); a changed catch-up posts nothing and shows the new one."""
     isf = permissions.get_visible(current_user, isf_id)
     permissions.require_holder(current_user, isf)
-    return _form_action(
-        isf, lambda: operations.unpark_isf(db.session, isf, actor=current_user), "Un-parked and caught up."
-    )
+    weeks = request.form.get("weeks", "")
+    if not isf.is_parked:
+        flash("This ISF is not parked: the weekly drawdown runs as usual.", "success")
+        return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+    if not weeks.isdigit():
+        message = "Check what un-parking will post, then confirm it"
+        return _unpark_page(isf, {"confirm": [message]}, 422)
+    try:
+        operations.unpark_isf(db.session, isf, actor=current_user, expected_weeks=int(weeks))
+    except Conflict as err:
+        db.session.rollback()
+        return _unpark_page(isf, {"confirm": [err.message]}, err.status)
+    db.session.commit()
+    flash(f"Un-parked: {weeks} weeks posted and caught up.", "success")
+    return redirect(url_for("isf.isf_detail", isf_id=isf.id))
 
 
 @bp.post("/isfs/<int:isf_id>/agree")

@@ -258,8 +258,11 @@ def test_provider_page_flags_parked_funds_and_unparks(client, sign_in, csrf, amy
     sign_in(amy.users["holder"])
     assert "Parked" in client.get("/dashboard").data.decode()
     page = client.get(f"/isfs/{amy.isf.id}").data.decode()
-    assert "Un-park and catch up" in page and "<svg" in page
-    client.post(f"/isfs/{amy.isf.id}/unpark", data={"csrf_token": csrf()})
+    assert "Un-park: check what it will post" in page and "<svg" in page
+    preview = client.get(f"/isfs/{amy.isf.id}/unpark").data.decode()
+    assert "Post " in preview and amy.isf.is_parked  # shown, not yet done
+    weeks = len(operations.preview_catch_up(session, amy.isf).weeks)
+    client.post(f"/isfs/{amy.isf.id}/unpark", data={"csrf_token": csrf(), "weeks": str(weeks)})
     assert not amy.isf.is_parked
 
 

@@ -27,11 +27,19 @@ from marketplace.isf.operations.contingency import (
     request_release,
     spend_release,
 )
-from marketplace.isf.operations.drawdown import FundOutcome, park_isf, post_due_drawdowns, unpark_isf
+from marketplace.isf.operations.drawdown import (
+    CatchUp,
+    FundOutcome,
+    park_isf,
+    post_due_drawdowns,
+    preview_catch_up,
+    unpark_isf,
+)
 from marketplace.isf.operations.receipts import receipt_window, record_receipt
 
 __all__ = [
     "AMENDABLE",
+    "CatchUp",
     "FundOutcome",
     "agree_isf",
     "amend_isf",
@@ -39,6 +47,7 @@ __all__ = [
     "check_terms",
     "create_isf",
     "park_isf",
+    "preview_catch_up",
     "post_due_drawdowns",
     "receipt_window",
     "record_receipt",
