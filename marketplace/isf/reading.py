@@ -1,6 +1,9 @@
 """Read-only views of an ISF for pages and the API: balances, schedule, receipts, drawdowns."""
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation
@@ -70,3 +73,38 @@ def verified_providers(session: Session) -> list[Organisation]:
         .order_by(Organisation.name)
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class OverdueInstalment:
+    """A funder's instalment unpaid (in whole or part) after its due date plus the stream's
+    payment terms."""
+
+    instalment: schedule.Instalment
+    overdue_since: date  # the first day it counts as late
+    unpaid: int
+
+
+def overdue_instalments(session: Session, isf: Isf, on: date) -> list[OverdueInstalment]:
+    """Each funder's instalments that are late on `on`: what a stream has paid in covers its
+    instalments oldest first, and an instalment still (partly) uncovered once the stream's payment
+    terms have run from its due date is overdue by what is uncovered."""
+    received = {
+        stream_id: int(total)  # PostgreSQL sums a bigint as a numeric
+        for stream_id, total in session.execute(
+            select(IsfReceipt.stream_id, func.sum(IsfReceipt.amount))
+            .where(IsfReceipt.isf_id == isf.id, IsfReceipt.stream_id.is_not(None))
+            .group_by(IsfReceipt.stream_id)
+        )
+    }
+    terms = {s.id: s.payment_terms_days or 0 for s in isf.streams}
+    left, out = dict(received), []
+    for instalment in schedule.funding_schedule(isf):
+        if instalment.due_on > on:
+            continue
+        covered = min(left.get(instalment.stream_id, 0), instalment.amount)
+        left[instalment.stream_id] = left.get(instalment.stream_id, 0) - covered
+        late_from = instalment.due_on + timedelta(days=terms.get(instalment.stream_id, 0) + 1)
+        if instalment.amount > covered and late_from <= on:
+            out.append(OverdueInstalment(instalment, late_from, instalment.amount - covered))
+    return out

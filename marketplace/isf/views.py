@@ -142,14 +142,19 @@ def amend(isf_id: int):
 
 def _detail(isf: Isf, errors=None, form=None, status=200):
     view = reading.detail(db.session, isf)
+    is_holder = current_user.role is Role.PROVIDER and isf.provider_id in current_user.organisation_ids
+    is_funder = current_user.role is Role.COMMISSIONER and bool(
+        current_user.organisation_ids & isf.funder_ids
+    )
+    flagged_to = is_holder or is_funder or current_user.role is Role.ADMIN
     return render_template(
         "isf/detail.html",
         isf=view,
         history=statements.balance_history(db.session, isf),
         weekday=WEEKDAYS[isf.drawdown_weekday],
-        is_holder=current_user.role is Role.PROVIDER and isf.provider_id in current_user.organisation_ids,
-        is_funder=current_user.role is Role.COMMISSIONER
-        and bool(current_user.organisation_ids & isf.funder_ids),
+        is_holder=is_holder,
+        is_funder=is_funder,
+        overdue=reading.overdue_instalments(db.session, isf, today()) if flagged_to else [],
         errors=errors or {},
         form=form or {},
         today=today(),

@@ -8,7 +8,9 @@ operations; operations.record_receipt(...)`):
 - `receipts`: money paid in, split into contingency and available;
 - `contingency`: release requests and the funders' decisions;
 - `drawdown`: the weekly drawdown's per-fund posting, parking and un-parking (the job that batches
-  funds under an advisory lock is `isf.jobs.run_weekly_drawdowns`).
+  funds under an advisory lock is `isf.jobs.run_weekly_drawdowns`), and the preview of what
+  un-parking will post (`preview_catch_up`);
+- `overdue`: flagging a funder's late instalment to the provider and the funder, once.
 
 The ISF's ledger accounts are opened in `isf.books`.
 """
@@ -35,6 +37,7 @@ from marketplace.isf.operations.drawdown import (
     preview_catch_up,
     unpark_isf,
 )
+from marketplace.isf.operations.overdue import flag_overdue_instalments
 from marketplace.isf.operations.receipts import receipt_window, record_receipt
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "approve_release",
     "check_terms",
     "create_isf",
+    "flag_overdue_instalments",
     "park_isf",
     "preview_catch_up",
     "post_due_drawdowns",
