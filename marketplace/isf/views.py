@@ -44,7 +44,17 @@ def isf_panel(user):
         return None
     rows = [reading.summary(db.session, i) for i in isfs]
     pending = {i.id: len(reading.pending_releases(db.session, i)) for i in isfs}
-    return "isf/_panel.html", {"isfs": rows, "pending": pending, "role": user.role.value}
+    explained = (
+        {i.id: reading.explain_available(db.session, i, today()) for i in isfs}
+        if user.role is Role.FAMILY
+        else {}
+    )
+    return "isf/_panel.html", {
+        "isfs": rows,
+        "pending": pending,
+        "role": user.role.value,
+        "explained": explained,
+    }
 
 
 @bp.get("/isfs")
@@ -155,6 +165,7 @@ def _detail(isf: Isf, errors=None, form=None, status=200):
         is_holder=is_holder,
         is_funder=is_funder,
         overdue=reading.overdue_instalments(db.session, isf, today()) if flagged_to else [],
+        explained=reading.explain_available(db.session, isf, today()),
         errors=errors or {},
         form=form or {},
         today=today(),
