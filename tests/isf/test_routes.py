@@ -285,7 +285,15 @@ def test_documents(client, sign_in, amy, session):
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     review = client.get(f"/isfs/{amy.isf.id}/review?from=2026-04-06&to=2026-07-05").data.decode()
     assert "Quarterly review" in review and "Amy goes to the youth club weekly" in review
-    assert "clawback threshold" in review  # 9.0 weeks available against an 8-week threshold
+    # £5,130.00 (9.0 weeks) is available only because the job has not run since 29 April: no warning
+    assert "has not yet run for 9 weeks" in review and "clawback threshold" not in review
+    jobs.run_weekly_drawdowns(session, date(2026, 7, 5), catch_up_limit=None)
+    operations.record_receipt(  # a real surplus: the family pays in £20,000.00
+        session, amy.isf, stream=None, amount=2_000_000, received_on=date(2026, 6, 1), reference="GIFT-1"
+    )
+    session.commit()
+    review = client.get(f"/isfs/{amy.isf.id}/review?from=2026-04-06&to=2026-07-05").data.decode()
+    assert "clawback threshold" in review and "not yet run" not in review
     assert client.get(f"/isfs/{amy.isf.id}/review.pdf?{PERIOD}").data.startswith(b"%PDF")
 
 
