@@ -124,3 +124,20 @@ def test_delivered_and_no_show_come_once_the_stay_has_started(
         )
     session.expire_all()
     assert session.get(Booking, request_for_ben.id).status is BookingStatus.DELIVERED
+
+
+def test_on_the_demo_hilltop_reads_bens_needs_and_cannot_yet_deliver_his_coming_stay(client, session):
+    from marketplace.core.demo import load_demo
+    from tests.core.test_accessibility import _sign_in
+
+    ctx = load_demo(session)
+    session.commit()
+    coming = session.scalars(
+        select(Booking).where(
+            Booking.budget_id == ctx["bens_budget"].id, Booking.status == BookingStatus.CONFIRMED
+        )
+    ).one()
+    _sign_in(client, "finance@hilltop.example")
+    page = _page(client, coming)
+    assert "buccal midazolam" in page and "tom@bens-family.example" in page
+    assert "Mark delivered" not in page and "Once the stay starts on" in page
