@@ -81,3 +81,16 @@ def test_an_isf_that_is_not_parked_has_nothing_to_confirm(client, sign_in, csrf,
     sign_in(parked.users["holder"])
     response = client.get(f"/isfs/{parked.isf.id}/unpark")
     assert response.status_code == 302 and response.location.endswith(f"/isfs/{parked.isf.id}")
+
+
+def test_the_api_un_parks_only_the_weeks_named_when_it_names_them(client, bearer, parked, session):
+    url, headers = f"/api/v1/isfs/{parked.isf.id}/unpark", bearer(parked.users["holder"])
+    bad = client.post(url, json={"weeks": "eight"}, headers=headers)
+    assert bad.status_code == 422 and "weeks" in bad.get_json()["error"]["fields"]
+    stale = client.post(url, json={"weeks": 7}, headers=headers)
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "catch_up_changed"
+    session.expire_all()
+    assert _rows(session, parked.isf) == 0 and parked.isf.is_parked
+    assert client.post(url, json={"weeks": 8}, headers=headers).status_code == 200
+    session.expire_all()
+    assert _rows(session, parked.isf) == 8 and not parked.isf.is_parked
