@@ -144,6 +144,7 @@ EXPECTED: dict[str, frozenset] = {
     "POST /isfs/<int:isf_id>/receipts": only("provider"),
     "POST /isfs/<int:isf_id>/releases": only("provider"),
     "POST /isfs/<int:isf_id>/releases/<int:release_id>/<any(approve, refuse):decision>": only("commissioner"),
+    "GET /isfs/<int:isf_id>/unpark": only("provider"),  # what un-parking will post, to confirm
     "POST /isfs/<int:isf_id>/unpark": only("provider"),
     # ---- the provider's side of the catalogue
     # a provider's own pages: an admin belongs to no provider, so has none

@@ -1,12 +1,13 @@
 """Demo bookings for Ben (example B's budget at Hilltop): one delivered last month and one
 confirmed, so every page has something to show — and, with Hilltop's limit of two open bookings
-per family, Tom can still book one more himself."""
+per family, Tom can still book one more himself. Ben's and Amy's needs, as their families shared
+them, are what a provider reads on a booking's page."""
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import Child, Family, User
 from marketplace.bookings import operations
 from marketplace.bookings.models import Booking
 from marketplace.catalog import operations as catalog
@@ -33,7 +34,31 @@ def _slot(session, offer, days_ahead):
     return existing or catalog.add_slot(session, offer, start, start + timedelta(hours=18), 4, None)
 
 
+NEEDS = {
+    ("bens-family", "Ben"): (
+        "Ben has cerebral palsy and epilepsy: rescue medication (buccal midazolam) travels in his bag, "
+        "with his seizure plan. He is fed by gastrostomy overnight and needs turning twice a night. "
+        "He communicates with his eye-gaze board and loves music."
+    ),
+    ("amys-family", "Amy"): (
+        "Amy has a life-limiting heart condition and uses oxygen at night. She tires quickly, so "
+        "plan rests; she loves art and being outdoors."
+    ),
+}
+
+
+def _share_needs(session) -> None:
+    """The children's needs as their families shared them (set once; a family's own edit stays)."""
+    for (family_slug, name), needs in NEEDS.items():
+        child = session.scalar(
+            select(Child).join(Family).where(Family.slug == family_slug, Child.name == name)
+        )
+        if child is not None and not child.needs:
+            child.needs = needs
+
+
 def load(session, ctx: dict) -> None:
+    _share_needs(session)
     budget, offer = ctx.get("bens_budget"), ctx.get("hilltop_overnight")
     if budget is None or offer is None:
         return

@@ -32,7 +32,7 @@ from marketplace.core.clock import business_date, utcnow
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
-from marketplace.core.templating import state_label
+from marketplace.core.templating import state_label, uk_date
 from marketplace.ledger.models import Account
 
 S = BookingStatus
@@ -242,7 +242,14 @@ def confirm(session: Session, booking: Booking, actor: User) -> Booking:
 
 
 def decline(session: Session, booking: Booking, actor: User, reason: str | None = None) -> Booking:
-    """The provider turns down a request: the place and every hold are released."""
+    """The provider turns down a request, saying why (the family is told the reason): the place
+    and every hold are released. No reason, no decline."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why you are declining this request",
+            fields={"reason": ["Say why you are declining this request: the family is told"]},
+        )
     booking = _lock(session, Booking, booking.id)
     _move(session, booking, S.DECLINED, actor, reason)
     _release(session, booking, charge=0)
@@ -255,8 +262,11 @@ def deliver(session: Session, booking: Booking, actor: User, now: datetime | Non
     now = now or utcnow()
     booking = _lock(session, Booking, booking.id)
     rules.check_transition(booking, S.DELIVERED)
-    if booking.slot.starts_at > now:
-        raise Conflict("Care can be marked delivered only once it has started.", code="not_started")
+    if not rules.has_started(booking, now):
+        raise Conflict(
+            f"Care can be marked delivered only once it has started: this starts on {_starts(booking)}.",
+            code="not_started",
+        )
     _move(session, booking, S.DELIVERED, actor)
     ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in booking.payments])
     for payment in booking.payments:
@@ -313,8 +323,11 @@ def mark_no_show(session: Session, booking: Booking, actor: User, now: datetime 
     """The child did not come: the offer's no-show charge is posted and the rest released."""
     booking = _lock(session, Booking, booking.id)
     rules.check_transition(booking, S.NO_SHOW)
-    if booking.slot.starts_at > (now or utcnow()):
-        raise Conflict("A no-show can be recorded only once the booking has started.", code="not_started")
+    if not rules.has_started(booking, now):
+        raise Conflict(
+            f"A no-show can be recorded only once the booking has started: it starts on {_starts(booking)}.",
+            code="not_started",
+        )
     charge = OfferTerms.from_dict(booking.terms).no_show_charge(booking.cost)
     _move(session, booking, S.NO_SHOW, actor, charge=charge)
     _release(session, booking, charge=charge, give_back_place=False)
@@ -323,6 +336,10 @@ def mark_no_show(session: Session, booking: Booking, actor: User, now: datetime 
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
+
+def _starts(booking: Booking) -> str:
+    return uk_date(booking.slot.starts_at)  # London time, to the minute
 
 
 def _move(session, booking: Booking, to: BookingStatus, actor, note=None, charge: int = 0) -> None:

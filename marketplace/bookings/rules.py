@@ -59,18 +59,35 @@ _ACTIONS = {
 }
 
 
-def moves_for(booking: Booking, user: User) -> list[Move]:
-    """The moves `user` may offer on this booking from its state, family's first, each side's in
-    TRANSITIONS order (whether a move succeeds now, say care not yet started, is the operation's
-    business: a cancellation's is in its quote)."""
+AFTER_START = {S.DELIVERED, S.NO_SHOW}  # moves that only make sense once the care has started
+
+
+def has_started(booking: Booking, now: datetime | None = None) -> bool:
+    return booking.slot.starts_at <= (now or utcnow())
+
+
+def moves_for(booking: Booking, user: User, now: datetime | None = None) -> list[Move]:
+    """The moves `user` may offer on this booking now, family's first, each side's in TRANSITIONS
+    order: marking care delivered or a no-show only once it has started (the operations refuse
+    them before, too); whether a cancellation is possible now is in its quote."""
     sides = acts_as(user, booking)
+    started = has_started(booking, now)
     return [
         Move(_ACTIONS[to, side], to, side)
         for side in ("family", "provider")
         if side in sides
         for to, who in TRANSITIONS[booking.status].items()
-        if side in who
+        if side in who and (started or to not in AFTER_START)
     ]
+
+
+def waiting_to_start(booking: Booking, user: User, now: datetime | None = None) -> bool:
+    """A confirmed stay not yet started, seen by its provider: delivered and no-show come later."""
+    return (
+        booking.status is S.CONFIRMED
+        and "provider" in acts_as(user, booking)
+        and not has_started(booking, now)
+    )
 
 
 def cancellation_charge(booking: Booking, now: datetime | None = None) -> int:

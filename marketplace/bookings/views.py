@@ -287,17 +287,28 @@ def _booking(booking_id) -> Booking:
     return visible(booking, booking is not None and can_see(current_user, booking), "booking")
 
 
-def _detail_page(booking: Booking, errors: dict | None = None):
+def _detail_page(booking: Booking, errors: dict | None = None, form: dict | None = None):
     """The booking, with the moves the user may make (rules.moves_for) and, for the family's
-    cancel button, what cancelling now would cost (the operation's quote)."""
+    cancel button, what cancelling now would cost (the operation's quote). The provider also sees
+    the child's needs as the family shared them and how to reach the family."""
+    sides = acts_as(current_user, booking)
     return render_template(
         "bookings/detail.html",
         booking=booking,
-        family_side="family" in acts_as(current_user, booking),
+        family_side="family" in sides,
+        provider_side="provider" in sides,
+        contacts=_family_contacts(booking) if "provider" in sides else [],
         moves=rules.moves_for(booking, current_user),
+        waiting_to_start=rules.waiting_to_start(booking, current_user),
         quote=rules.cancellation_quote(booking, CancelledBy.FAMILY),
         errors=errors or {},
+        form=form or {},
     )
+
+
+def _family_contacts(booking: Booking) -> list:
+    """The family's own accounts (parents, carers, a young person), to reach about the booking."""
+    return [u for u in booking.family.members if u.is_active_account and u.role is Role.FAMILY]
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -352,6 +363,9 @@ def provider_action(booking_id, action):
         PROVIDER_ACTIONS[action](booking, reason)
     except DomainError as err:
         db.session.rollback()
+        if action == "decline" and err.fields.get("reason"):
+            errors = {"decline-reason": err.fields["reason"]}
+            return _detail_page(_booking(booking_id), errors, request.form.to_dict()), err.status
         return _detail_with_error(booking_id, err)
     db.session.commit()
     flash(f"Booking {booking.status.value.replace('_', ' ')}.", "success")

@@ -11,13 +11,20 @@ DEMO_PASSWORD = "Short-breaks-demo-2026"
 
 def load_demo(session) -> dict:
     """Run every domain's demo loader in dependency order; each is idempotent and may use
-    what earlier loaders put in `ctx`."""
+    what earlier loaders put in `ctx`. Then each domain's optional `finish(session, ctx)`, for
+    what needs every domain's data first (the ISF's drawdowns need the invoicing demo's
+    payments)."""
     from marketplace.domains import domain_modules
 
     ctx: dict = {"sign_ins": []}
-    for module in domain_modules("demo"):
+    modules = list(domain_modules("demo"))
+    for module in modules:
         module.load(session, ctx)
         session.flush()
+    for module in modules:
+        if hasattr(module, "finish"):
+            module.finish(session, ctx)
+            session.flush()
     return ctx
 
 

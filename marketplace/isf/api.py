@@ -22,6 +22,7 @@ from marketplace.isf.schemas import (
     ReleaseIn,
     ReleaseOut,
     StatementOut,
+    UnparkIn,
 )
 
 bp = Blueprint("isf_api", __name__)
@@ -146,13 +147,18 @@ def _decide(isf_id, release_id, decision):
 
 @bp.post("/isfs/<int:isf_id>/unpark")
 @describe(
-    "post", "/isfs/{id}/unpark", "Un-park a fund and catch up its drawdowns (the provider)", response=IsfOut
+    "post",
+    "/isfs/{id}/unpark",
+    "Un-park a fund and catch up its drawdowns (the provider); with `weeks`, only if that many are posted",
+    body=UnparkIn,
+    response=IsfOut,
 )
 @signed_in
 def unpark(isf_id: int):
     isf = permissions.get_visible(current_user, isf_id)
     permissions.require_holder(current_user, isf)
-    operations.unpark_isf(db.session, isf, actor=current_user)
+    weeks = parse(UnparkIn(), request.get_json(silent=True) or {}, "Check the request").get("weeks")
+    operations.unpark_isf(db.session, isf, actor=current_user, expected_weeks=weeks)
     db.session.commit()
     return IsfOut().dump(reading.summary(db.session, isf))
 

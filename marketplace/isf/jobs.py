@@ -1,4 +1,5 @@
-"""The weekly drawdown job: every due week of every agreed, unparked ISF, posted once.
+"""The weekly drawdown job: every due week of every agreed, unparked ISF, posted once; then each
+funder instalment newly overdue is flagged to the provider and the funder, once.
 
 The database decides what has run: one IsfDrawdown row per (ISF, week) under a unique
 constraint. Funds are posted in batches, one transaction per batch; a failed batch is retried
@@ -178,6 +179,32 @@ def _retry_one_by_one(session, batch, through, limit, summary) -> list:
     return outcomes
 
 
+def flag_overdue_funding(session: Session, on: date) -> int:
+    """Flag every agreed ISF's newly overdue funder instalments (each once), a transaction per
+    fund so one bad fund never blocks the rest. Returns how many instalments were flagged."""
+    ids = list(
+        session.scalars(
+            select(Isf.id)
+            .where(
+                Isf.start_date <= on,
+                _agreed_by(AgreementParty.PROVIDER),
+                _agreed_by(AgreementParty.COMMISSIONER),
+            )
+            .order_by(Isf.id)
+        )
+    )
+    session.commit()
+    flagged = 0
+    for isf_id in ids:
+        try:
+            flagged += operations.flag_overdue_instalments(session, session.get(Isf, isf_id), on)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("flagging overdue funding for ISF %s failed", isf_id)
+    return flagged
+
+
 def weekly_drawdown_job() -> DrawdownSummary:
     """The scheduler's job: run the drawdown through today's London date.
 
@@ -197,13 +224,15 @@ def _run_configured(session: Session) -> DrawdownSummary:
         batch_size=current_app.config.get("ISF_DRAWDOWN_BATCH_SIZE", DEFAULT_BATCH_SIZE),
         catch_up_limit=current_app.config.get("ISF_CATCH_UP_LIMIT_WEEKS", DEFAULT_CATCH_UP_LIMIT),
     )
+    flagged = flag_overdue_funding(session, summary.through)
     log.info(
-        "weekly drawdown through %s: %d weeks, %d pence, %d parked, %d failed",
+        "weekly drawdown through %s: %d weeks, %d pence, %d parked, %d failed; %d instalments newly overdue",
         summary.through,
         summary.weeks_posted,
         summary.total_drawn,
         len(summary.parked),
         len(summary.failed),
+        flagged,
     )
     return summary
 

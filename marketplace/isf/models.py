@@ -273,3 +273,24 @@ class ContingencyRelease(db.Model):
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     decided_by_org: Mapped[Organisation | None] = relationship()
+
+
+class IsfOverdueNotice(db.Model):
+    """The notice that a funder's instalment is overdue, told to the holding provider and the
+    funder once: one row per (ISF, stream, instalment number) under a unique constraint, inserted
+    ON CONFLICT DO NOTHING before anyone is told (so a job run twice, or on two processes, tells
+    each once)."""
+
+    __tablename__ = "isf_overdue_notice"
+    __table_args__ = (
+        UniqueConstraint("isf_id", "stream_id", "number"),
+        CheckConstraint("unpaid > 0", name="unpaid_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    isf_id: Mapped[int] = mapped_column(ForeignKey("isf.id"))
+    stream_id: Mapped[int] = mapped_column(ForeignKey("funding_stream.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    unpaid: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

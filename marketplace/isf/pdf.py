@@ -129,6 +129,10 @@ def review_pdf(isf, r: dict) -> bytes:
     doc.para(f"Planned {doc.money(r['planned'])} over {r['weeks_planned']} weeks; drawn {doc.money(r['drawn'])} "
              f"(variance {doc.money(r['variance'])}). Top-slice disclosed: {doc.money(s['top_slice'])} "
              f"({format_bp(isf.top_slice_bp)} of every drawdown).")  # fmt: skip
+    if r["weeks_not_run"]:
+        doc.para(f"The weekly drawdown has not yet run for {len(r['weeks_not_run'])} week(s) that were due: "
+                 f"{doc.money(r['spoken_for'])} is kept for them, and they are left out of the variance and "
+                 "the surplus.")  # fmt: skip
     _totals(doc, s)
     doc.heading("Contingency used and why")
     rows = [

@@ -202,6 +202,13 @@ class DecisionIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class UnparkIn(Schema):
+    """Optionally, the number of weeks the caller was shown would be posted: a catch-up that
+    would now post another number posts nothing (409)."""
+
+    weeks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000))
+
+
 class TermsForm(FormSchema):
     """The terms a commissioner sets up, or either party amends."""
 

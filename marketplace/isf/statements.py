@@ -281,29 +281,53 @@ def _signed_moves(session: Session, account) -> list[tuple[date, int]]:
 def review_pack(session: Session, isf: Isf, start: date, end: date) -> dict:
     """Spend against plan, drawdowns, top-slice, contingency used and why, surplus in weeks of
     budget, and a warning when the projected surplus (receipts due minus planned drawdowns over
-    the next 13 weeks) heads past the council's clawback threshold."""
+    the next 13 weeks) heads past the council's clawback threshold.
+
+    Weeks that were due by `end` but that the weekly drawdown has not yet run for (the scheduler
+    was down, or the fund is parked) are not a variance and not a surplus: the variance compares
+    what was drawn with the plan for the weeks that ran, and the surplus and its projection count
+    the money those weeks will draw as already spoken for."""
     stmt = statement(session, isf, start, end)
     weeks_due = len(schedule.due_weeks(isf, end)) - len(schedule.due_weeks(isf, start - timedelta(days=1)))
     planned = weeks_due * isf.weekly_amount
+    not_run = _weeks_not_run(session, isf, end)
+    not_run_in_period = [w for w in not_run if w >= week_start(start - timedelta(days=isf.drawdown_weekday))]
     releases = session.scalars(
         select(ContingencyRelease)
         .where(ContingencyRelease.isf_id == isf.id)
         .order_by(ContingencyRelease.requested_at, ContingencyRelease.id)
     ).all()
     available = stmt["closing"]["available"]
-    projection = _projection(isf, end, available, stmt["shortfall"])
+    # what the weeks not yet run will draw when they run (arrears first, as far as the money goes)
+    owed = len(not_run) * isf.weekly_amount + stmt["shortfall"] if not_run else 0
+    spoken_for = min(available, owed)
+    free = available - spoken_for
+    projection = _projection(isf, end, free, owed - spoken_for if not_run else stmt["shortfall"])
     return {
         "statement": stmt,
         "planned": planned,
         "drawn": stmt["drawn"],
-        "variance": stmt["drawn"] - planned,
+        "variance": stmt["drawn"] - (weeks_due - len(not_run_in_period)) * isf.weekly_amount,
         "weeks_planned": weeks_due,
+        "weeks_not_run": not_run,
+        "not_run_in_period": len(not_run_in_period),
+        "spoken_for": spoken_for,
         "releases": releases,
         "outcomes": list(isf.budget.outcomes),
-        "surplus_tenths_of_weeks": available * 10 // isf.weekly_amount,
+        "surplus_tenths_of_weeks": free * 10 // isf.weekly_amount,
         "threshold_weeks": isf.surplus_threshold_weeks,
         **projection,
     }
+
+
+def _weeks_not_run(session: Session, isf: Isf, end: date) -> list[date]:
+    """Weeks due by `end` that have no drawdown row (the job has not run for them)."""
+    posted = set(
+        session.scalars(
+            select(IsfDrawdown.week_start).where(IsfDrawdown.isf_id == isf.id, IsfDrawdown.week_start <= end)
+        )
+    )
+    return [w for w in schedule.due_weeks(isf, end) if w not in posted]
 
 
 def _projection(isf: Isf, end: date, available: int, shortfall: int) -> dict:

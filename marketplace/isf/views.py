@@ -43,7 +43,17 @@ def isf_panel(user):
         return None
     rows = [reading.summary(db.session, i) for i in isfs]
     pending = {i.id: len(reading.pending_releases(db.session, i)) for i in isfs}
-    return "isf/_panel.html", {"isfs": rows, "pending": pending, "role": user.role.value}
+    explained = (
+        {i.id: reading.explain_available(db.session, i, today()) for i in isfs}
+        if user.role is Role.FAMILY
+        else {}
+    )
+    return "isf/_panel.html", {
+        "isfs": rows,
+        "pending": pending,
+        "role": user.role.value,
+        "explained": explained,
+    }
 
 
 @bp.get("/isfs")
@@ -141,14 +151,20 @@ def amend(isf_id: int):
 
 def _detail(isf: Isf, errors=None, form=None, status=200):
     view = reading.detail(db.session, isf)
+    is_holder = current_user.role is Role.PROVIDER and isf.provider_id in current_user.organisation_ids
+    is_funder = current_user.role is Role.COMMISSIONER and bool(
+        current_user.organisation_ids & isf.funder_ids
+    )
+    flagged_to = is_holder or is_funder or current_user.role is Role.ADMIN
     return render_template(
         "isf/detail.html",
         isf=view,
         history=statements.balance_history(db.session, isf),
         weekday=WEEKDAYS[isf.drawdown_weekday],
-        is_holder=current_user.role is Role.PROVIDER and isf.provider_id in current_user.organisation_ids,
-        is_funder=current_user.role is Role.COMMISSIONER
-        and bool(current_user.organisation_ids & isf.funder_ids),
+        is_holder=is_holder,
+        is_funder=is_funder,
+        overdue=reading.overdue_instalments(db.session, isf, today()) if flagged_to else [],
+        explained=reading.explain_available(db.session, isf, today()),
         errors=errors or {},
         form=form or {},
         today=today(),
@@ -227,14 +243,46 @@ def decide_release(isf_id: int, release_id: int, decision: str):
     )
 
 
+@bp.get("/isfs/<int:isf_id>/unpark")
+@signed_in
+def unpark_preview(isf_id: int):
+    """What un-parking will post (weeks, amounts, shortfall), for the provider to confirm."""
+    isf = permissions.get_visible(current_user, isf_id)
+    permissions.require_holder(current_user, isf)
+    if not isf.is_parked:
+        flash("This ISF is not parked: the weekly drawdown runs as usual.", "success")
+        return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+    return _unpark_page(isf)
+
+
+def _unpark_page(isf: Isf, errors=None, status=200):
+    return render_template(
+        "isf/unpark.html", isf=isf, plan=operations.preview_catch_up(db.session, isf), errors=errors or {}
+    ), status
+
+
 @bp.post("/isfs/<int:isf_id>/unpark")
 @signed_in
 def unpark(isf_id: int):
+    """Un-park once the provider has seen and confirmed the weeks it posts (`weeks`, the number
+    shown); a changed catch-up posts nothing and shows the new one."""
     isf = permissions.get_visible(current_user, isf_id)
     permissions.require_holder(current_user, isf)
-    return _form_action(
-        isf, lambda: operations.unpark_isf(db.session, isf, actor=current_user), "Un-parked and caught up."
-    )
+    weeks = request.form.get("weeks", "")
+    if not isf.is_parked:
+        flash("This ISF is not parked: the weekly drawdown runs as usual.", "success")
+        return redirect(url_for("isf.isf_detail", isf_id=isf.id))
+    if not weeks.isdigit():
+        message = "Check what un-parking will post, then confirm it"
+        return _unpark_page(isf, {"confirm": [message]}, 422)
+    try:
+        operations.unpark_isf(db.session, isf, actor=current_user, expected_weeks=int(weeks))
+    except Conflict as err:
+        db.session.rollback()
+        return _unpark_page(isf, {"confirm": [err.message]}, err.status)
+    db.session.commit()
+    flash(f"Un-parked: {weeks} weeks posted and caught up.", "success")
+    return redirect(url_for("isf.isf_detail", isf_id=isf.id))
 
 
 @bp.post("/isfs/<int:isf_id>/agree")

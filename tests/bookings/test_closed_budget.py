@@ -65,5 +65,9 @@ def test_a_booking_on_a_budget_closed_since_cannot_be_confirmed(
     assert "its budget is closed" in page.get_data(as_text=True)
     assert session.get(Booking, int(booking_id)).status.value == "requested"
     assert [ledger.balance(stream_account(session, s)).pending for s in world.budget.streams] == [0, 0]
-    declined = client.post(f"/api/v1/bookings/{booking_id}/decline", headers=bearer(world.provider))
+    declined = client.post(
+        f"/api/v1/bookings/{booking_id}/decline",
+        json={"reason": "The budget has closed"},
+        headers=bearer(world.provider),
+    )
     assert declined.status_code == 200

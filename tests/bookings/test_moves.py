@@ -29,7 +29,7 @@ def test_every_status_offers_each_side_its_legal_moves(world, session, make, sta
     booking.status = status  # the moves read the state alone
     family = FAMILY.get(status, []) if who in ("parent", "admin") else []
     provider = PROVIDER.get(status, []) if who in ("provider", "admin") else []
-    moves = rules.moves_for(booking, user)
+    moves = rules.moves_for(booking, user, now=booking.slot.starts_at)  # the stay has just started
     assert [m.action for m in moves] == family + provider
     assert all(m.to in rules.TRANSITIONS[status] and m.side in rules.TRANSITIONS[status][m.to] for m in moves)
 
@@ -62,3 +62,15 @@ def test_the_cancel_page_shows_the_quote(client, world, sign_in, session):
     slot.starts_at = utcnow() - timedelta(minutes=1)
     session.flush()
     assert client.get(f"/bookings/{booking.id}/cancel").status_code == 302
+
+
+@pytest.mark.parametrize("who", ["provider", "admin"])
+def test_delivered_and_no_show_are_offered_only_once_the_stay_has_started(world, session, make, who):
+    slot = world.make_slot(days_ahead=3)
+    booking = bookings.book(session, actor=world.parent, slot=slot, budget=world.budget, units=1)
+    bookings.confirm(session, booking, world.provider)
+    user = world.provider if who == "provider" else make.user("admin")
+    before = [m.action for m in rules.moves_for(booking, user, now=slot.starts_at - timedelta(minutes=1))]
+    after = [m.action for m in rules.moves_for(booking, user, now=slot.starts_at)]
+    assert "deliver" not in before and "no-show" not in before and "bump" in before
+    assert after[-3:] == ["deliver", "no-show", "bump"]

@@ -246,8 +246,11 @@ def test_isf_seen_by_family_approved_by_commissioner_listed_for_provider(page, p
     expect(terms).to_contain_text("Provider's management share (top-slice)")
     expect(terms).to_contain_text("8% of every drawdown goes to Hilltop Children's Hospice")
     balances = page.locator("p.govuk-body-l")
-    expect(balances).to_contain_text("Available £7,410.00")
+    expect(balances).to_contain_text("Available £3,990.00")  # six weeks drawn (isf/demo.py)
     expect(balances).to_contain_text("Contingency £390.00")
+    expect(page.locator("#available-explained")).to_contain_text(
+        "£3,990.00 available: £7,800.00 received, less £390.00 kept as contingency, less £3,420.00 drawn so far."
+    )
     expect(page.get_by_role("button", name=re.compile("Approve"))).to_have_count(0)  # families do not decide
 
     council = pages()
@@ -266,7 +269,7 @@ def test_isf_seen_by_family_approved_by_commissioner_listed_for_provider(page, p
     expect(hilltop.get_by_role("heading", level=1)).to_have_text("Individual Service Funds")
     row = hilltop.locator("tbody tr").filter(has_text="Amy")
     expect(row.locator("td")).to_have_text(
-        ["Amy", "Hilltop Children's Hospice", "£570.00", "£7,410.00", "£140.00", "Active"]
+        ["Amy", "Hilltop Children's Hospice", "£570.00", "£3,990.00", "£140.00", "Active"]
     )
 
     page.reload()

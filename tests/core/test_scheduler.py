@@ -33,3 +33,29 @@ def test_a_job_without_options_takes_the_schedulers_defaults():
         assert job.name == "Offers' next open slot"
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_only_one_scheduler_may_run_for_a_database(app, tmp_path):
+    """A second scheduler (another terminal, another machine on the same PostgreSQL) is refused
+    while the first runs, and may start once the first has stopped."""
+    from marketplace.core.db import db
+    from marketplace.scheduler import sole_scheduler
+
+    with app.app_context():
+        with sole_scheduler(db.engine, tmp_path) as first, sole_scheduler(db.engine, tmp_path) as second:
+            assert (first, second) == (True, False)
+        with sole_scheduler(db.engine, tmp_path) as after:
+            assert after is True
+
+
+def test_the_scheduler_command_refuses_to_be_a_second_scheduler(app, runner, tmp_path, monkeypatch):
+    from marketplace import scheduler
+    from marketplace.core.db import db
+
+    started = []
+    monkeypatch.setattr(scheduler, "_run_scheduler", lambda: started.append(True))
+    with app.app_context(), scheduler.sole_scheduler(db.engine, app.instance_path):
+        refused = runner.invoke(args=["scheduler"])
+    assert refused.exit_code == 1 and started == []
+    assert "Another scheduler is already running" in refused.output
+    assert runner.invoke(args=["scheduler"]).exit_code == 0 and started == [True]

@@ -1,14 +1,22 @@
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from marketplace.core.clock import today
-from marketplace.core.demo import load_demo
+from marketplace.core.clock import LONDON, today
+from marketplace.core.demo import load_demo as load_demo_today
 from marketplace.invoicing.models import BillableItem, BillableKind, CreditNote, Invoice, InvoiceStatus
 from marketplace.isf import books
-from marketplace.isf.models import IsfReceipt
+from marketplace.isf.models import IsfDrawdown, IsfReceipt
+from tests.isf.test_demo import LOADED_ON, on
 
 Q1 = date(2026, 4, 6)
+
+
+def load_demo(session):
+    """The demo loaded on 15 May 2026: Amy's ISF (its dates follow the day of loading) began on
+    6 April 2026, example A's date."""
+    with on(LOADED_ON):
+        return load_demo_today(session)
 
 
 def test_demo_invoices_bens_delivered_stay_to_both_funders_once(session):
@@ -46,14 +54,21 @@ def test_demo_issues_amys_quarter_one_funding_invoices_and_their_payment_is_the_
         (260_000, "HIL-000003 ICB-PHB-0192-Q1"),
         (65_000, "HIL-000002 BWC-SEN-2208-Q1"),
     ]
-    assert books.balances(session, ctx["amys_isf"]) == {"available": 741_000, "contingency": 39_000}
-    # Later quarters are billed as they fall due (the demo bills through today), once each.
-    instalments = session.scalars(
-        select(BillableItem).where(BillableItem.kind == BillableKind.ISF_FUNDING)
-    ).all()
-    due = [d for d in (Q1, date(2026, 7, 6), date(2026, 10, 6), date(2027, 1, 6)) if d <= today()]
-    assert sorted({i.service_date for i in instalments}) == due
-    assert len(instalments) == 3 * len(due) and all(i.invoice_id for i in instalments)
+    drawn = session.scalar(select(func.sum(IsfDrawdown.drawn)))  # six weeks, drawn after the receipts
+    assert drawn == 6 * 57_000
+    assert books.balances(session, ctx["amys_isf"]) == {"available": 741_000 - drawn, "contingency": 39_000}
+    # Later quarters are billed as they fall due (the demo bills through today), once each:
+    # loaded again on 10 July 2026 and on 10 January 2027, then twice more.
+    for day in (date(2026, 7, 10), date(2027, 1, 10), date(2027, 1, 10)):
+        with on(datetime(day.year, day.month, day.day, 12, tzinfo=LONDON)):
+            load_demo_today(session)
+            due = [d for d in (Q1, date(2026, 7, 6), date(2026, 10, 6), date(2027, 1, 6)) if d <= today()]
+        instalments = session.scalars(
+            select(BillableItem).where(BillableItem.kind == BillableKind.ISF_FUNDING)
+        ).all()
+        assert sorted({i.service_date for i in instalments}) == due
+        assert len(instalments) == 3 * len(due) and all(i.invoice_id for i in instalments)
+    assert len(due) == 4
     assert session.scalar(select(func.count(IsfReceipt.id))) == 3  # only quarter 1 is paid
 
 

@@ -258,8 +258,11 @@ def test_provider_page_flags_parked_funds_and_unparks(client, sign_in, csrf, amy
     sign_in(amy.users["holder"])
     assert "Parked" in client.get("/dashboard").data.decode()
     page = client.get(f"/isfs/{amy.isf.id}").data.decode()
-    assert "Un-park and catch up" in page and "<svg" in page
-    client.post(f"/isfs/{amy.isf.id}/unpark", data={"csrf_token": csrf()})
+    assert "Un-park: check what it will post" in page and "<svg" in page
+    preview = client.get(f"/isfs/{amy.isf.id}/unpark").data.decode()
+    assert "Post " in preview and amy.isf.is_parked  # shown, not yet done
+    weeks = len(operations.preview_catch_up(session, amy.isf).weeks)
+    client.post(f"/isfs/{amy.isf.id}/unpark", data={"csrf_token": csrf(), "weeks": str(weeks)})
     assert not amy.isf.is_parked
 
 
@@ -283,7 +286,15 @@ def test_documents(client, sign_in, amy, session):
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     review = client.get(f"/isfs/{amy.isf.id}/review?from=2026-04-06&to=2026-07-05").data.decode()
     assert "Quarterly review" in review and "Amy goes to the youth club weekly" in review
-    assert "clawback threshold" in review  # 9.0 weeks available against an 8-week threshold
+    # £5,130.00 (9.0 weeks) is available only because the job has not run since 29 April: no warning
+    assert "has not yet run for 9 weeks" in review and "clawback threshold" not in review
+    jobs.run_weekly_drawdowns(session, date(2026, 7, 5), catch_up_limit=None)
+    operations.record_receipt(  # a real surplus: the family pays in £20,000.00
+        session, amy.isf, stream=None, amount=2_000_000, received_on=date(2026, 6, 1), reference="GIFT-1"
+    )
+    session.commit()
+    review = client.get(f"/isfs/{amy.isf.id}/review?from=2026-04-06&to=2026-07-05").data.decode()
+    assert "clawback threshold" in review and "not yet run" not in review
     assert client.get(f"/isfs/{amy.isf.id}/review.pdf?{PERIOD}").data.startswith(b"%PDF")
 
 

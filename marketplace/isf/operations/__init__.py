@@ -8,7 +8,9 @@ operations; operations.record_receipt(...)`):
 - `receipts`: money paid in, split into contingency and available, and taken back out;
 - `contingency`: release requests and the funders' decisions;
 - `drawdown`: the weekly drawdown's per-fund posting, parking and un-parking (the job that batches
-  funds under an advisory lock is `isf.jobs.run_weekly_drawdowns`).
+  funds under an advisory lock is `isf.jobs.run_weekly_drawdowns`), and the preview of what
+  un-parking will post (`preview_catch_up`);
+- `overdue`: flagging a funder's late instalment to the provider and the funder, once.
 
 The ISF's ledger accounts are opened in `isf.books`.
 """
@@ -27,7 +29,15 @@ from marketplace.isf.operations.contingency import (
     request_release,
     spend_release,
 )
-from marketplace.isf.operations.drawdown import FundOutcome, park_isf, post_due_drawdowns, unpark_isf
+from marketplace.isf.operations.drawdown import (
+    CatchUp,
+    FundOutcome,
+    park_isf,
+    post_due_drawdowns,
+    preview_catch_up,
+    unpark_isf,
+)
+from marketplace.isf.operations.overdue import flag_overdue_instalments
 from marketplace.isf.operations.receipts import (
     check_receipt_reversible,
     receipt_window,
@@ -37,6 +47,7 @@ from marketplace.isf.operations.receipts import (
 
 __all__ = [
     "AMENDABLE",
+    "CatchUp",
     "FundOutcome",
     "agree_isf",
     "amend_isf",
@@ -44,7 +55,9 @@ __all__ = [
     "check_receipt_reversible",
     "check_terms",
     "create_isf",
+    "flag_overdue_instalments",
     "park_isf",
+    "preview_catch_up",
     "post_due_drawdowns",
     "receipt_window",
     "record_receipt",

@@ -147,12 +147,79 @@ def park_isf(session: Session, isf: Isf, reason: str) -> None:
     audit.record(session, None, "isf.parked", isf, reason=reason)
 
 
-def unpark_isf(session: Session, isf: Isf, *, through: date | None = None, actor=None) -> FundOutcome:
-    """The provider has checked a parked fund: clear the flag and catch up every due week now."""
+@dataclass(frozen=True)
+class CatchUp:
+    """What catching a fund up through `through` would post, worked out without writing: each
+    due week's drawing (unsaved rows), the money there is, and what stays short."""
+
+    through: date
+    available: int
+    weeks: list[IsfDrawdown]
+
+    @property
+    def drawn(self) -> int:
+        return sum(w.drawn for w in self.weeks)
+
+    @property
+    def planned(self) -> int:
+        return sum(w.planned for w in self.weeks)
+
+    @property
+    def top_slice(self) -> int:
+        return sum(w.top_slice for w in self.weeks)
+
+    @property
+    def delivery(self) -> int:
+        return sum(w.delivery for w in self.weeks)
+
+    @property
+    def shortfall(self) -> int:
+        """Outstanding after the catch-up: carried as arrears into the next week's drawdown."""
+        return self.weeks[-1].shortfall if self.weeks else 0
+
+    @property
+    def available_after(self) -> int:
+        return self.available - self.drawn
+
+
+def preview_catch_up(session: Session, isf: Isf, through: date | None = None) -> CatchUp:
+    """The weeks un-parking would post now, with the same arithmetic as the drawdown (read only:
+    the un-park itself works them out again under the accounts' locks)."""
+    through = through or today()
+    last = _last_drawdowns(session, [isf.id]).get(isf.id)
+    weeks = schedule.due_weeks(isf, through, after=last[0] if last else None)
+    money = available = books.balances(session, isf)["available"]
+    arrears, rows, ignored = (last[1] if last else 0), [], []
+    for week in weeks:
+        row = _draw_week(session, isf, week, arrears, money, None, None, None, ignored)
+        rows.append(row)
+        money -= row.drawn
+        arrears = row.shortfall
+    return CatchUp(through=through, available=available, weeks=rows)
+
+
+def unpark_isf(
+    session: Session,
+    isf: Isf,
+    *,
+    through: date | None = None,
+    actor=None,
+    expected_weeks: int | None = None,
+) -> FundOutcome:
+    """The provider has checked a parked fund: clear the flag and catch up every due week now.
+
+    `expected_weeks`, when given, is the number of weeks the provider was shown and confirmed
+    (`preview_catch_up`); if the catch-up would now post a different number, nothing is done."""
     if not isf.is_parked:
         raise Conflict("This ISF is not parked", code="not_parked")
     isf.parked_at = None
     isf.parked_reason = None
     audit.record(session, actor, "isf.unparked", isf)
     (outcome,) = post_due_drawdowns(session, [isf], through or today(), catch_up_limit=None)
+    if expected_weeks is not None and len(outcome.rows) != expected_weeks:
+        raise Conflict(
+            f"Un-parking would now post {len(outcome.rows)} weeks, not the {expected_weeks} you were "
+            "shown. Nothing was posted: check what it will post, then confirm again.",
+            code="catch_up_changed",
+        )
     return outcome
