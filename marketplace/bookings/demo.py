@@ -73,7 +73,7 @@ def load(session, ctx: dict) -> None:
 
 
 def _book_for_ben(session, budget, offer, parent, staff) -> None:
-    past = _slot(session, offer, -30)
+    past = _slot(session, offer, -34)  # after the demo ISF began; billed two days later, so overdue today
     delivered = operations.book(
         session, actor=parent, slot=past, budget=budget, units=2, now=past.starts_at - timedelta(days=14)
     )

@@ -18,6 +18,11 @@ def _date(value) -> str:
         return value.astimezone(LONDON).strftime("%-d %B %Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%-d %B %Y")
+    if isinstance(value, str) and len(value) == 10:  # an ISO date kept as text (an audit entry's detail)
+        try:
+            return date.fromisoformat(value).strftime("%-d %B %Y")
+        except ValueError:
+            pass
     return str(value)
 
 

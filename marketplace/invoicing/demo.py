@@ -4,12 +4,15 @@ Brightwater ICB and £650.00 to Brightwater Council (education, PO BWC-SEN-2208:
 its own invoice) — and paid that day, the payments being the ISF's receipts. Amy's later quarters
 are invoiced each on the day it fell due (6 July, 6 October ...), as the daily run would have,
 and are not paid: those due before today are overdue, so the chasing view, aged debt and the
-council's "Invoices to pay" have something to show. Then everything else billable up to today,
-issued: Ben's delivered two nights at Hilltop (example B's split: £393.33 to Brightwater Council,
-£196.67 to NHS Brightwater ICB); and a credit note on the ICB's invoice for Ben's stay, for part
+council's "Invoices to pay" have something to show. Ben's two nights at Hilltop 34 days ago are
+billed the day after Hilltop marked them delivered, as the daily run would have (example B's split:
+£393.33 to Brightwater Council on 30-day terms, so overdue today, and £196.67 to NHS Brightwater ICB
+on 45-day terms). Then everything else billable up to today, issued today; and a credit note on the ICB's invoice for Ben's stay, for part
 of it that was not delivered. Idempotent: a second load finds nothing unbilled, replays the
 payments to no effect and finds the credit note already there. Each billing is a recorded invoice
 run, so the run page's history shows them."""
+
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -42,7 +45,7 @@ def load(session, ctx: dict) -> None:
         _bill(session, isf.start_date, isf.provider_id)
         _pay_first_instalments(session, isf)
         _bill_instalments_as_they_fell_due(session, isf)
-    ctx["invoices"] = _bill(session, today())
+    ctx["invoices"] = _bill_care_as_delivered(session) + _bill(session, today())
     _credit_the_icb(session)
     payment_demo.load(session, ctx)  # a part payment and a reversed one (payment_demo.py)
 
@@ -65,6 +68,23 @@ def _bill(session, through, provider_id=None) -> list[Invoice]:
     ]
     run.finished_at = run.started_at
     return invoices
+
+
+def _bill_care_as_delivered(session) -> list[Invoice]:
+    """Care delivered before today, billed two days after its first night (the day after the
+    demo's bookings are marked delivered), each day's as the daily invoice run would have."""
+    operations.record_billable_items(session, today())
+    days = session.scalars(
+        select(BillableItem.service_date)
+        .where(
+            BillableItem.invoice_id.is_(None),
+            BillableItem.kind == BillableKind.CARE_DELIVERED,
+            BillableItem.service_date <= today() - timedelta(days=2),
+        )
+        .distinct()
+        .order_by(BillableItem.service_date)
+    ).all()
+    return [invoice for day in days for invoice in _bill(session, day + timedelta(days=2))]
 
 
 def _bill_instalments_as_they_fell_due(session, isf: Isf) -> None:

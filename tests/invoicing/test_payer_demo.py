@@ -1,8 +1,9 @@
-"""The demo has an overdue invoice to Brightwater Council (Amy's ISF funding for a later quarter,
-invoiced on the day it fell due and unpaid), so the council's "Invoices to pay" has an overdue
+"""The demo has an overdue invoice to Brightwater Council (Ben's stay, billed the day after it was
+delivered on 30-day terms and part paid), so the council's "Invoices to pay" has an overdue
 group, and Hilltop's chasing view and claim PDF show it; the payer's pages pass the basics."""
 
 import html as markup
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ def overdue_to_the_council(session) -> list[Invoice]:
     return session.scalars(
         select(Invoice)
         .where(Invoice.payer_org_id == council.id, Invoice.due_date < today())
-        .where(Invoice.status == InvoiceStatus.ISSUED)
+        .where(Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]))
         .order_by(Invoice.due_date)
     ).all()
 
@@ -28,10 +29,12 @@ def test_the_demo_has_overdue_invoices_to_the_council_once(session):
     first = [(i.number, i.total, i.due_date) for i in overdue_to_the_council(session)]
     load_demo(session)  # idempotent: nothing more is billed
     assert [(i.number, i.total, i.due_date) for i in overdue_to_the_council(session)] == first
-    assert first and first[0][1] == 455_000  # a quarter of the council's social-care funding
+    assert first and first[0][1] == 39_333  # example B: the council's share of Ben's two nights
     for invoice in overdue_to_the_council(session):
-        assert invoice.issue_date == invoice.lines[0].service_start  # billed the day it fell due
-        assert invoice.amount_due == invoice.total
+        assert invoice.issue_date == invoice.lines[0].service_start + timedelta(
+            days=2
+        )  # the day after delivery
+        assert invoice.amount_due == 19_333  # £200.00 of it paid
 
 
 def test_the_council_sees_them_overdue_and_hilltop_can_chase_and_claim(client, session):
