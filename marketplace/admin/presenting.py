@@ -38,4 +38,7 @@ def _value(key: str, value) -> str:
 
 def describe(detail: dict | None) -> list[tuple[str, str]]:
     """(label, text) for each item of an audit entry's detail."""
-    return [(state_label(key), _value(key.lower(), value)) for key, value in (detail or {}).items()]
+    return [
+        (state_label(key.removesuffix("_bp")), _value(key.lower(), value))
+        for key, value in (detail or {}).items()
+    ]
