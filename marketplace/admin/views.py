@@ -11,7 +11,7 @@ from marketplace.accounts import access, invitations
 from marketplace.accounts.models import Family, Organisation, Role, User
 from marketplace.accounts.permissions import visible
 from marketplace.accounts.schemas import InviteUserForm
-from marketplace.admin import reading
+from marketplace.admin import presenting, reading
 from marketplace.core.api import page_args
 from marketplace.core.auth import roles_required
 from marketplace.core.db import db
@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
 
     register_nav("admin.console", "Admin", roles=("admin",))
     register_panel("admin", lambda user: ("admin/_panel.html", {}))
+    app.jinja_env.filters["audit_detail"] = presenting.describe
 
 
 def _mail() -> bool:

@@ -210,3 +210,28 @@ def test_the_operations_themselves_refuse_non_admins(session, make, role):
         with pytest.raises(Forbidden):
             operation(session, target, actor)
     assert target.is_active_account and target.session_generation == 0
+
+
+def test_audit_details_read_as_people_read_them():
+    from marketplace.admin.presenting import describe
+
+    detail = {
+        "allocated": 3_120_000,
+        "weekly_amount": 57_000,
+        "contingency_bp": 500,
+        "first": "2026-12-01",
+        "fields": ["bank_account_name", "postcode"],
+        "role": "family",
+        "paid": True,
+        "reference": "BWC-SC-4471-Q1",
+    }
+    assert describe(detail) == [
+        ("Allocated", "£31,200.00"),
+        ("Weekly amount", "£570.00"),
+        ("Contingency", "5.00%"),
+        ("First", "1 December 2026"),
+        ("Fields", "Bank account name, Postcode"),
+        ("Role", "Family"),
+        ("Paid", "Yes"),
+        ("Reference", "BWC-SC-4471-Q1"),
+    ]
