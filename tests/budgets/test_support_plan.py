@@ -79,12 +79,17 @@ def test_bad_outcome_form_shows_the_summary_and_writes_nothing(client, session, 
     sign_in(world.parent)
     before = count(session)
     response = post_form(
-        f"/budgets/{world.budget.id}/outcomes", {"time_frame": "soon", "review_date": "31/12/2026"}
+        f"/budgets/{world.budget.id}/outcomes", {"time_frame": "soon", "review_date": "31/13/2026"}
     )
     assert response.status_code == 422
     for field in (b"#description", b"#time_frame", b"#review_date"):
         assert b'href="' + field + b'"' in response.data
     assert count(session) == before
+    typed_uk_style = post_form(  # 31/12/2026 is a date as people type it (issue #17, item 10)
+        f"/budgets/{world.budget.id}/outcomes",
+        {"description": "Ben tries a sleepover", "time_frame": "short", "review_date": "31/12/2026"},
+    )
+    assert typed_uk_style.status_code == 302 and count(session) == before + 1
     bad_status = post_form(f"/budgets/{world.budget.id}/outcomes/{world.outcome.id}", {"status": "done"})
     assert bad_status.status_code == 422 and world.outcome.status is OutcomeStatus.NOT_STARTED
 
