@@ -17,6 +17,7 @@ from marketplace.invoicing import credit_notes
 from marketplace.invoicing import operations as invoicing
 from marketplace.invoicing import payments as invoice_payments
 from marketplace.isf import operations as isf_ops
+from marketplace.payments.models import CardPayment, CardPurpose, CardStatus
 from tests.bookings.conftest import BookingWorld
 from tests.conftest import PASSWORD, Factory
 
@@ -58,6 +59,14 @@ def build_world(session) -> RolesWorld:
     }
     slot = bw.make_slot(days_ahead=20)
     booking = bookings.book(session, actor=bw.parent, slot=slot, budget=bw.budget, units=1)
+    card_payment = CardPayment(  # a card top-up for the booking, waiting for the card
+        purpose=CardPurpose.TOP_UP,
+        status=CardStatus.PENDING,
+        family_id=bw.family.id,
+        booking=booking,
+        amount=5_500,
+    )
+    session.add(card_payment)
     outcome = budgets.add_outcome(
         session,
         bw.budget,
@@ -142,6 +151,7 @@ def build_world(session) -> RolesWorld:
         invoice_id=invoice.id,
         credit_note_id=credit_note.id,
         payment_id=payment.id,
+        card_payment_id=card_payment.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,
