@@ -231,6 +231,8 @@ EXPECTED: dict[str, frozenset] = {
     # ---- card payments (payments/): only the family pays its own; the booking's provider and an
     # admin read. The world's invoice is addressed to the council, so nobody pays it by card.
     "POST /invoices/<int:invoice_id>/pay-by-card": NOBODY,
+    "POST /book/<int:slot_id>/top-up": only("family", "other_family"),  # 409 here: card payment is off
+    "POST /bookings/<int:booking_id>/pay-top-up": only("family"),  # 409 here: card payment is off
     "GET /card-payments": only("family", "other_family", "provider", "other_provider", "admin"),
     "GET /card-payments/<int:card_payment_id>": BOOKING_PARTIES,
     "POST /card-payments/<int:card_payment_id>/intent": only("family"),  # 409 here: card payment is off

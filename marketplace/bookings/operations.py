@@ -32,6 +32,7 @@ from marketplace.core.clock import business_date, utcnow
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import format_pence
 from marketplace.core.notifications import notify
+from marketplace.core.templating import state_label
 from marketplace.ledger.models import Account
 
 S = BookingStatus
@@ -136,9 +137,15 @@ def book(
     asked_by: User | None = None,
     expected_cost: int | None = None,
     expected_terms: str | None = None,
+    top_up_by_card: bool = False,
     now: datetime | None = None,
 ) -> Booking:
     """Book one place on `slot` for `units` units, paid from `budget`.
+
+    When the budget cannot cover the whole cost, the family may agree to pay the rest by card
+    (`top_up_by_card`): the booking is then `awaiting_payment` with the budget's holds and the
+    place taken, until the card payment moves it on (`top_ups.top_up_paid`) or the sweep
+    releases it (`top_ups.release_unpaid`). Without that agreement a shortfall is refused.
 
     Capacity and money are checked and reserved in one transaction under row locks: exactly the
     bookings that fit succeed; the rest get a 409 and leave nothing behind.
@@ -172,10 +179,10 @@ def book(
     )
     priced = quote(session, slot=slot, budget=budget, units=units, locked=True)
     _check_quote_unchanged(priced, units, expected_cost, expected_terms)
-    if priced.top_up:
+    if priced.top_up and not top_up_by_card:
         raise Conflict(
             f"The budget is {format_pence(priced.top_up)} short for this booking of {format_pence(priced.cost)}. "
-            "Paying a top-up by card is not available yet: choose fewer units or another date.",
+            "Agree to pay the top-up by card, or choose fewer units or another date.",
             code="budget_short",
             fields={"units": [f"{format_pence(priced.top_up)} more than the budget has left"]},
         )
@@ -191,9 +198,14 @@ def book(
         units=units,
         cost=priced.cost,
         charge=0,
+        top_up=priced.top_up,
         terms=priced.terms.as_dict(),
         emergency=emergency,
-        status=S.CONFIRMED if slot.offer.instant_booking else S.REQUESTED,
+        status=S.AWAITING_PAYMENT
+        if priced.top_up
+        else S.CONFIRMED
+        if slot.offer.instant_booking
+        else S.REQUESTED,
     )
     session.add(booking)
     session.flush()
@@ -212,7 +224,7 @@ def book(
             session.add(BookingPayment(booking=booking, stream=stream, hold_id=hold.id, amount=share))
     slot.booked += 1
     _record(session, booking, None, actor, _asked_note(asked_by, budget) if emergency else "Booked")
-    _tell(session, booking, f"Booking {_label(booking)}: {booking.status.value}")
+    _tell(session, booking, f"Booking {_label(booking)}: {state_label(booking.status).lower()}")
     return booking
 
 

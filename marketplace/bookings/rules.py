@@ -17,8 +17,10 @@ from marketplace.core.clock import business_date, financial_year, london_midnigh
 from marketplace.core.errors import Conflict, ValidationFailed
 
 S = BookingStatus
-# from-status -> {to-status: who may make that move}
+# from-status -> {to-status: who may make that move}. "card" is the card payment of a top-up (its
+# success moves the booking on; the sweep cancels it when the payment does not come in time).
 TRANSITIONS: dict[BookingStatus, dict[BookingStatus, set[str]]] = {
+    S.AWAITING_PAYMENT: {S.REQUESTED: {"card"}, S.CONFIRMED: {"card"}, S.CANCELLED: {"card"}},
     S.REQUESTED: {S.CONFIRMED: {"provider"}, S.DECLINED: {"provider"}, S.CANCELLED: {"family", "provider"}},
     S.CONFIRMED: {S.DELIVERED: {"provider"}, S.NO_SHOW: {"provider"}, S.CANCELLED: {"family", "provider"}},
     S.DELIVERED: {},
@@ -26,7 +28,8 @@ TRANSITIONS: dict[BookingStatus, dict[BookingStatus, set[str]]] = {
     S.CANCELLED: {},
     S.NO_SHOW: {},
 }
-COUNTS_TOWARDS_CAP = (S.REQUESTED, S.CONFIRMED, S.DELIVERED, S.NO_SHOW)
+COUNTS_TOWARDS_CAP = (S.AWAITING_PAYMENT, S.REQUESTED, S.CONFIRMED, S.DELIVERED, S.NO_SHOW)
+HOLDS_A_PLACE = (S.AWAITING_PAYMENT, S.REQUESTED, S.CONFIRMED)  # upcoming, with the slot's place taken
 
 
 def check_transition(booking: Booking, to: BookingStatus) -> None:
@@ -176,7 +179,7 @@ def _check_one_place_per_child(session: Session, slot: Slot, budget: Budget) -> 
         select(func.count(Booking.id)).where(
             Booking.slot_id == slot.id,
             Booking.child_id == budget.child_id,
-            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+            Booking.status.in_(HOLDS_A_PLACE),
         )
     )
     if taken:
@@ -231,7 +234,7 @@ def _check_open_bookings(session, offer, budget, now) -> None:
         .where(
             Booking.family_id == budget.family_id,
             Booking.offer_id == offer.id,
-            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+            Booking.status.in_(HOLDS_A_PLACE),
             Slot.starts_at > now,
         )
     )

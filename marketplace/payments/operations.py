@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Family, User
 from marketplace.accounts.permissions import acts_for_family
+from marketplace.bookings import top_ups
+from marketplace.bookings.models import Booking, BookingStatus
 from marketplace.core import audit
 from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict, DomainError, NotFound
@@ -107,6 +109,47 @@ def _record_invoice_payment(session: Session, card_payment: CardPayment) -> None
     card_payment.invoice_payment_id = payment.id
 
 
+# ---- paying a booking's top-up ----------------------------------------------------------------
+
+
+def start_top_up(session: Session, booking: Booking, actor: User) -> CardPayment:
+    """The card payment of a booking's top-up, while the booking awaits it. An open one of the
+    same amount is reused; a failed one stays as the record of the refusal."""
+    if not acts_for_family(actor, booking.family_id):
+        raise NotFound("No such booking")
+    if booking.status is not BookingStatus.AWAITING_PAYMENT or not booking.top_up:
+        raise Conflict("This booking has no top-up waiting to be paid.", code="nothing_due")
+    earlier = session.scalar(
+        select(CardPayment)
+        .where(CardPayment.booking_id == booking.id, CardPayment.status.in_((S.CREATED, S.PENDING)))
+        .order_by(CardPayment.id.desc())
+        .limit(1)
+    )
+    if earlier is not None and earlier.amount == booking.top_up:
+        return earlier
+    card_payment = CardPayment(
+        purpose=CardPurpose.TOP_UP,
+        family_id=booking.family_id,
+        booking_id=booking.id,
+        amount=booking.top_up,
+        created_by_id=actor.id,
+    )
+    session.add(card_payment)
+    session.flush()
+    audit.record(session, actor, "payments.card_payment_started", card_payment, amount=card_payment.amount)
+    return card_payment
+
+
+def open_payments_of(session: Session, booking_id: int) -> list[CardPayment]:
+    return list(
+        session.scalars(
+            select(CardPayment)
+            .where(CardPayment.booking_id == booking_id, CardPayment.status.in_(OPEN))
+            .order_by(CardPayment.id)
+        )
+    )
+
+
 # ---- what Stripe tells us --------------------------------------------------------------------------
 
 
@@ -152,9 +195,7 @@ def _apply(session: Session, card_payment: CardPayment) -> str | None:
             if card_payment.purpose is CardPurpose.INVOICE:
                 _record_invoice_payment(session, card_payment)
             else:
-                from marketplace.bookings import operations as bookings
-
-                bookings.top_up_paid(session, card_payment.booking, card_payment.amount, card_payment.id)
+                top_ups.top_up_paid(session, card_payment.booking, card_payment.amount, card_payment.id)
     except DomainError as err:
         return err.message
     return None

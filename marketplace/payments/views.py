@@ -6,11 +6,15 @@ Every page that would take a card says plainly when card payment is switched off
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import allowed, visible
+from marketplace.bookings.models import Booking
 from marketplace.core.auth import roles_required, signed_in
 from marketplace.core.db import db
+from marketplace.core.errors import DomainError
+from marketplace.core.ids import db_id
 from marketplace.core.money import format_pence
 from marketplace.core.security import CONTENT_SECURITY_POLICY
 from marketplace.core.templating import register_nav
@@ -26,6 +30,8 @@ def register(app) -> None:
     register_nav("payments.list_card_payments", "Card payments", roles=("family", "provider", "admin"))
     app.jinja_env.globals["card_payment_offer"] = card_payment_offer
     app.jinja_env.globals["card_payments_enabled"] = lambda: gateway.enabled()
+    app.jinja_env.globals["card_top_up_of"] = card_top_up_of
+    app.jinja_env.globals["may_pay_for"] = lambda family_id: permissions.pays_for(current_user, family_id)
 
 
 def card_payment_offer(invoice) -> dict | None:
@@ -82,6 +88,79 @@ def pay_invoice(invoice_id: int):
     db.session.commit()
     flow.open_intent(db.session, card_payment)
     return redirect(url_for(".pay_page", card_payment_id=card_payment.id))
+
+
+# ---- a booking's top-up -----------------------------------------------------------------------------
+
+
+@bp.post("/book/<int:slot_id>/top-up")
+@roles_required("family")
+def book_with_top_up(slot_id: int):
+    """The check page's "Agree and pay by card": the booking is made awaiting payment (holds and
+    place taken, bookings.operations.book), then its card payment; then the payment page."""
+    from marketplace.bookings import operations as bookings
+    from marketplace.bookings import views as booking_views
+    from marketplace.bookings.schemas import QuotedForm, UnitsForm
+    from marketplace.core.schemas import parse
+
+    allowed(permissions.pays_for(current_user, current_user.family_id), "Only a family pays a top-up.")
+    if not gateway.enabled():
+        raise gateway.CardPaymentsOff()
+    slot = booking_views._bookable_slot(slot_id)
+    budget = booking_views._own_budget(request.form.get("budget_id", type=db_id))
+    wanted = {"units": request.form.get("units", ""), "outcome_id": request.form.get("outcome_id") or None}
+    back = url_for("bookings.check_booking", slot_id=slot.id, budget_id=budget.id, **wanted)
+    try:
+        data = parse(UnitsForm(), wanted)
+        quoted = parse(QuotedForm(), request.form.to_dict())
+        booking = bookings.book(
+            db.session,
+            actor=current_user,
+            slot=slot,
+            budget=budget,
+            units=data["units"],
+            outcome_id=data["outcome_id"],
+            expected_cost=quoted["expected_cost"],
+            expected_terms=quoted["expected_terms"],
+            top_up_by_card=True,
+        )
+        card_payment = operations.start_top_up(db.session, booking, current_user) if booking.top_up else None
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(back)
+    db.session.commit()
+    if card_payment is None:  # the budget covers it all now: nothing to pay by card
+        flash("Booking sent. We have told the provider.", "success")
+        return redirect(url_for("bookings.booking_detail", booking_id=booking.id))
+    flow.open_intent(db.session, card_payment)
+    return redirect(url_for(".pay_page", card_payment_id=card_payment.id))
+
+
+@bp.post("/bookings/<int:booking_id>/pay-top-up")
+@roles_required("family")
+def pay_top_up(booking_id: int):
+    """Pay (or try again to pay) the top-up of a booking that awaits it."""
+    booking = db.session.get(Booking, booking_id)
+    visible(booking, booking is not None and permissions.pays_for(current_user, booking.family_id), "booking")
+    if not gateway.enabled():
+        raise gateway.CardPaymentsOff()
+    card_payment = operations.start_top_up(db.session, booking, current_user)
+    db.session.commit()
+    flow.open_intent(db.session, card_payment)
+    return redirect(url_for(".pay_page", card_payment_id=card_payment.id))
+
+
+def card_top_up_of(booking) -> CardPayment | None:
+    """The latest card payment of a booking's top-up (for the booking page)."""
+    if not booking.top_up:
+        return None
+    return db.session.scalar(
+        select(CardPayment)
+        .where(CardPayment.booking_id == booking.id)
+        .order_by(CardPayment.id.desc())
+        .limit(1)
+    )
 
 
 # ---- the payment page and the way back ------------------------------------------------------------
