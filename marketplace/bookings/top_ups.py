@@ -61,7 +61,7 @@ def top_up_paid(session: Session, booking: Booking, amount: int, card_payment_id
         idempotency_key=f"booking:{booking.id}:top_up",
     )
     to = S.CONFIRMED if booking.offer.instant_booking else S.REQUESTED
-    _move(session, booking, to, actor, f"Top-up of {format_pence(amount)} paid by card")
+    _move(session, booking, to, actor)
     paid = f"Top-up of {format_pence(amount)} paid by card."
     _tell(session, booking, f"Booking {_label(booking)}: {state_label(to).lower()}", paid)
     return booking
