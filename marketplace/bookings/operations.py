@@ -355,12 +355,14 @@ def _record(session, booking, before, actor, note=None, charge=0) -> None:
 
 
 def _release(session, booking: Booking, *, charge: int, give_back_place: bool = True) -> None:
-    """Post `charge` across the booking's holds (largest remainder over their amounts) and release
-    the rest; give the place back on the slot."""
+    """Post `charge` across the booking's holds (largest remainder over their amounts, and the
+    family's card top-up as the last party, whose share the family keeps paying: `top_ups`) and
+    release the rest; give the place back on the slot."""
     slot = _lock(session, Slot, booking.slot_id)
     payments = booking.payments
     ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in payments])
-    parts = allocate(charge, [p.amount for p in payments]) if payments else []
+    weights = [p.amount for p in payments] + ([booking.top_up] if booking.top_up else [])
+    parts = allocate(charge, weights)[: len(payments)] if weights else []
     for payment, part in zip(payments, parts, strict=True):
         if part:
             ledger.post_hold(session, payment.hold, part, code="cancellation_charge")

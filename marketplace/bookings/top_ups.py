@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.bookings.models import Booking, BookingStatus
 from marketplace.bookings.operations import _label, _lock, _move, _release, _tell
+from marketplace.core.allocation import allocate
 from marketplace.core.clock import utcnow
 from marketplace.core.errors import Conflict
 from marketplace.core.money import format_pence
@@ -84,6 +85,37 @@ def release_unpaid(session: Session, booking: Booking, actor=None) -> Booking | 
         "place and your budget have been released. Nothing was charged.",
     )
     return booking
+
+
+def family_share_of_charge(booking: Booking) -> int:
+    """The part of a cancellation or no-show charge the family's top-up pays: the charge split by
+    largest remainder over the budget's shares and the top-up (the same split `_release` posts)."""
+    if not booking.top_up or not booking.charge:
+        return 0
+    return allocate(booking.charge, [p.amount for p in booking.payments] + [booking.top_up])[-1]
+
+
+def refund_due(booking: Booking) -> int:
+    """What goes back to the family's card once its paid top-up will not buy care: all of it when
+    the booking is declined, cancelled in the free period, by the provider or bumped; the top-up
+    less its share of the charge after a late cancellation or a no-show; nothing otherwise."""
+    if booking.status not in (S.CANCELLED, S.DECLINED, S.NO_SHOW):
+        return 0
+    return booking.top_up - family_share_of_charge(booking)
+
+
+def refund_to_card(session: Session, booking: Booking, amount: int, refund_id: int):
+    """Book a refund of the top-up in the ledger: the provider's top-ups back to the family's card
+    (one idempotency key per refund row)."""
+    return ledger.transfer(
+        session,
+        top_ups_account(session, booking.provider_id),
+        family_card_account(session, booking.family_id),
+        amount,
+        "card_top_up_refund",
+        reference=("card_refund", refund_id),
+        idempotency_key=f"card_refund:{refund_id}",
+    )
 
 
 def unpaid_since(session: Session, minutes: int, now: datetime | None = None) -> list[int]:

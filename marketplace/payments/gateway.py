@@ -109,10 +109,18 @@ def cancel_intent(intent_id: str):
     return _call("cancel intent", client().v1.payment_intents.cancel, intent_id)
 
 
-def create_refund(intent_id: str, amount: int, idempotency_key: str):
+def create_refund(intent_id: str, amount: int, idempotency_key: str, metadata: dict):
     return _call(
         "refund",
         client().v1.refunds.create,
-        params={"payment_intent": intent_id, "amount": amount},
+        params={
+            "payment_intent": intent_id,
+            "amount": amount,
+            "metadata": {k: str(v) for k, v in metadata.items()},
+        },
         options={"idempotency_key": idempotency_key},
     )
+
+
+def list_refunds(intent_id: str):
+    return _call("list refunds", client().v1.refunds.list, params={"payment_intent": intent_id, "limit": 100})

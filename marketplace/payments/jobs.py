@@ -1,5 +1,6 @@
 """The card-payment job: every five minutes, release bookings whose top-up was not paid in time
-(sweep.py) and attach intents whose id a stopped process never stored (flow.reconcile_orphans)."""
+(sweep.py), attach intents whose id a stopped process never stored (flow.reconcile_orphans), and
+refund paid top-ups of bookings that ended (refunds.py)."""
 
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -15,11 +16,12 @@ def sweep_job() -> list[int]:
 
 
 def _sweep(session) -> list[int]:
-    from marketplace.payments import flow, gateway, sweep
+    from marketplace.payments import flow, gateway, refunds, sweep
 
     released = sweep.release_unpaid_top_ups(session)
     if gateway.enabled():
         flow.reconcile_orphans(session)
+        refunds.refund_cancelled_top_ups(session)
     return released
 
 
