@@ -66,7 +66,7 @@ def payable_by_card(invoice: Invoice) -> bool:
 def start_invoice_payment(session: Session, invoice: Invoice, actor: User) -> CardPayment:
     """A card payment of what is due on a family's invoice, by someone acting for that family.
     An open card payment of the same amount is reused (a second click pays nothing twice); open
-    ones for another amount are cancelled (what is due changed)."""
+    ones for another amount are cancelled (what is due changed); a failed one stays failed."""
     if invoice.payer_family_id is None or not acts_for_family(actor, invoice.payer_family_id):
         raise NotFound("No such invoice")
     invoice = invoice_payments.lock_invoices(session, [invoice.id])[invoice.id]
@@ -74,11 +74,11 @@ def start_invoice_payment(session: Session, invoice: Invoice, actor: User) -> Ca
         raise Conflict(f"Invoice {invoice.number} has nothing due to pay.", code="nothing_due")
     for earlier in session.scalars(
         select(CardPayment)
-        .where(CardPayment.invoice_id == invoice.id, CardPayment.status.in_(OPEN))
+        .where(CardPayment.invoice_id == invoice.id, CardPayment.status.in_((S.CREATED, S.PENDING)))
         .order_by(CardPayment.id)
         .with_for_update()
     ):
-        if earlier.amount == invoice.amount_due and earlier.status is not S.FAILED:
+        if earlier.amount == invoice.amount_due:
             return earlier
         _move(earlier, S.CANCELLED, "What is due on the invoice changed")
     card_payment = CardPayment(
