@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 import stripe
 
+from marketplace.bookings import operations as bookings
+from marketplace.bookings.models import BookingStatus
 from marketplace.core.clock import today
+from marketplace.payments import flow, gateway, operations
+from marketplace.payments.models import CardStatus
 from tests.bookings.conftest import BookingWorld
 from tests.invoicing.issued import issue
 
@@ -132,3 +136,23 @@ def post_event(client, body: str, signature: str | None = None):
         headers={"Stripe-Signature": signature if signature is not None else sign(body)},
         content_type="application/json",
     )
+
+
+@pytest.fixture
+def paid(session, world, stripe_on):
+    """A confirmed booking whose £55.00 top-up was paid by card."""
+    budget = world.make_budget(world.family, social_care=16_000, health=8_000)
+    slot = world.make_slot(days_ahead=10)
+    booking = bookings.book(
+        session, actor=world.parent, slot=slot, budget=budget, units=1, top_up_by_card=True
+    )
+    card_payment = operations.start_top_up(session, booking, world.parent)
+    session.commit()
+    flow.open_intent(session, card_payment)
+    api = gateway.client().v1.payment_intents
+    api.update(card_payment.intent_id, params={"payment_method": "pm_card_visa"})
+    flow.record_intent(session, card_payment, api.confirm(card_payment.intent_id))
+    bookings.confirm(session, booking, world.provider)
+    session.commit()
+    assert card_payment.status is CardStatus.SUCCEEDED and booking.status is BookingStatus.CONFIRMED
+    return booking, card_payment, budget

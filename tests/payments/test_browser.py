@@ -90,9 +90,11 @@ def check_the_database():
     # its event loop, so up to a minute on a busy machine): stored, acted on as
     # already recorded, nothing twice
     paid = select(StripeEvent).where(StripeEvent.type == "payment_intent.succeeded")
+    db.session.remove()
     for _ in range(600):
-        db.session.remove()
-        if db.session.scalar(paid) is not None:
+        found = db.session.scalar(paid) is not None
+        db.session.remove()  # on SQLite even a read holds the write lock (BEGIN IMMEDIATE)
+        if found:
             break
         time.sleep(0.1)
     event = db.session.scalar(paid)

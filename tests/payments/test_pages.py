@@ -5,10 +5,9 @@ from marketplace.bookings import operations as bookings
 from marketplace.bookings.models import CancelledBy
 from marketplace.payments import operations
 from marketplace.payments.refunds import refund_cancelled_top_ups
-from tests.payments.test_refunds import paid  # noqa: F401  (fixture)
 
 
-def test_the_family_sees_what_it_paid_and_what_came_back(client, session, world, sign_in, paid):  # noqa: F811
+def test_the_family_sees_what_it_paid_and_what_came_back(client, session, world, sign_in, paid):
     booking, card_payment, _ = paid
     bookings.cancel(session, booking, world.parent, by=CancelledBy.FAMILY)
     session.commit()
@@ -21,7 +20,7 @@ def test_the_family_sees_what_it_paid_and_what_came_back(client, session, world,
     assert text.count("£55.00") == 2  # paid £55.00, refunded £55.00
 
 
-def test_the_provider_sees_its_topped_up_bookings_and_no_one_elses(client, session, world, sign_in, paid):  # noqa: F811
+def test_the_provider_sees_its_topped_up_bookings_and_no_one_elses(client, session, world, sign_in, paid):
     sign_in(world.provider)
     text = client.get("/card-payments").get_data(as_text=True)
     assert "Bookings topped up by card" in text and "Overnight short break for Ben" in text
@@ -33,7 +32,7 @@ def test_the_provider_sees_its_topped_up_bookings_and_no_one_elses(client, sessi
 
 def test_the_admin_sees_failed_and_pending_not_settled_ones(
     client, session, world, sign_in, make, paid, family_invoice
-):  # noqa: F811
+):
     failed = operations.start_invoice_payment(session, family_invoice, world.parent)
     operations.record_failure(session, failed, "Your card was declined.")
     pending = operations.start_invoice_payment(session, family_invoice, world.parent)  # tried again
@@ -53,7 +52,7 @@ def test_a_commissioner_has_no_card_payments_page(client, world, sign_in):
     assert client.get("/card-payments").status_code == 403
 
 
-def test_a_card_payment_page_of_another_family_is_not_found(client, session, world, sign_in, paid):  # noqa: F811
+def test_a_card_payment_page_of_another_family_is_not_found(client, session, world, sign_in, paid):
     _, card_payment, _ = paid
     _, zoes_parent, _ = world.another_family()
     sign_in(zoes_parent)

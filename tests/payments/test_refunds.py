@@ -12,32 +12,12 @@ from sqlalchemy import select
 from marketplace import ledger
 from marketplace.bookings import operations as bookings
 from marketplace.bookings import top_ups
-from marketplace.bookings.models import BookingStatus, CancelledBy
+from marketplace.bookings.models import CancelledBy
 from marketplace.core.notifications import Notification
 from marketplace.payments import flow, gateway, operations
-from marketplace.payments.models import CardRefund, CardStatus
+from marketplace.payments.models import CardRefund
 from marketplace.payments.refunds import refund_cancelled_top_ups
 from tests.payments.test_top_ups import available
-
-
-@pytest.fixture
-def paid(session, world, stripe_on):
-    """A confirmed booking whose £55.00 top-up was paid by card."""
-    budget = world.make_budget(world.family, social_care=16_000, health=8_000)
-    slot = world.make_slot(days_ahead=10)
-    booking = bookings.book(
-        session, actor=world.parent, slot=slot, budget=budget, units=1, top_up_by_card=True
-    )
-    card_payment = operations.start_top_up(session, booking, world.parent)
-    session.commit()
-    flow.open_intent(session, card_payment)
-    api = gateway.client().v1.payment_intents
-    api.update(card_payment.intent_id, params={"payment_method": "pm_card_visa"})
-    flow.record_intent(session, card_payment, api.confirm(card_payment.intent_id))
-    bookings.confirm(session, booking, world.provider)
-    session.commit()
-    assert card_payment.status is CardStatus.SUCCEEDED and booking.status is BookingStatus.CONFIRMED
-    return booking, card_payment, budget
 
 
 def refunded_at_stripe(card_payment) -> list[int]:
