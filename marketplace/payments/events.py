@@ -16,6 +16,7 @@ from marketplace.core.sql import dialect_insert
 from marketplace.payments import operations
 from marketplace.payments.models import StripeEvent
 
+DISPUTE_EVENT = "charge.dispute.created"
 INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled")
 
 
@@ -65,6 +66,8 @@ def process_event(session: Session, event_id: str) -> str:
 
 
 def _act(session: Session, row: StripeEvent) -> str:
+    if row.type == DISPUTE_EVENT:
+        return _disputed(session, _intent_of(row.payload))
     if row.type not in INTENT_EVENTS:
         return "noted"
     intent = _intent_of(row.payload)
@@ -80,3 +83,14 @@ def _act(session: Session, row: StripeEvent) -> str:
     else:
         card_payment = operations.record_cancelled(session, card_payment, "Cancelled at Stripe")
     return f"card payment {card_payment.id}: {card_payment.status.value}"
+
+
+def _disputed(session: Session, dispute: dict) -> str:
+    """The cardholder disputed a charge: the payment is put in front of an admin (its money stays
+    recorded until the dispute is decided)."""
+    intent_id = dispute.get("payment_intent") or ""
+    card_payment = operations.card_payment_for_intent(session, intent_id, {}) if intent_id else None
+    if card_payment is None:
+        return "not one of ours"
+    card_payment = operations.record_dispute(session, card_payment, str(dispute.get("reason") or "unknown"))
+    return f"card payment {card_payment.id}: disputed"

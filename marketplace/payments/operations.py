@@ -219,6 +219,15 @@ def record_cancelled(session: Session, card_payment: CardPayment, note: str) -> 
     return card_payment
 
 
+def record_dispute(session: Session, card_payment: CardPayment, reason: str) -> CardPayment:
+    """A recorded payment the cardholder disputes is flagged for an admin, with Stripe's reason."""
+    card_payment = lock_card_payment(session, card_payment.id)
+    if card_payment.status in RECORDED:
+        _move(card_payment, S.NEEDS_ATTENTION, f"Disputed by the cardholder ({reason.replace('_', ' ')})")
+        session.flush()
+    return card_payment
+
+
 def _move(card_payment: CardPayment, to: CardStatus, note: str | None = None, at: datetime | None = None):
     card_payment.status = to
     card_payment.updated_at = at or utcnow()

@@ -138,6 +138,39 @@ def test_an_event_that_is_not_ours_is_stored_and_noted(client, session, stripe_o
     assert count(session, StripeEvent) == 1
 
 
+def test_a_decline_after_the_payment_was_recorded_changes_nothing(
+    client, session, world, family_invoice, stripe_on
+):
+    """localstripe cannot play a decline after confirmation: a hand-built event does."""
+    card_payment = pending_card_payment(session, world, family_invoice)
+    post_event(client, succeeded(card_payment))
+    intent = {"id": card_payment.intent_id, "object": "payment_intent", "amount": 12_000,
+              "last_payment_error": {"message": "Declined"}, "metadata": {"card_payment_id": str(card_payment.id)}}  # fmt: skip
+    assert (
+        post_event(
+            client, event_body("evt_late_decline", "payment_intent.payment_failed", intent)
+        ).status_code
+        == 200
+    )
+    assert card_payment.status is CardStatus.SUCCEEDED and family_invoice.amount_paid == 12_000
+
+
+def test_a_dispute_puts_the_payment_in_front_of_an_admin(client, session, world, family_invoice, stripe_on):
+    card_payment = pending_card_payment(session, world, family_invoice)
+    post_event(client, succeeded(card_payment))
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "payment_intent": card_payment.intent_id,
+        "reason": "fraudulent",
+        "amount": 12_000,
+    }
+    assert post_event(client, event_body("evt_dispute", "charge.dispute.created", dispute)).status_code == 200
+    assert card_payment.status is CardStatus.NEEDS_ATTENTION
+    assert card_payment.note == "Disputed by the cardholder (fraudulent)"
+    assert family_invoice.amount_paid == 12_000  # recorded until the dispute is decided
+
+
 @pytest.mark.postgres
 @pytest.mark.real_commits
 def test_twenty_deliveries_at_once_are_acted_on_once(app, session, world, stripe_on):
