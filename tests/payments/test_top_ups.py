@@ -215,3 +215,19 @@ def test_another_family_cannot_pay_the_top_up(client, session, world, sign_in, s
         client.post(f"/bookings/{booking.id}/pay-top-up", data={"csrf_token": csrf_of(client)}).status_code
         == 404
     )
+
+
+def test_the_sweep_command_releases_what_is_overdue(runner, session, world, short_budget, slot, stripe_off):
+    """`marketplace payments sweep` (the scheduler's job, run now), with card payment off: the
+    booking waits, then is released."""
+    from marketplace.bookings import operations as bookings
+
+    booking = bookings.book(
+        session, actor=world.parent, slot=slot, budget=short_budget, units=1, top_up_by_card=True
+    )
+    session.commit()
+    assert "Released 0 booking(s)" in runner.invoke(args=["payments", "sweep"]).output
+    with time_machine.travel(utcnow() + timedelta(minutes=31), tick=False):
+        result = runner.invoke(args=["payments", "sweep"])
+    assert f"Released 1 booking(s) not paid in time: [{booking.id}]" in result.output
+    assert booking.status is BookingStatus.CANCELLED and slot.booked == 0
