@@ -122,9 +122,17 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # those headers are ignored). The sign-in throttle and HSTS need the client's real address
         # and scheme: behind one TLS proxy, TRUSTED_PROXIES=1.
         "TRUSTED_PROXIES": trusted_proxies(),
-        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
+        # Card payments (marketplace/payments). Without the secret and publishable keys card
+        # payment is switched off and the pages say so. STRIPE_API_BASE points the client at a
+        # local Stripe-compatible server (tests: localstripe); STRIPE_JS_URL is where the page
+        # loads Stripe.js from (its origin is allowed in the payment pages' CSP).
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "") or os.environ.get("STRIPE_API_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        # how long a booking waits for its card top-up before the sweep releases it
+        "CARD_TOP_UP_MINUTES": int(os.environ.get("CARD_TOP_UP_MINUTES", "30") or 30),
         "LATE_PAYMENT_REFERENCE_RATES": reference_rates(),
     }
     config.update(overrides)

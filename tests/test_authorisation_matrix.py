@@ -264,6 +264,20 @@ EXPECTED: dict[str, frozenset] = {
     "GET /statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>.pdf": INVOICE_PARTIES,
     "GET /api/v1/statements/<int:provider_id>/<any(org, family):payer_kind>/<int:payer_id>": INVOICE_PARTIES,
     "POST /invoices/<int:invoice_id>/remind": only("provider"),  # the issuer's staff (an admin reads only)
+    # ---- card payments (payments/): only the family pays its own; the booking's provider and an
+    # admin read. The world's invoice is addressed to the council, so nobody pays it by card.
+    "POST /invoices/<int:invoice_id>/pay-by-card": NOBODY,
+    "POST /book/<int:slot_id>/top-up": only("family", "other_family"),  # 409 here: card payment is off
+    "POST /bookings/<int:booking_id>/pay-top-up": only("family"),  # 409 here: card payment is off
+    "GET /card-payments": only("family", "other_family", "provider", "other_provider", "admin"),
+    "GET /card-payments/<int:card_payment_id>": BOOKING_PARTIES,
+    "POST /card-payments/<int:card_payment_id>/intent": only("family"),  # 409 here: card payment is off
+    "POST /card-payments/<int:card_payment_id>/card": only("family"),
+    "GET /card-payments/<int:card_payment_id>/return": only("family"),
+    "POST /card-payments/<int:card_payment_id>/check": only("family"),
+    # no webhook secret in the matrix's app, so a 404 for all; with one, only a body signed with
+    # it is taken (tests/payments/test_webhook.py)
+    "POST /payments/stripe/webhook": NOBODY,
 }
 
 # (row, role) -> why: today's code lets this role in although the table says it should not.

@@ -26,6 +26,7 @@ from marketplace.ledger.models import Hold
 
 
 class BookingStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"  # the family's card top-up is due; holds and place taken
     REQUESTED = "requested"
     CONFIRMED = "confirmed"
     DELIVERED = "delivered"
@@ -53,6 +54,7 @@ class Booking(db.Model):
         CheckConstraint("units >= 1", name="units_positive"),
         CheckConstraint("cost >= 0", name="cost_not_negative"),
         CheckConstraint("charge >= 0 AND charge <= cost", name="charge_within_cost"),
+        CheckConstraint("top_up >= 0 AND top_up <= cost", name="top_up_within_cost"),
         Index("ix_booking_provider_status", "provider_id", "status"),
         Index("ix_booking_family_status", "family_id", "status"),
         Index("ix_booking_child_offer", "child_id", "offer_id"),
@@ -70,6 +72,8 @@ class Booking(db.Model):
     units: Mapped[int] = mapped_column(Integer)
     cost: Mapped[int] = mapped_column(BigInteger)
     charge: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the part of the cost the family pays by card because the budget cannot cover it
+    top_up: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     terms: Mapped[dict] = mapped_column(JSON)
     status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus, "booking_status"))
     cancelled_by: Mapped[CancelledBy | None] = mapped_column(str_enum(CancelledBy, "cancelled_by"))

@@ -137,9 +137,15 @@ def book(
     asked_by: User | None = None,
     expected_cost: int | None = None,
     expected_terms: str | None = None,
+    top_up_by_card: bool = False,
     now: datetime | None = None,
 ) -> Booking:
     """Book one place on `slot` for `units` units, paid from `budget`.
+
+    When the budget cannot cover the whole cost, the family may agree to pay the rest by card
+    (`top_up_by_card`): the booking is then `awaiting_payment` with the budget's holds and the
+    place taken, until the card payment moves it on (`top_ups.top_up_paid`) or the sweep
+    releases it (`top_ups.release_unpaid`). Without that agreement a shortfall is refused.
 
     Capacity and money are checked and reserved in one transaction under row locks: exactly the
     bookings that fit succeed; the rest get a 409 and leave nothing behind.
@@ -173,7 +179,7 @@ def book(
     )
     priced = quote(session, slot=slot, budget=budget, units=units, locked=True)
     _check_quote_unchanged(priced, units, expected_cost, expected_terms)
-    if priced.top_up:
+    if priced.top_up and not (top_up_by_card and priced.streams):
         raise _short(budget, slot, priced)
     booking = Booking(
         family_id=budget.family_id,
@@ -187,9 +193,14 @@ def book(
         units=units,
         cost=priced.cost,
         charge=0,
+        top_up=priced.top_up,
         terms=priced.terms.as_dict(),
         emergency=emergency,
-        status=S.CONFIRMED if slot.offer.instant_booking else S.REQUESTED,
+        status=S.AWAITING_PAYMENT
+        if priced.top_up
+        else S.CONFIRMED
+        if slot.offer.instant_booking
+        else S.REQUESTED,
     )
     session.add(booking)
     session.flush()
@@ -219,7 +230,7 @@ def _short(budget: Budget, slot: Slot, priced: Quote) -> Conflict:
     if not priced.streams:
         return Conflict(message, code="budget_short", fields={"budget_id": [message]})
     return Conflict(
-        f"{message} Paying a top-up by card is not available yet: choose fewer units or another date.",
+        f"{message} Agree to pay the {format_pence(priced.top_up)} top-up by card, or choose fewer units or another date.",
         code="budget_short",
         fields={"units": [f"{format_pence(priced.top_up)} more than the budget can pay"]},
     )
@@ -369,12 +380,14 @@ def _record(session, booking, before, actor, note=None, charge=0) -> None:
 
 
 def _release(session, booking: Booking, *, charge: int, give_back_place: bool = True) -> None:
-    """Post `charge` across the booking's holds (largest remainder over their amounts) and release
-    the rest; give the place back on the slot."""
+    """Post `charge` across the booking's holds (largest remainder over their amounts, and the
+    family's card top-up as the last party, whose share the family keeps paying: `top_ups`) and
+    release the rest; give the place back on the slot."""
     slot = _lock(session, Slot, booking.slot_id)
     payments = booking.payments
     ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in payments])
-    parts = allocate(charge, [p.amount for p in payments]) if payments else []
+    weights = [p.amount for p in payments] + ([booking.top_up] if booking.top_up else [])
+    parts = allocate(charge, weights)[: len(payments)] if weights else []
     for payment, part in zip(payments, parts, strict=True):
         if part:
             ledger.post_hold(session, payment.hold, part, code="cancellation_charge")

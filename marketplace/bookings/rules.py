@@ -18,8 +18,10 @@ from marketplace.core.clock import business_date, financial_year, london_midnigh
 from marketplace.core.errors import Conflict, ValidationFailed
 
 S = BookingStatus
-# from-status -> {to-status: who may make that move}
+# from-status -> {to-status: who may make that move}. "card" is the card payment of a top-up (its
+# success moves the booking on; the sweep cancels it when the payment does not come in time).
 TRANSITIONS: dict[BookingStatus, dict[BookingStatus, set[str]]] = {
+    S.AWAITING_PAYMENT: {S.REQUESTED: {"card"}, S.CONFIRMED: {"card"}, S.CANCELLED: {"card"}},
     S.REQUESTED: {S.CONFIRMED: {"provider"}, S.DECLINED: {"provider"}, S.CANCELLED: {"family", "provider"}},
     S.CONFIRMED: {S.DELIVERED: {"provider"}, S.NO_SHOW: {"provider"}, S.CANCELLED: {"family", "provider"}},
     S.DELIVERED: {},
@@ -27,7 +29,8 @@ TRANSITIONS: dict[BookingStatus, dict[BookingStatus, set[str]]] = {
     S.CANCELLED: {},
     S.NO_SHOW: {},
 }
-COUNTS_TOWARDS_CAP = (S.REQUESTED, S.CONFIRMED, S.DELIVERED, S.NO_SHOW)
+COUNTS_TOWARDS_CAP = (S.AWAITING_PAYMENT, S.REQUESTED, S.CONFIRMED, S.DELIVERED, S.NO_SHOW)
+HOLDS_A_PLACE = (S.AWAITING_PAYMENT, S.REQUESTED, S.CONFIRMED)  # upcoming, with the slot's place taken
 
 
 def check_transition(booking: Booking, to: BookingStatus) -> None:
@@ -203,7 +206,7 @@ def _check_one_place_per_child(session: Session, slot: Slot, budget: Budget) -> 
         select(func.count(Booking.id)).where(
             Booking.slot_id == slot.id,
             Booking.child_id == budget.child_id,
-            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+            Booking.status.in_(HOLDS_A_PLACE),
         )
     )
     if taken:
@@ -243,15 +246,15 @@ def yearly_used(session: Session, offer: Offer, child_id: int, day) -> int:
 
 
 def open_bookings(session: Session, offer: Offer, family_id: int, now: datetime) -> int:
-    """The family's upcoming requested or confirmed bookings of `offer` (what the limit on bookings
-    open at once counts)."""
+    """The family's upcoming bookings of `offer` holding a place (awaiting a card top-up, requested
+    or confirmed: what the limit on bookings open at once counts)."""
     return session.scalar(
         select(func.count(Booking.id))
         .join(Slot, Slot.id == Booking.slot_id)
         .where(
             Booking.family_id == family_id,
             Booking.offer_id == offer.id,
-            Booking.status.in_((S.REQUESTED, S.CONFIRMED)),
+            Booking.status.in_(HOLDS_A_PLACE),
             Slot.starts_at > now,
         )
     )

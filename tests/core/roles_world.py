@@ -18,6 +18,7 @@ from marketplace.invoicing import credit_notes
 from marketplace.invoicing import operations as invoicing
 from marketplace.invoicing import payments as invoice_payments
 from marketplace.isf import operations as isf_ops
+from marketplace.payments.models import CardPayment, CardPurpose, CardStatus
 from tests.bookings.conftest import BookingWorld
 from tests.conftest import PASSWORD, Factory
 
@@ -59,6 +60,14 @@ def build_world(session) -> RolesWorld:
     }
     slot = bw.make_slot(days_ahead=20)
     booking = bookings.book(session, actor=bw.parent, slot=slot, budget=bw.budget, units=1)
+    card_payment = CardPayment(  # a card top-up for the booking, waiting for the card
+        purpose=CardPurpose.TOP_UP,
+        status=CardStatus.PENDING,
+        family_id=bw.family.id,
+        booking=booking,
+        amount=5_500,
+    )
+    session.add(card_payment)
     outcome = budgets.add_outcome(
         session,
         bw.budget,
@@ -160,6 +169,7 @@ def build_world(session) -> RolesWorld:
         credit_note_id=credit_note.id,
         payment_id=payment.id,
         import_id=remittance.id,
+        card_payment_id=card_payment.id,
         isf_budget_id=isf_budget.id,
         release_id=release.id,
         ras_id=ras.id,

@@ -6,6 +6,7 @@ from marketplace.catalog.jobs import JOB_ID as CATALOG_JOB_ID
 from marketplace.invoicing.jobs import JOB_ID as INVOICE_RUN_JOB_ID
 from marketplace.invoicing.jobs import REMINDER_JOB_ID
 from marketplace.isf.jobs import JOB_ID as DRAWDOWN_JOB_ID
+from marketplace.payments.jobs import JOB_ID as CARD_SWEEP_JOB_ID
 from marketplace.scheduler import JOB_DEFAULTS, JobSpec, build_scheduler, registered_jobs
 
 
@@ -17,6 +18,7 @@ def test_every_domains_jobs_are_registered_once_in_domain_order():
         DRAWDOWN_JOB_ID,
         INVOICE_RUN_JOB_ID,
         REMINDER_JOB_ID,
+        CARD_SWEEP_JOB_ID,
     ]
 
 

@@ -19,6 +19,7 @@ from marketplace.invoicing.jobs import REMINDER_JOB_ID
 from marketplace.isf import jobs, operations
 from marketplace.isf.models import IsfDrawdown
 from marketplace.isf.operations import drawdown
+from marketplace.payments.jobs import JOB_ID as CARD_SWEEP_JOB_ID
 from marketplace.scheduler import add_job, build_scheduler
 
 
@@ -139,7 +140,7 @@ def test_the_scheduler_is_configured_for_a_safe_weekly_run():
     try:
         add_job(scheduler, jobs.DRAWDOWN_JOB)
         assert sorted(j.id for j in scheduler.get_jobs()) == sorted(
-            [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID, REMINDER_JOB_ID]
+            [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID, REMINDER_JOB_ID, CARD_SWEEP_JOB_ID]
         )
     finally:
         scheduler.shutdown(wait=False)
@@ -151,7 +152,7 @@ def test_the_scheduler_command_runs_a_blocking_scheduler(runner, monkeypatch):
     result = runner.invoke(args=["scheduler"])
     assert result.exit_code == 0 and jobs.JOB_ID in result.output
     assert sorted(j.id for j in started[0]) == sorted(
-        [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID, REMINDER_JOB_ID]
+        [jobs.JOB_ID, CATALOG_JOB_ID, INVOICE_RUN_JOB_ID, REMINDER_JOB_ID, CARD_SWEEP_JOB_ID]
     )
 
 
