@@ -92,6 +92,32 @@ def test_the_commissioner_records_a_payment_oldest_first_and_the_provider_sees_i
     assert "3 February 2027" in received
 
 
+def test_the_payer_reads_the_day_it_paid_not_the_day_it_received(
+    client, session, world, invoices, sign_in, csrf
+):
+    first, _ = invoices
+    with on(FEB_10):
+        sign_in(world.commissioner)
+        done = post(
+            client,
+            csrf,
+            {
+                "provider": world.provider_org.id,
+                "amount": "£10.00",
+                "received_on": "3/2/2027",
+                "reference": "R-9",
+            },
+        )
+        detail = text(client.get(done.headers["Location"]))
+        listing = text(client.get("/payments"))
+        sign_in(world.provider)
+        provider_detail = text(client.get(done.headers["Location"]))
+    assert '<dt class="govuk-summary-list__key">Paid</dt>' in detail and ">Received<" not in detail
+    made = listing.split("Payments you made", 1)[1].split("</thead>", 1)[0]
+    assert ">Paid</th>" in made and ">Received</th>" not in made
+    assert '<dt class="govuk-summary-list__key">Received</dt>' in provider_detail
+
+
 def test_the_commissioner_allocates_as_it_chooses(client, session, world, invoices, sign_in, csrf):
     first, second = invoices
     with on(FEB_10):
