@@ -169,7 +169,9 @@ def test_bad_input_shows_an_error_summary_and_writes_nothing(client, session, wo
     assert response.status_code == 422 and problems(text(response)) == []
     assert set(summary_links(text(response))) >= {"amount", "received_on", "reference"}
     assert 'value="lots"' in text(response)  # what was typed is kept
-    assert "Enter the date you paid as a date" in text(response) and "was received" not in text(response)
+    assert "Enter the date you paid as a real date, for example 10/02/2027" in text(response)
+    assert "was received" not in text(response)
+    assert "The day the money left your account, for example 10/02/2027" in text(response)  # not a later day
     assert count(session) == 0
 
 
