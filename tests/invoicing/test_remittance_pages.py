@@ -106,6 +106,7 @@ def test_example_d_upload_preview_confirm_summary_download_and_again(
         again = text(upload(client, csrf, EXAMPLE_D))
         assert "Already recorded (reference BWC-REM-0210)" in again
         assert "Nothing in this file can be recorded." in again and 'name="stash"' not in again
+        assert "0 lines" not in again and "0 payments" not in again  # "To be recorded: Nothing"
     assert count(session) == 1 and count(session, RemittanceImport) == 1
 
 
