@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from marketplace.core.schemas import Date, FormSchema, Id, Parsed, Pence, Pounds
+from marketplace.core.schemas import Date, FormSchema, Id, Parsed, Pence, Pounds, example_date
 from marketplace.invoicing.payments import MAX_REASON, MAX_REFERENCE
 from marketplace.invoicing.schemas import PartyOut
 
@@ -110,7 +110,7 @@ def parse_uk_date(text: str) -> date:
             continue
         if day.year >= 1900:
             return day
-    raise ValueError("Enter the date the money was received as a date, for example 3/2/2027")
+    raise ValueError(f"Enter the date the money was received as a real date, for example {example_date(0)}")
 
 
 class UkDate(Parsed):

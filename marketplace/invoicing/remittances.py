@@ -38,6 +38,8 @@ class Reason(enum.StrEnum):
     """Why a line is not recorded: the groups the preview totals."""
 
     BAD_LINE = "bad_line"
+    WRONG_DATE = "wrong_date"
+    NAMED_TWICE = "named_twice"
     UNKNOWN_INVOICE = "unknown_invoice"
     OTHER_PAYER = "other_payer"
     ALREADY_RECORDED = "already_recorded"
@@ -51,7 +53,9 @@ class Reason(enum.StrEnum):
 
 
 REASON_LABELS = {
-    Reason.BAD_LINE: "Amount, date or reference cannot be read",
+    Reason.BAD_LINE: "Invoice number, amount, date or reference missing or unreadable",
+    Reason.WRONG_DATE: "Date in the future, before the invoice, or unlike the payment's other lines",
+    Reason.NAMED_TWICE: "Invoice named twice in one payment",
     Reason.UNKNOWN_INVOICE: "Invoice number unknown",
     Reason.OTHER_PAYER: "Not this payer's invoice",
     Reason.ALREADY_RECORDED: "Already recorded",
@@ -209,7 +213,7 @@ def _check_line(item: CheckedLine, payer, earlier: dict, left: dict, dates: dict
     if line.problems:
         return refuse(Reason.BAD_LINE, "; ".join(f"{col}: {msg}" for col, msg in line.problems.items()))
     if line.paid_on > today():
-        return refuse(Reason.BAD_LINE, f"Date: {uk_date(line.paid_on)} is in the future")
+        return refuse(Reason.WRONG_DATE, f"Date: {uk_date(line.paid_on)} is in the future")
     if invoice is None or invoice.status is InvoiceStatus.DRAFT:
         return refuse(
             Reason.UNKNOWN_INVOICE, f"Invoice number {line.invoice_number} is not one of your invoices"
@@ -223,7 +227,7 @@ def _check_line(item: CheckedLine, payer, earlier: dict, left: dict, dates: dict
     first = dates.setdefault(line.reference, (line.paid_on, line.row))
     if first[0] != line.paid_on:
         return refuse(
-            Reason.BAD_LINE,
+            Reason.WRONG_DATE,
             f"Date: reference {line.reference} is dated {uk_date(first[0])} on row {first[1]}; "
             "one reference is one payment, on one day",
         )
@@ -231,12 +235,12 @@ def _check_line(item: CheckedLine, payer, earlier: dict, left: dict, dates: dict
         return refuse(Reason.UNKNOWN_INVOICE, f"Invoice {invoice.number} is void")
     if line.paid_on < invoice.issue_date:
         return refuse(
-            Reason.BAD_LINE,
+            Reason.WRONG_DATE,
             f"Date: paid before invoice {invoice.number} was issued on {uk_date(invoice.issue_date)}",
         )
     if (line.reference, invoice.id) in seen:
         return refuse(
-            Reason.BAD_LINE, f"Invoice {invoice.number} is named twice under reference {line.reference}"
+            Reason.NAMED_TWICE, f"Invoice {invoice.number} is named twice under reference {line.reference}"
         )
     due = left.get(invoice.id, invoice.amount_due)
     if due == 0:

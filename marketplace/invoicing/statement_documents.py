@@ -99,9 +99,16 @@ def statement_pdf(stmt: Statement) -> bytes:
     pdf.ln(6)
     for row in rows(stmt):
         bold = "B" if row[1] in ("Opening balance", "Closing balance") else ""
-        for (_, width, align), value in zip(PDF_COLUMNS, row, strict=True):
-            pdf.text(8, _fit(value, width), bold, w=width, h=5, align=align)
-        pdf.ln(5)
+        pdf.set_font(pdf.body_font, bold, 8)
+        cells = [_wrap(pdf, value, width) for (_, width, _), value in zip(PDF_COLUMNS, row, strict=True)]
+        height = 4 * max(len(lines) for lines in cells) + 1
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        for n in range(max(len(lines) for lines in cells)):
+            for (_, width, align), lines in zip(PDF_COLUMNS, cells, strict=True):
+                pdf.text(8, lines[n] if n < len(lines) else "", bold, w=width, h=4, align=align)
+            pdf.ln(4)
+        pdf.ln(1)
     pdf.ln(4)
     owed = "owed to" if stmt.closing >= 0 else "in credit with"
     pdf.text(
@@ -120,10 +127,12 @@ def statement_pdf(stmt: Statement) -> bytes:
     return bytes(pdf.output())
 
 
-def _fit(value: str, width: float) -> str:
-    """Shorten text to what fits its column at 8 point (about two characters per 3 mm)."""
-    most = int(width * 0.62)
-    return value if len(value) <= most else value[: most - 3] + "..."
+def _wrap(pdf, value: str, width: float) -> list[str]:
+    """The value in as many lines as its column needs, never cut short: a payment's reference
+    names the invoices it paid, which the payer needs to reconcile the statement."""
+    if not value:
+        return [""]
+    return pdf.multi_cell(width, 4, value, dry_run=True, output="LINES")
 
 
 def _bank(org: Organisation) -> str | None:

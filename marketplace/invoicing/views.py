@@ -18,7 +18,7 @@ from marketplace.core.db import db
 from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.schemas import parse
 from marketplace.core.templating import register_nav
-from marketplace.invoicing import documents, lists, panels, permissions, reminders, ubl
+from marketplace.invoicing import documents, late_payment, lists, panels, permissions, reminders, ubl
 from marketplace.invoicing.api import csv_response, pdf_response, xml_response
 from marketplace.invoicing.models import Invoice, InvoiceStatus, RunSource
 from marketplace.invoicing.runs import preview_run, run_invoices
@@ -139,12 +139,15 @@ def invoice_detail(invoice_id: int):
 
 def chasing(invoice: Invoice) -> dict:
     """When the invoice's payer was last reminded, whether the caller may remind them now (the
-    issuer's staff, while something is owed) and the statement between them."""
+    issuer's staff, while something is owed), the statement between them and, for the issuer's
+    staff, what it may claim for late payment (None unless overdue and claimable)."""
     may_remind = current_user.role is Role.PROVIDER and invoice.issuer_id in current_user.organisation_ids
+    late = late_payment.for_invoice(db.session, invoice) if may_remind else None
     return {
         "last_chased": reminders.last_chased(db.session, invoice) if invoice.number else None,
         "may_remind": may_remind and invoice.status in reminders.OPEN and invoice.amount_due > 0,
         "statement_link": invoice_statement_path(invoice) if invoice.number else None,
+        "claim": late if late and late.is_overdue and not late.not_claimable and late.claimable else None,
     }
 
 

@@ -94,6 +94,25 @@ def test_the_chasing_page_and_the_claim(client, sign_in, world, invoice, on_3_fe
         assert figure in text, figure
 
 
+def test_the_invoice_page_shows_the_claim_to_its_issuer_only(client, sign_in, world, invoice, on_3_february):
+    sign_in(world.provider)
+    page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    claim = page[page.index('id="late-payment"') :]
+    claim = claim[: claim.index("</p>")]
+    for figure in ("30 days overdue", "statutory interest of £3.88", "compensation of £40.00", "£43.88"):
+        assert figure in claim, figure
+    assert f'href="/invoices/{invoice.id}/claim.pdf"' in claim
+    sign_in(world.commissioner)  # the payer reads the invoice, not the provider's claim on it
+    assert 'id="late-payment"' not in client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+
+
+def test_the_invoice_page_shows_no_claim_before_the_due_date(client, sign_in, world, invoice):
+    with time_machine.travel(london_noon(date(2027, 1, 4)), tick=False):
+        sign_in(world.provider)
+        page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert 'id="late-payment"' not in page and "claim.pdf" not in page
+
+
 def test_the_api_gives_the_figures_in_pence(client, bearer, world, invoice, on_3_february):
     body = client.get(f"/api/v1/invoices/{invoice.id}", headers=bearer(world.commissioner)).get_json()
     assert body["late_payment"] == {

@@ -4,11 +4,14 @@ so the family is invoiced for it; the family sees that invoice, the stream's fun
 from datetime import date
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from marketplace.budgets import operations as budgets
 from marketplace.invoicing.models import BillableItem, Invoice
 from marketplace.invoicing.runs import preview_run, run_invoices
+from tests.invoicing.issued import receive
+from tests.invoicing.overdue import london_noon
 
 ISSUED_ON = date(2026, 12, 5)
 
@@ -69,3 +72,27 @@ def test_another_family_does_not_see_it(client, world, sign_in, family_invoice):
     _, other_parent, _ = world.another_family()
     sign_in(other_parent)
     assert client.get(f"/invoices/{family_invoice.id}").status_code == 404
+
+
+def test_the_family_reads_its_invoices_with_what_is_still_due(
+    client, session, world, sign_in, family_invoice
+):
+    receive(session, family_invoice, 20_000, date(2026, 12, 10), "CARD-1")
+    sign_in(world.parent)
+    listing = client.get("/invoices").get_data(as_text=True)
+    listing = listing[listing.index("<main") : listing.index("</main>")]
+    assert family_invoice.number in listing and "£590.00" in listing and "£390.00" in listing
+    assert "Part paid" in listing and "19 December 2026" in listing and ">Due now<" in listing
+    page = client.get(f"/invoices/{family_invoice.id}").get_data(as_text=True)
+    assert "£390.00" in page and "Send a reminder" not in page and "Record a payment" not in page
+    assert 'id="late-payment"' not in page
+
+
+def test_the_provider_is_offered_no_late_payment_claim_on_a_familys_invoice(
+    client, world, sign_in, family_invoice
+):
+    with time_machine.travel(london_noon(date(2027, 2, 3)), tick=False):  # 46 days overdue
+        sign_in(world.provider)
+        page = client.get(f"/invoices/{family_invoice.id}").get_data(as_text=True)
+    assert "Send a reminder" in page  # it is still chased
+    assert 'id="late-payment"' not in page and "claim.pdf" not in page

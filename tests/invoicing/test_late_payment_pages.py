@@ -78,6 +78,16 @@ def test_each_figure_links_to_the_invoices_behind_it(client, sign_in, world, deb
     assert numbers == [debts[k].number for k in ("icb_95", "family_40", "council_30", "council_not_due")]
 
 
+def test_an_empty_column_says_nothing_is_owed_in_words(client, sign_in, world, debts, frozen):
+    sign_in(world.provider)
+    page = main(client.get("/invoices/aged-debt/invoices?bucket=days_61_90").get_data(as_text=True))
+    assert "On 3 February 2027 nothing is owed to you on any invoice here." in page
+    assert "0 invoices" not in page and "most overdue first" not in page
+    sign_in(world.commissioner)
+    page = main(client.get("/invoices/aged-creditors/invoices?bucket=days_61_90").get_data(as_text=True))
+    assert "On 3 February 2027 you owe nothing on any invoice here." in page and "0 invoices" not in page
+
+
 def test_bad_filters_are_named_in_an_error_summary(client, sign_in, world, debts, frozen):
     sign_in(world.provider)
     response = client.get("/invoices/aged-debt/invoices?bucket=days_1_31&payer=council")

@@ -49,6 +49,26 @@ def test_the_provider_sees_every_invoice_it_issued_and_no_other(client, world, s
     assert ">part_paid<" not in text and "15000" not in text  # labels and pounds, never stored values
 
 
+@pytest.mark.parametrize("who", ["provider", "commissioner"])
+def test_the_list_leads_to_what_is_owed_and_every_link_opens(client, world, sign_in, book, who):
+    sign_in(getattr(world, who))
+    html = client.get("/invoices").get_data(as_text=True)
+    owed = html[html.index('id="money-owed"') :]
+    owed = owed[: owed.index("</p>")]
+    hrefs = re.findall(r'href="([^"]+)"', owed)
+    expected = {
+        "provider": ["/invoices/aged-debt", "/invoices/chasing", "/statements"],
+        "commissioner": ["/invoices/to-pay", "/invoices/aged-creditors", "/statements"],
+    }[who]
+    assert hrefs == expected
+    assert [client.get(href).status_code for href in hrefs] == [200, 200, 200]
+
+
+def test_a_family_is_not_offered_the_organisations_money_pages(client, world, sign_in, book):
+    sign_in(world.parent)
+    assert 'id="money-owed"' not in client.get("/invoices").get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

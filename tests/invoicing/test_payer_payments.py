@@ -92,6 +92,32 @@ def test_the_commissioner_records_a_payment_oldest_first_and_the_provider_sees_i
     assert "3 February 2027" in received
 
 
+def test_the_payer_reads_the_day_it_paid_not_the_day_it_received(
+    client, session, world, invoices, sign_in, csrf
+):
+    first, _ = invoices
+    with on(FEB_10):
+        sign_in(world.commissioner)
+        done = post(
+            client,
+            csrf,
+            {
+                "provider": world.provider_org.id,
+                "amount": "£10.00",
+                "received_on": "3/2/2027",
+                "reference": "R-9",
+            },
+        )
+        detail = text(client.get(done.headers["Location"]))
+        listing = text(client.get("/payments"))
+        sign_in(world.provider)
+        provider_detail = text(client.get(done.headers["Location"]))
+    assert '<dt class="govuk-summary-list__key">Paid</dt>' in detail and ">Received<" not in detail
+    made = listing.split("Payments you made", 1)[1].split("</thead>", 1)[0]
+    assert ">Paid</th>" in made and ">Received</th>" not in made
+    assert '<dt class="govuk-summary-list__key">Received</dt>' in provider_detail
+
+
 def test_the_commissioner_allocates_as_it_chooses(client, session, world, invoices, sign_in, csrf):
     first, second = invoices
     with on(FEB_10):
@@ -143,7 +169,9 @@ def test_bad_input_shows_an_error_summary_and_writes_nothing(client, session, wo
     assert response.status_code == 422 and problems(text(response)) == []
     assert set(summary_links(text(response))) >= {"amount", "received_on", "reference"}
     assert 'value="lots"' in text(response)  # what was typed is kept
-    assert "Enter the date you paid as a date" in text(response) and "was received" not in text(response)
+    assert "Enter the date you paid as a real date, for example 10/02/2027" in text(response)
+    assert "was received" not in text(response)
+    assert "The day the money left your account, for example 10/02/2027" in text(response)  # not a later day
     assert count(session) == 0
 
 

@@ -168,6 +168,19 @@ def test_the_invoice_page_shows_its_payments_and_offers_to_record_one(
     assert "BWC-0203" in theirs and "Record a payment" not in theirs
 
 
+def test_the_invoice_page_lists_its_payments_by_the_day_received(client, session, world, invoice, sign_in):
+    """A payment recorded late for an earlier day sits in date order, not at the top."""
+    with on(FEB_10):
+        for reference, day in (("BWC-0205", 5), ("BWC-0203", 3), ("BWC-0209", 9)):
+            record_payment(
+                session, provider=world.provider_org, payer=world.council, amount=1000,
+                received_on=date(2027, 2, day), reference=reference, actor=world.provider,
+            )  # fmt: skip
+    sign_in(world.provider)
+    page = text(client.get(f"/invoices/{invoice.id}"))
+    assert re.findall(r">(BWC-02\d\d)</a>", page) == ["BWC-0209", "BWC-0205", "BWC-0203"]
+
+
 def test_reversing_on_the_page(client, session, world, invoice, sign_in, csrf):
     with on(FEB_10):
         payment = record_payment(

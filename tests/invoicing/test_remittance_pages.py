@@ -106,6 +106,7 @@ def test_example_d_upload_preview_confirm_summary_download_and_again(
         again = text(upload(client, csrf, EXAMPLE_D))
         assert "Already recorded (reference BWC-REM-0210)" in again
         assert "Nothing in this file can be recorded." in again and 'name="stash"' not in again
+        assert "0 lines" not in again and "0 payments" not in again  # "To be recorded: Nothing"
     assert count(session) == 1 and count(session, RemittanceImport) == 1
 
 
@@ -135,6 +136,29 @@ def test_an_unreadable_line_is_listed_with_its_row_and_column(client, session, w
         )
     assert 'href="#row-3"' in html and "Row 3, Amount: 12.3.4 is not an amount in pounds and pence" in html
     assert 'id="row-3"' in html and "Record 1 line (£100.00)" in html
+
+
+def test_the_preview_groups_lines_by_what_is_really_wrong_with_them(
+    client, session, world, invoice, sign_in, csrf
+):
+    """A readable line naming an invoice twice, or dated wrongly, is not filed as "cannot be read"."""
+    data = csv_bytes(
+        "HIL-000001,£100.00,R1,3/2/2027",
+        "HIL-000001,£50.00,R1,3/2/2027",  # the same invoice twice in one payment
+        "HIL-000001,£1.00,R2,11/2/2027",  # in the future on 10 February
+        "HIL-000001,ten pounds,R3,3/2/2027",  # unreadable
+    )
+    with on(FEB_10):
+        sign_in(world.provider)
+        html = text(upload(client, csrf, data))
+    groups = html.split("by reason", 1)[1].split("</table>", 1)[0]
+    rows = [re.sub(r"<[^>]+>|\s+", " ", row).split() for row in groups.split("</tr>")[1:-1]]
+    assert [" ".join(row) for row in rows] == [
+        "Invoice number, amount, date or reference missing or unreadable 1 £0.00",
+        "Date in the future, before the invoice, or unlike the payment&#39;s other lines 1 £1.00",
+        "Invoice named twice in one payment 1 £50.00",
+    ]
+    assert "cannot be read" not in html
 
 
 def test_invoices_to_two_payers_need_the_payer_chosen(client, session, world, invoice, sign_in, csrf):

@@ -224,18 +224,20 @@ def test_each_reason_a_line_is_not_recorded(session, world):
     assert [c.line.row for c in preview.matched] == [2]
     assert [(c.line.row, c.reason, c.message) for c in preview.not_recorded] == [
         (3, Reason.MORE_THAN_DUE, f"£200.00 is more than the £193.33 due on {invoice.number}"),
-        (4, Reason.BAD_LINE, f"Invoice {invoice.number} is named twice under reference R1"),
+        (4, Reason.NAMED_TWICE, f"Invoice {invoice.number} is named twice under reference R1"),
         (5, Reason.ALREADY_PAID, f"Invoice {paid.number} is already paid: nothing is due"),
         (6, Reason.OTHER_PAYER, f"Invoice {icb.number} is to NHS Brightwater ICB, not Brightwater Council"),
         (7, Reason.REFERENCE_USED, f"Reference EARLIER was already used for {_money(paid.total)} received "
          "on 1 February 2027; a reference is used once per payer"),
-        (8, Reason.BAD_LINE, "Date: 11 February 2027 is in the future"),
+        (8, Reason.WRONG_DATE, "Date: 11 February 2027 is in the future"),
         (9, Reason.BAD_LINE, "Amount: abc is not an amount in pounds and pence, like 393.33"),
-        (10, Reason.BAD_LINE, "Date: reference R1 is dated 3 February 2027 on row 2; one reference is one "
+        (10, Reason.WRONG_DATE, "Date: reference R1 is dated 3 February 2027 on row 2; one reference is one "
          "payment, on one day"),
     ]  # fmt: skip
     totals = {g.reason: (g.lines, g.total) for g in preview.groups}
-    assert totals[Reason.BAD_LINE] == (4, 10_000 + 100 + 100)  # rows 4, 8, 9 (no amount), 10
+    assert totals[Reason.BAD_LINE] == (1, 0)  # row 9: no amount could be read
+    assert totals[Reason.WRONG_DATE] == (2, 100 + 100)  # rows 8 and 10
+    assert totals[Reason.NAMED_TWICE] == (1, 10_000)  # row 4
     assert totals[Reason.MORE_THAN_DUE] == (1, 20_000)
 
 

@@ -148,6 +148,20 @@ def test_the_pdf_reads_as_a_statement(client, world, sign_in, council_invoice):
     assert "£193.33 owed to Hilltop Children's Hospice on 31 January 2027" in text
 
 
+def test_the_pdf_never_cuts_a_payments_reference_short(client, session, world, sign_in, council_invoice):
+    """The payer reconciles by the reference and the invoice it paid: both are printed in full."""
+    receive(session, council_invoice, 100, date(2027, 1, 21), "BRIGHTWATER-BACS-REMITTANCE-2027-000123")
+    sign_in(world.provider)
+    text = pdf_text(client.get(f"{_url(world, suffix='.pdf')}?{PERIOD}").data)
+    assert "..." not in text
+    joined = (
+        "".join(text.split()).replace("£1.00£192.33", "").replace("£200.00£193.33", "")
+    )  # figures: 1st line
+    assert f"BRIGHTWATER-BACS-REMITTANCE-2027-000123,invoice{council_invoice.number}" in joined
+    assert f"BACS-1,invoice{council_invoice.number}" in joined
+    assert "£193.33" in text and "£192.33" in text
+
+
 def test_the_api_gives_pence_and_iso_dates(client, world, council_invoice, bearer, make):
     url = f"/api/v1{_url(world)}?from=2026-12-01&to=2027-01-31"
     body = client.get(url, headers=bearer(world.commissioner)).get_json()
