@@ -30,25 +30,45 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+Attachment = tuple[str, str, bytes]  # (file name, MIME type, content): e-mail only
+
+
+def _queued(to: str, subject: str, body: str, link: str | None, attachments: list[Attachment] | None):
+    return (to, subject, body, link, tuple(attachments)) if attachments else (to, subject, body, link)
+
+
 def notify(
-    session: Session, users, subject: str, body: str = "", link: str | None = None
+    session: Session,
+    users,
+    subject: str,
+    body: str = "",
+    link: str | None = None,
+    attachments: list[Attachment] | None = None,
 ) -> list[Notification]:
-    """Put a message in each user's inbox."""
+    """Put a message in each user's inbox (its e-mail, where mail is configured, carries the
+    attachments; the inbox has the link)."""
     sent = []
     outbox = session.info.setdefault(OUTBOX, [])
     for user in users:
         note = Notification(user_id=user.id, subject=subject, body=body, link=link)
         session.add(note)
         sent.append(note)
-        outbox.append((user.email, subject, body, link))
+        outbox.append(_queued(user.email, subject, body, link, attachments))
     session.flush()
     return sent
 
 
-def email_address(session: Session, to: str, subject: str, body: str = "", link: str | None = None) -> None:
+def email_address(
+    session: Session,
+    to: str,
+    subject: str,
+    body: str = "",
+    link: str | None = None,
+    attachments: list[Attachment] | None = None,
+) -> None:
     """E-mail an address that is no one's account (an organisation's finance mailbox): queued like
     a notification's e-mail, sent only after the commit and only where mail is configured."""
-    session.info.setdefault(OUTBOX, []).append((to, subject, body, link))
+    session.info.setdefault(OUTBOX, []).append(_queued(to, subject, body, link, attachments))
 
 
 OUTBOX = "notifications_outbox"
@@ -78,8 +98,8 @@ def _forget_on_rollback(session, previous_transaction) -> None:
         session.info.pop(OUTBOX + ":marks", None)
 
 
-def send_emails(outbox: list[tuple[str, str, str, str | None]]) -> int:
-    """E-mail each (to, subject, body, link) through MAIL_SMTP_HOST, if configured. Returns how
+def send_emails(outbox: list[tuple]) -> int:
+    """E-mail each (to, subject, body, link[, attachments]) through MAIL_SMTP_HOST, if configured. Returns how
     many were sent; failures are logged, never raised (the work they report is already committed)."""
     from flask import current_app, has_app_context
 
@@ -89,12 +109,15 @@ def send_emails(outbox: list[tuple[str, str, str, str | None]]) -> int:
     base = config.get("PUBLIC_URL", "").rstrip("/")
     try:
         with smtplib.SMTP(config["MAIL_SMTP_HOST"], int(config.get("MAIL_SMTP_PORT", 25)), timeout=5) as smtp:
-            for to, subject, body, link in outbox:
+            for to, subject, body, link, *more in outbox:
                 message = EmailMessage()
                 message["From"] = config.get("MAIL_FROM", "no-reply@short-breaks.example")
                 message["To"] = to
                 message["Subject"] = subject
                 message.set_content(f"{body}\n\n{base}{link}" if link else body or subject)
+                for name, mimetype, content in more[0] if more else ():
+                    maintype, subtype = mimetype.split("/", 1)
+                    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
                 smtp.send_message(message)
         return len(outbox)
     except (OSError, smtplib.SMTPException):

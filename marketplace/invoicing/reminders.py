@@ -1,6 +1,6 @@
 """Reminders: notices to an invoice's payer 7 days before it falls due and when it becomes overdue,
-a provider's own "Send a reminder" (with a link to the statement of account), and a weekly digest
-of its overdue invoices to the provider.
+a provider's own "Send a reminder" (the statement of account attached to its e-mail, and linked
+from the in-app notice), and a weekly digest of its overdue invoices to the provider.
 
 Each notice is sent once: its row (InvoiceReminder per invoice, event and occasion; OverdueDigest
 per provider and week) is inserted ON CONFLICT DO NOTHING before anyone is told, and only the
@@ -9,8 +9,7 @@ once, sends nothing twice; a job that fails after the insert rolls both back.
 
 Who is told: an organisation's users (its finance contacts) and its finance e-mail address, or a
 family's own users. Operations flush; the job (jobs.run_reminders) or the request commits, and
-e-mail goes out after the commit where mail is configured. E-mail carries no attachment (the
-mail code sends text): the statement is a link in the notice.
+e-mail goes out after the commit where mail is configured.
 """
 
 from datetime import date, timedelta
@@ -25,6 +24,7 @@ from marketplace.core.money import format_pence
 from marketplace.core.notifications import email_address, notify
 from marketplace.core.sql import dialect_insert
 from marketplace.core.templating import uk_date
+from marketplace.invoicing import statement_documents, statements
 from marketplace.invoicing.models import Invoice, InvoiceReminder, InvoiceStatus, OverdueDigest, ReminderEvent
 from marketplace.invoicing.statements import invoice_statement_path
 
@@ -140,7 +140,8 @@ def _wording(invoice: Invoice, event: ReminderEvent, on: date) -> tuple[str, str
     return (
         f"A reminder from {invoice.issuer.name}: invoice {invoice.number}, {owed} to pay",
         f"{what} {late}; {owed} is still to pay. {quote} "
-        f"Your statement of account with {invoice.issuer.name} is at the link below.",
+        f"Your statement of account with {invoice.issuer.name} is at the link below (and attached "
+        "to the e-mail, as a PDF).",
     )
 
 
@@ -152,11 +153,25 @@ def _send(
     if not claim(session, invoice, event, occasion, recipients=recipients, sent_by_id=actor and actor.id):
         return False
     subject, body = _wording(invoice, event, on)
-    link = invoice_statement_path(invoice) if event is ReminderEvent.MANUAL else f"/invoices/{invoice.id}"
-    notify(session, users, subject, body, link=link)
+    manual = event is ReminderEvent.MANUAL
+    link = invoice_statement_path(invoice) if manual else f"/invoices/{invoice.id}"
+    attachments = [_statement_attachment(session, invoice)] if manual else None
+    notify(session, users, subject, body, link=link, attachments=attachments)
     for mailbox in mailboxes:
-        email_address(session, mailbox, subject, body, link)
+        email_address(session, mailbox, subject, body, link, attachments=attachments)
     return True
+
+
+def _statement_attachment(session: Session, invoice: Invoice) -> tuple[str, str, bytes]:
+    """The payer's statement of account with the invoice's issuer (the financial year so far), as
+    the PDF the statement page offers."""
+    payer = invoice.payer_org or invoice.payer_family
+    stmt = statements.statement(session, invoice.issuer, payer, *statements.default_period())
+    return (
+        statement_documents.filename(stmt, "pdf"),
+        "application/pdf",
+        statement_documents.statement_pdf(stmt),
+    )
 
 
 def remind(session: Session, invoice: Invoice, event: ReminderEvent, on: date) -> bool:

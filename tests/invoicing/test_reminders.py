@@ -2,6 +2,9 @@
 each however often the job runs; providers get a weekly overdue digest; a provider can send a
 reminder with the statement from the invoice page; the page says when it was last chased."""
 
+import email
+import email.policy
+import io
 import threading
 from datetime import date, datetime
 
@@ -9,6 +12,7 @@ import pytest
 import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from marketplace.core.clock import LONDON
@@ -273,3 +277,25 @@ def test_an_invoice_with_nothing_to_pay_is_not_chased(client, session, world, si
     page = client.post(f"/invoices/{council.id}/remind", data={"csrf_token": csrf()}, follow_redirects=True)
     assert f"Invoice {council.number} has nothing left to pay" in page.get_data(as_text=True)
     assert inbox(session, world.commissioner) == []
+
+
+def test_the_providers_reminder_e_mail_carries_the_statement_as_a_pdf(
+    client, session, world, sign_in, csrf, invoices, mail
+):
+    council, _ = invoices
+    world.council.finance_email = "accounts.payable@brightwater.example"
+    session.commit()
+    with time_machine.travel(datetime(2027, 1, 12, 10, 0, tzinfo=LONDON), tick=False):
+        sign_in(world.provider)
+        client.post(f"/invoices/{council.id}/remind", data={"csrf_token": csrf()})
+    messages = [email.message_from_string(m, policy=email.policy.default) for m in mail.messages]
+    reminders = [m for m in messages if m["Subject"].startswith("A reminder from Hilltop")]
+    assert sorted(m["To"] for m in reminders) == sorted(
+        [world.commissioner.email, "accounts.payable@brightwater.example"]
+    )
+    for message in reminders:
+        assert "attached to the e-mail, as a PDF" in message.get_body(("plain",)).get_content()
+        [pdf] = list(message.iter_attachments())
+        assert pdf.get_content_type() == "application/pdf" and pdf.get_filename().endswith(".pdf")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.get_content())).pages)
+        assert "STATEMENT OF ACCOUNT" in text and council.number in text and "£393.33" in text
