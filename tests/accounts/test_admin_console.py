@@ -228,7 +228,7 @@ def test_audit_details_read_as_people_read_them():
     assert describe(detail) == [
         ("Allocated", "£31,200.00"),
         ("Weekly amount", "£570.00"),
-        ("Contingency", "5.00%"),
+        ("Contingency", "5%"),
         ("First", "1 December 2026"),
         ("Fields", "Bank account name, Postcode"),
         ("Role", "Family"),
