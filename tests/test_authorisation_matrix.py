@@ -193,6 +193,8 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/bookings": SIGNED_IN,
     "POST /api/v1/bookings": SIGNED_IN,  # an empty body is a 422 for anyone signed in
     "GET /api/v1/bookings/<int:booking_id>": BOOKING_VIEWERS,
+    "GET /api/v1/bookings/<int:booking_id>/messages": MESSAGE_BOOKING_PARTIES,
+    "POST /api/v1/bookings/<int:booking_id>/messages": MESSAGE_BOOKING_PARTIES,
     "POST /api/v1/bookings/<int:booking_id>/confirm": PROVIDER_SIDE,
     "POST /api/v1/bookings/<int:booking_id>/decline": PROVIDER_SIDE,
     "POST /api/v1/bookings/<int:booking_id>/deliver": PROVIDER_SIDE,

@@ -25,7 +25,8 @@ def register(app) -> None:
     app.jinja_env.globals["message_max_length"] = MAX_LENGTH
 
 
-def _booking_thread(booking_id: int) -> Thread:
+def booking_thread_for(booking_id: int) -> Thread:
+    """The booking's thread for the caller: 404 if it may not see the booking, 403 if not a party."""
     booking = db.session.get(Booking, booking_id)
     visible(booking, booking is not None and can_see(current_user, booking), "booking")
     return _as_party(Thread(booking))
@@ -46,7 +47,7 @@ def _as_party(thread: Thread) -> Thread:
 @bp.route("/bookings/<int:booking_id>/messages", methods=["GET", "POST"])
 @signed_in
 def booking_thread(booking_id: int):
-    return _thread_page(_booking_thread(booking_id))
+    return _thread_page(booking_thread_for(booking_id))
 
 
 @bp.route("/isfs/<int:isf_id>/messages", methods=["GET", "POST"])
