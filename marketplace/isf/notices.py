@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role, User
-from marketplace.core.money import format_pence
+from marketplace.core.money import format_bp, format_pence
 from marketplace.core.notifications import notify
 from marketplace.isf.models import ContingencyRelease, Isf, IsfReceipt, ReleaseStatus
 
@@ -93,7 +93,7 @@ def agreed(session: Session, isf: Isf) -> None:
         family_members(session, isf),
         f"Your ISF with {isf.provider.name} is agreed",
         f"{format_pence(isf.weekly_amount)} a week will be drawn for {isf.budget.child.name}'s care, "
-        f"of which {isf.top_slice_bp / 100:g}% is {isf.provider.name}'s management share.",
+        f"of which {format_bp(isf.top_slice_bp)} is {isf.provider.name}'s management share.",
         link=_link(isf),
     )
 

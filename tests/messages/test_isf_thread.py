@@ -53,3 +53,14 @@ def test_an_empty_message_shows_the_error_summary(session, amy, as_user):
     response = _post(client, token, amy.isf, "")
     assert response.status_code == 422 and "There is a problem" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(Message.id))) == 0
+
+
+def test_the_isf_thread_is_listed_in_each_partys_inbox(session, amy, as_user):
+    client, token = as_user(amy.holder)
+    _post(client, token, amy.isf, "Statement attached to the review pack.")
+    for reader in (amy.parent, amy.funder):
+        client, _ = as_user(reader)
+        inbox = html.unescape(client.get("/inbox").get_data(as_text=True))
+        assert f'href="/isfs/{amy.isf.id}/messages"' in inbox and "Amy's ISF held by" in inbox
+    client, _ = as_user(amy.other_parent)
+    assert f"/isfs/{amy.isf.id}/messages" not in client.get("/inbox").get_data(as_text=True)
