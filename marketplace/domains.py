@@ -14,7 +14,18 @@ from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
 
-DOMAINS = ["accounts", "ledger", "catalog", "budgets", "bookings", "isf", "invoicing", "payments", "admin"]
+DOMAINS = [
+    "accounts",
+    "ledger",
+    "catalog",
+    "budgets",
+    "bookings",
+    "isf",
+    "invoicing",
+    "payments",
+    "messages",
+    "admin",
+]
 
 
 def domain_modules(part: str) -> Iterator[ModuleType]:

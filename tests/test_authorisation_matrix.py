@@ -46,6 +46,9 @@ BOOKING_VIEWERS = only("family", "provider", "commissioner", "admin")  # the fun
 ISF_PARTIES = only("family", "provider", "commissioner", "admin")
 ISF_AGREERS = only("provider", "commissioner")
 INVOICE_PARTIES = only("provider", "commissioner", "admin")  # the issuer and the payer (the council)
+# a thread is between the parties themselves: admins (and a booking's funder) may see, not join
+MESSAGE_BOOKING_PARTIES = only("family", "provider")
+MESSAGE_ISF_PARTIES = only("family", "provider", "commissioner")
 ANY_PROVIDER = only("provider", "other_provider", "admin")
 ANY_COMMISSIONER = only("commissioner", "other_commissioner", "admin")
 
@@ -106,6 +109,8 @@ EXPECTED: dict[str, frozenset] = {
     "GET /book/<int:slot_id>/check": FAMILY_SIDE,
     "POST /book/<int:slot_id>/check": FAMILY_SIDE,
     "GET /bookings/<int:booking_id>": BOOKING_VIEWERS,
+    "GET /bookings/<int:booking_id>/messages": MESSAGE_BOOKING_PARTIES,
+    "POST /bookings/<int:booking_id>/messages": MESSAGE_BOOKING_PARTIES,
     "POST /bookings/<int:booking_id>/<any(confirm, decline, deliver, 'no-show', bump):action>": PROVIDER_SIDE,
     "GET /bookings/<int:booking_id>/cancel": BOOKING_PARTIES,
     "POST /bookings/<int:booking_id>/cancel": BOOKING_PARTIES,
@@ -133,6 +138,8 @@ EXPECTED: dict[str, frozenset] = {
     "GET /ras/assessments/<assessment_id>": only("family", "commissioner", "admin"),
     # ---- ISFs
     "GET /isfs/<int:isf_id>": ISF_PARTIES,
+    "GET /isfs/<int:isf_id>/messages": MESSAGE_ISF_PARTIES,
+    "POST /isfs/<int:isf_id>/messages": MESSAGE_ISF_PARTIES,
     "GET /isfs/<int:isf_id>/statement": ISF_PARTIES,
     "GET /isfs/<int:isf_id>/statement.<any(csv, pdf):fmt>": ISF_PARTIES,
     "GET /isfs/<int:isf_id>/review": ISF_PARTIES,
@@ -186,6 +193,8 @@ EXPECTED: dict[str, frozenset] = {
     "GET /api/v1/bookings": SIGNED_IN,
     "POST /api/v1/bookings": SIGNED_IN,  # an empty body is a 422 for anyone signed in
     "GET /api/v1/bookings/<int:booking_id>": BOOKING_VIEWERS,
+    "GET /api/v1/bookings/<int:booking_id>/messages": MESSAGE_BOOKING_PARTIES,
+    "POST /api/v1/bookings/<int:booking_id>/messages": MESSAGE_BOOKING_PARTIES,
     "POST /api/v1/bookings/<int:booking_id>/confirm": PROVIDER_SIDE,
     "POST /api/v1/bookings/<int:booking_id>/decline": PROVIDER_SIDE,
     "POST /api/v1/bookings/<int:booking_id>/deliver": PROVIDER_SIDE,

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
-from marketplace.accounts.models import Family, Membership, User
-from marketplace.bookings import cover, rules
+from marketplace.accounts.models import Family, User
+from marketplace.bookings import cover, notices, rules
 from marketplace.bookings.funding import cover_cost, eligible_streams
 from marketplace.bookings.models import Booking, BookingEvent, BookingPayment, BookingStatus, CancelledBy
 from marketplace.bookings.permissions import acts_for_budget, provider_knows_budget
@@ -28,11 +28,10 @@ from marketplace.catalog.models import Slot
 from marketplace.catalog.terms import OfferTerms, price_snapshot
 from marketplace.core import audit
 from marketplace.core.allocation import allocate
-from marketplace.core.clock import business_date, utcnow
+from marketplace.core.clock import utcnow
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import format_pence
-from marketplace.core.notifications import notify
-from marketplace.core.templating import state_label, uk_date
+from marketplace.core.templating import uk_date
 from marketplace.ledger.models import Account
 
 S = BookingStatus
@@ -219,7 +218,7 @@ def book(
             session.add(BookingPayment(booking=booking, stream=stream, hold_id=hold.id, amount=share))
     slot.booked += 1
     _record(session, booking, None, actor, _asked_note(asked_by, budget) if emergency else "Booked")
-    _tell(session, booking, f"Booking {_label(booking)}: {state_label(booking.status).lower()}")
+    notices.tell(session, booking, notices.booked(booking))
     return booking
 
 
@@ -248,7 +247,7 @@ def confirm(session: Session, booking: Booking, actor: User) -> Booking:
             code="budget_not_active",
         )
     _move(session, booking, S.CONFIRMED, actor)
-    _tell(session, booking, f"Your booking {_label(booking)} is confirmed")
+    notices.tell(session, booking, notices.confirmed(booking))
     return booking
 
 
@@ -264,7 +263,7 @@ def decline(session: Session, booking: Booking, actor: User, reason: str | None 
     booking = _lock(session, Booking, booking.id)
     _move(session, booking, S.DECLINED, actor, reason)
     _release(session, booking, charge=0)
-    _tell(session, booking, f"Your booking request {_label(booking)} was declined", reason or "")
+    notices.tell(session, booking, notices.declined(booking, reason))
     return booking
 
 
@@ -282,7 +281,7 @@ def deliver(session: Session, booking: Booking, actor: User, now: datetime | Non
     ledger.lock_accounts(session, *[stream_account(session, p.stream) for p in booking.payments])
     for payment in booking.payments:
         ledger.post_hold(session, payment.hold, code="care_delivered")
-    _tell(session, booking, f"Care delivered: {_what(booking)}")
+    notices.tell(session, booking, notices.delivered(booking))
     return booking
 
 
@@ -311,22 +310,11 @@ def cancel(
     _move(session, booking, S.CANCELLED, actor, reason, charge=charge)
     _release(session, booking, charge=charge)
     if by is CancelledBy.BUMP:
-        _tell(
-            session,
-            booking,
-            f"We are very sorry: your short break {_label(booking)} has been cancelled",
-            "The hospice needs the bed for a child at the end of life. Nothing is charged and your budget "
-            "has been released. The provider will contact you to rebook.",
-        )
+        notices.tell(session, booking, notices.bumped(booking))
     elif by is CancelledBy.PROVIDER:
-        _tell(session, booking, f"The provider cancelled {_label(booking)}", reason or "Nothing is charged.")
+        notices.tell(session, booking, notices.cancelled_by_provider(booking, reason))
     else:
-        _tell(
-            session,
-            booking,
-            f"Booking {_label(booking)} cancelled",
-            f"Cancellation charge {format_pence(charge)}." if charge else "No charge.",
-        )
+        notices.tell(session, booking, notices.cancelled_by_family(booking, charge))
     return booking
 
 
@@ -342,7 +330,7 @@ def mark_no_show(session: Session, booking: Booking, actor: User, now: datetime 
     charge = OfferTerms.from_dict(booking.terms).no_show_charge(booking.cost)
     _move(session, booking, S.NO_SHOW, actor, charge=charge)
     _release(session, booking, charge=charge, give_back_place=False)
-    _tell(session, booking, f"Recorded as a no-show: {_what(booking)}", f"Charge {format_pence(charge)}.")
+    notices.tell(session, booking, notices.no_show(booking, charge))
     return booking
 
 
@@ -403,24 +391,3 @@ def _asked_note(asked_by: User, budget: Budget) -> str:
         return f"Emergency booking, asked for by {asked_by.name} (the family)"
     funders = sorted(s.funder.name for s in budget.streams if s.funder_id in asked_by.organisation_ids)
     return f"Emergency booking, asked for by {asked_by.name} ({', '.join(funders) or 'admin'})"
-
-
-def _what(booking: Booking) -> str:
-    """ "Overnight short break for Ben on 5 December 2026"."""
-    return (
-        f"{booking.offer.title} for {booking.child.name} on {business_date(booking.slot.starts_at):%-d %B %Y}"
-    )
-
-
-def _label(booking: Booking) -> str:
-    return f"of {_what(booking)}"
-
-
-def _tell(session, booking: Booking, subject: str, body: str = "") -> None:
-    family = list(session.scalars(select(User).where(User.family_id == booking.family_id)))
-    staff = list(
-        session.scalars(
-            select(User).join(Membership).where(Membership.organisation_id == booking.provider_id)
-        )
-    )
-    notify(session, family + staff, subject, body, link=f"/bookings/{booking.id}")

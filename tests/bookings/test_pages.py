@@ -86,7 +86,7 @@ def test_inbox_lists_notifications(client, world, sign_in, session):
     bookings.book(session, actor=world.parent, slot=world.make_slot(), budget=world.budget, units=1)
     sign_in(world.parent)
     page = client.get("/inbox")
-    assert b"Booking of Overnight short break" in page.data
+    assert b"Your booking for Ben is requested: Overnight short break" in page.data
 
 
 def test_the_outcome_is_its_own_question(client, world, sign_in, csrf, session):

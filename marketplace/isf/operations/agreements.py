@@ -10,7 +10,7 @@ from marketplace.accounts.models import Organisation, OrgKind
 from marketplace.budgets.models import Budget, ManagementOption
 from marketplace.core import audit
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
-from marketplace.isf import reading
+from marketplace.isf import notices, reading
 from marketplace.isf.models import (
     AgreementParty,
     Isf,
@@ -200,10 +200,13 @@ def agree_isf(session: Session, isf: Isf, organisation: Organisation, user=None)
     for agreement in isf.agreements:
         if agreement.organisation_id == organisation.id:
             return agreement
+    was_agreed = isf.is_agreed
     agreement = IsfAgreement(isf=isf, party=party, organisation=organisation, user=user)
     session.add(agreement)
     session.flush()
     audit.record(session, user, "isf.agreed", isf, party=party.value, organisation=organisation.slug)
+    if isf.is_agreed and not was_agreed:
+        notices.agreed(session, isf)
     return agreement
 
 

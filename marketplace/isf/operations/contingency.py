@@ -10,7 +10,7 @@ from marketplace.core import audit
 from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.money import format_pence
-from marketplace.isf import books
+from marketplace.isf import books, notices
 from marketplace.isf.models import ContingencyRelease, Isf, ReleaseStatus
 
 
@@ -35,6 +35,7 @@ def request_release(
     session.add(release)
     session.flush()
     audit.record(session, actor, "isf.release_requested", isf, release=release.id, amount=amount)
+    notices.release_requested(session, isf, release)
     return release
 
 
@@ -85,6 +86,7 @@ def approve_release(
     release.status = ReleaseStatus.APPROVED
     spend_release(session, release)
     audit.record(session, actor, "isf.release_approved", isf, release=release.id, amount=release.amount)
+    notices.release_decided(session, isf, release)
     return release
 
 
@@ -118,4 +120,5 @@ def refuse_release(
     release.status = ReleaseStatus.REFUSED
     session.flush()
     audit.record(session, actor, "isf.release_refused", isf, release=release.id)
+    notices.release_decided(session, isf, release)
     return release

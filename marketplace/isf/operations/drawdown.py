@@ -16,7 +16,7 @@ from marketplace.core.clock import today, utcnow
 from marketplace.core.errors import Conflict
 from marketplace.core.money import apply_bp
 from marketplace.core.sql import bulk_insert
-from marketplace.isf import books, schedule
+from marketplace.isf import books, notices, schedule
 from marketplace.isf.models import Isf, IsfDrawdown
 from marketplace.ledger import Movement, transfer_many
 
@@ -145,6 +145,7 @@ def park_isf(session: Session, isf: Isf, reason: str) -> None:
     isf.parked_at = utcnow()
     isf.parked_reason = reason[:300]
     audit.record(session, None, "isf.parked", isf, reason=reason)
+    notices.parked(session, isf, reason)
 
 
 @dataclass(frozen=True)
@@ -222,4 +223,5 @@ def unpark_isf(
             "shown. Nothing was posted: check what it will post, then confirm again.",
             code="catch_up_changed",
         )
+    notices.unparked(session, isf, len(outcome.rows), sum(row.drawn for row in outcome.rows))
     return outcome

@@ -40,11 +40,14 @@ def _claim(session: Session, isf: Isf, late: reading.OverdueInstalment) -> bool:
     return inserted is not None
 
 
-def overdue_wording(isf: Isf, late: reading.OverdueInstalment) -> tuple[str, str]:
+def overdue_wording(isf: Isf, late: reading.OverdueInstalment, *, to_funder: bool = False) -> tuple[str, str]:
+    """The notice for the holding provider, or (`to_funder`) for the funder whose instalment is late."""
     i = late.instalment
     child = isf.budget.child.name
     kind = i.kind.replace("_", " ")
     subject = f"Overdue: {i.funder}'s {format_pence(late.unpaid)} for {child}'s ISF"
+    if to_funder:
+        subject = f"Overdue: your {format_pence(late.unpaid)} for {child}'s ISF held by {isf.provider.name}"
     body = (
         f"{i.funder}'s instalment for {child}'s Individual Service Fund held by {isf.provider.name} "
         f"({kind}, {uk_date(i.period_start)} to {uk_date(i.period_end)}"
@@ -62,8 +65,9 @@ def flag_overdue_instalments(session: Session, isf: Isf, on: date) -> int:
     for late in reading.overdue_instalments(session, isf, on):
         if not _claim(session, isf, late):
             continue
-        subject, body = overdue_wording(isf, late)
-        people = _staff(session, isf.provider_id) + _staff(session, late.instalment.funder_id)
-        notify(session, people, subject, body, link=f"/isfs/{isf.id}")
+        link = f"/isfs/{isf.id}"
+        notify(session, _staff(session, isf.provider_id), *overdue_wording(isf, late), link=link)
+        funder = _staff(session, late.instalment.funder_id)
+        notify(session, funder, *overdue_wording(isf, late, to_funder=True), link=link)
         flagged += 1
     return flagged

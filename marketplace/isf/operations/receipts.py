@@ -13,7 +13,7 @@ from marketplace.core import audit
 from marketplace.core.clock import today
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.money import apply_bp, format_pence
-from marketplace.isf import books
+from marketplace.isf import books, notices
 from marketplace.isf.models import Isf, IsfReceipt, IsfReceiptReversal
 from marketplace.isf.operations.agreements import uk_date
 
@@ -196,4 +196,5 @@ def reverse_receipt(session: Session, receipt: IsfReceipt, *, reason: str, actor
     session.flush()
     isf = session.get(Isf, receipt.isf_id)
     audit.record(session, actor, "isf.receipt_reversed", isf, receipt=receipt.id, amount=receipt.amount)
+    notices.receipt_reversed(session, isf, receipt, reason)
     return reversal
