@@ -1,7 +1,7 @@
 """message threads: a conversation per booking and per ISF between its parties
 
 Revision ID: 3b6f1d2a9c47
-Revises: 802e0e1c9b0a
+Revises: ba9a77f9aa93
 Create Date: 2026-11-30 06:30:00
 
 """
@@ -13,7 +13,7 @@ import marketplace.core.types
 
 # revision identifiers, used by Alembic.
 revision = '3b6f1d2a9c47'
-down_revision = '802e0e1c9b0a'
+down_revision = 'ba9a77f9aa93'
 branch_labels = None
 depends_on = None
 
