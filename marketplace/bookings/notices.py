@@ -24,7 +24,7 @@ class Wording:
 @dataclass(frozen=True)
 class Notice:
     family: Wording
-    provider: Wording
+    provider: Wording | None  # None: the provider's staff are not told (nothing for them yet)
 
 
 def _day(booking: Booking) -> str:
@@ -46,6 +46,15 @@ def _theirs(booking: Booking) -> str:
 
 def booked(booking: Booking) -> Notice:
     what = _what(booking)
+    if booking.status is BookingStatus.AWAITING_PAYMENT:  # the provider hears once the top-up is paid
+        return Notice(
+            Wording(
+                f"{_yours(booking)} is waiting for your card payment: {what}",
+                f"Pay the {format_pence(booking.top_up)} top-up by card to send it to {booking.provider.name}; "
+                "if it is not paid in time, the place and your budget are released and nothing is charged.",
+            ),
+            None,
+        )
     if booking.status is BookingStatus.CONFIRMED:  # instant booking: no request to accept
         return Notice(
             Wording(f"{_yours(booking)} is confirmed: {what}"),
@@ -132,6 +141,25 @@ def bumped(booking: Booking) -> Notice:
     )
 
 
+def top_up_paid(booking: Booking) -> Notice:
+    """The family's card top-up arrived: the booking goes to the provider now (as booked() words
+    it), and the family reads that its payment was taken."""
+    sent = booked(booking)
+    paid = f"Top-up of {format_pence(booking.top_up)} paid by card."
+    return Notice(Wording(sent.family.subject, f"{paid} {sent.family.body}".strip()), sent.provider)
+
+
+def top_up_not_paid(booking: Booking) -> Notice:
+    return Notice(
+        Wording(
+            f"{_yours(booking)} was not completed: {_what(booking)}",
+            f"The card payment of the {format_pence(booking.top_up)} top-up did not go through in time, so the "
+            "place and your budget have been released. Nothing was charged.",
+        ),
+        None,
+    )
+
+
 def tell(session: Session, booking: Booking, notice: Notice) -> None:
     """Send the family's members the family's wording and the provider's staff the provider's."""
     family = session.scalars(
@@ -142,4 +170,5 @@ def tell(session: Session, booking: Booking, notice: Notice) -> None:
     )
     link = f"/bookings/{booking.id}"
     notify(session, list(family), notice.family.subject, notice.family.body, link=link)
-    notify(session, list(staff), notice.provider.subject, notice.provider.body, link=link)
+    if notice.provider is not None:
+        notify(session, list(staff), notice.provider.subject, notice.provider.body, link=link)

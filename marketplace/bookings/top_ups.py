@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
+from marketplace.bookings import notices
 from marketplace.bookings.models import Booking, BookingStatus
-from marketplace.bookings.operations import _label, _lock, _move, _release, _tell
+from marketplace.bookings.operations import _lock, _move, _release
 from marketplace.core.allocation import allocate
 from marketplace.core.clock import utcnow
 from marketplace.core.errors import Conflict
@@ -63,8 +64,7 @@ def top_up_paid(session: Session, booking: Booking, amount: int, card_payment_id
     )
     to = S.CONFIRMED if booking.offer.instant_booking else S.REQUESTED
     _move(session, booking, to, actor)
-    paid = f"Top-up of {format_pence(amount)} paid by card."
-    _tell(session, booking, f"Booking {_label(booking)}: {state_label(to).lower()}", paid)
+    notices.tell(session, booking, notices.top_up_paid(booking))
     return booking
 
 
@@ -77,13 +77,7 @@ def release_unpaid(session: Session, booking: Booking, actor=None) -> Booking | 
         return None
     _move(session, booking, S.CANCELLED, actor, "The card top-up was not paid in time")
     _release(session, booking, charge=0)
-    _tell(
-        session,
-        booking,
-        f"Your booking {_label(booking)} was not completed",
-        f"The card payment of the {format_pence(booking.top_up)} top-up did not go through in time, so the "
-        "place and your budget have been released. Nothing was charged.",
-    )
+    notices.tell(session, booking, notices.top_up_not_paid(booking))
     return booking
 
 

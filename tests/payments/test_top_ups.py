@@ -231,3 +231,29 @@ def test_the_sweep_command_releases_what_is_overdue(runner, session, world, shor
         result = runner.invoke(args=["payments", "sweep"])
     assert f"Released 1 booking(s) not paid in time: [{booking.id}]" in result.output
     assert booking.status is BookingStatus.CANCELLED and slot.booked == 0
+
+
+def subjects(session, user) -> list[str]:
+    return list(session.scalars(select(Notification.subject).where(Notification.user_id == user.id)))
+
+
+def test_the_provider_hears_of_a_topped_up_booking_only_once_the_card_has_paid(
+    client, session, world, sign_in, short_budget, slot, stripe_on
+):
+    sign_in(world.parent)
+    response = agree(client, slot, short_budget)
+    assert [s for s in subjects(session, world.parent) if "waiting for your card payment" in s] == [
+        f"Your booking for Ben is waiting for your card payment: {slot.offer.title} on "
+        f"{slot.starts_at:%-d %B %Y}"
+    ]
+    assert subjects(session, world.provider) == []  # nothing to confirm or decline yet
+    client.get(response.headers["Location"])
+    card_payment = session.scalars(select(CardPayment)).one()
+    client.post(
+        f"/card-payments/{card_payment.id}/card",
+        data={"csrf_token": csrf_of(client), "token": card_token(stripe_on)},
+    )
+    [request] = subjects(session, world.provider)
+    assert request.startswith("New booking request: Ben's booking") and "your" not in request.lower()
+    family = session.scalars(select(Notification).where(Notification.user_id == world.parent.id)).all()
+    assert any(n.body.startswith("Top-up of £55.00 paid by card.") for n in family)
