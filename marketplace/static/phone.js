@@ -23,3 +23,19 @@
   if (phone.addEventListener) phone.addEventListener("change", show);
   show();
 })();
+
+// Search on a phone: the filters fold behind "Filters" above the results (open again when the
+// search has an error to fix). On a wide screen they stay open beside the results.
+(function () {
+  var filters = document.querySelector("[data-app-filters]");
+  if (!filters || !window.matchMedia) return;
+  var phone = window.matchMedia("(max-width: 40.0525em)");
+  var row = filters.closest(".app-search");
+  if (row) row.classList.add("app-search--enhanced");
+  function fit() {
+    if (!phone.matches) filters.open = true;
+    else if (!filters.hasAttribute("data-app-keep-open")) filters.open = false;
+  }
+  if (phone.addEventListener) phone.addEventListener("change", fit);
+  fit();
+})();
