@@ -63,6 +63,9 @@ def test_without_javascript_the_phone_menu_is_a_compact_row_of_links(open_page, 
         expect(link).to_be_visible()
     tops = {round(link.bounding_box()["y"]) for link in links.all()}
     assert len(tops) < links.count(), "each link on a line of its own: the six-line stack again"
+    for path in ("/", "/offers", f"/budgets/{demo.bens_budget_id}", "/bookings"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
 
 
 def test_on_a_wide_screen_the_menu_shows_its_links_and_no_button(open_page, demo):
