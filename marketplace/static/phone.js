@@ -39,3 +39,19 @@
   if (phone.addEventListener) phone.addEventListener("change", fit);
   fit();
 })();
+
+// A table's scroll region is a tab stop only while it does scroll (keyboard users can then move
+// it with the arrow keys); a table that fits does not add a stop. Without JavaScript every region
+// stays focusable.
+(function () {
+  var regions = document.querySelectorAll(".app-table-scroll");
+  if (!regions.length) return;
+  function fit() {
+    regions.forEach(function (region) {
+      if (region.scrollWidth > region.clientWidth) region.setAttribute("tabindex", "0");
+      else region.removeAttribute("tabindex");
+    });
+  }
+  window.addEventListener("resize", fit);
+  fit();
+})();

@@ -119,3 +119,23 @@ def test_search_on_a_wide_screen_keeps_the_filters_beside_the_results(open_page,
     expect(first_result).to_be_visible()
     assert type_of_break.bounding_box()["x"] < first_result.bounding_box()["x"]
     assert abs(type_of_break.bounding_box()["y"] - first_result.bounding_box()["y"]) < 300
+
+
+def test_a_wide_table_scrolls_in_its_own_focusable_region_on_a_phone(open_page, demo):
+    page = open_page(PHONE)
+    sign_in(page, demo.tom)
+    page.goto(f"/budgets/{demo.bens_budget_id}")
+    region = page.get_by_role("region", name="Balances per funding stream")
+    expect(region).to_have_attribute("tabindex", "0")
+    assert region.evaluate("r => r.scrollWidth > r.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    region.focus()
+    page.keyboard.press("ArrowRight")
+    for _ in range(20):  # smooth scrolling takes a moment
+        if region.evaluate("r => r.scrollLeft") > 0:
+            break
+        page.wait_for_timeout(100)
+    assert region.evaluate("r => r.scrollLeft") > 0, "the arrow key does not scroll the table"
+
+    page.set_viewport_size(DESKTOP)  # the table fits: no extra tab stop
+    expect(region).not_to_have_attribute("tabindex", "0")
