@@ -167,7 +167,7 @@ def test_family_sees_budget_balances_statement_and_downloads_the_csv(page, demo)
         ["Total", "£4,500.00", "£560.00", "£590.00", "£3,350.00", ""]
     )
 
-    statement = page.locator("#statement ~ table").first
+    statement = page.locator("#statement ~ .app-table-scroll table").first
     expect(statement.locator("tbody tr")).to_have_count(5)
     expect(statement.locator("tbody tr").first.locator("td")).to_have_text(
         [
