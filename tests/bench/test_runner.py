@@ -114,3 +114,28 @@ def test_web_benchmark_runs_end_to_end_over_http():
     assert all(f["value"] > 0 for f in figures)
     assert all(f["ratio"] is not None for f in figures if f["baseline"] is not None)
     assert "web: sign-in" in done.stderr  # progress goes to stderr
+
+
+def _counting_client(index):
+    def work(rng):
+        return rng.random() < 0.5
+
+    return work
+
+
+def _failing_client(index):
+    def work(rng):
+        if index == 1:
+            raise RuntimeError("client one broke")
+        return True
+
+    return work
+
+
+def test_client_processes_count_done_and_refused_and_surface_a_failure():
+    from bench.clients import in_processes
+
+    done, refused, elapsed = in_processes(3, 0.2, _counting_client)
+    assert done > 0 and refused > 0 and elapsed >= 0.2
+    with pytest.raises(AssertionError, match="client one broke"):
+        in_processes(2, 0.2, _failing_client)
