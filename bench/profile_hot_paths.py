@@ -29,7 +29,7 @@ from bench.common import bench_app, median, p95
 from marketplace import ledger
 from marketplace.core.db import db
 
-LOCKING = re.compile(r"FOR (NO KEY )?UPDATE", re.I)
+LOCKING = re.compile(r"FOR (NO KEY )?UPDATE|FOR SHARE", re.I)
 
 
 class Recorder:
@@ -51,7 +51,9 @@ class Recorder:
 
 def kind(statement: str) -> str:
     verb = statement.lstrip().split(None, 1)[0].upper()
-    return f"{verb} ... FOR UPDATE" if verb == "SELECT" and LOCKING.search(statement) else verb
+    if verb == "SELECT" and LOCKING.search(statement):
+        return "SELECT ... FOR SHARE" if "FOR SHARE" in statement.upper() else "SELECT ... FOR UPDATE"
+    return verb
 
 
 def measure(recorder, operations, label):
@@ -122,6 +124,7 @@ def main(argv=None):
     parser.add_argument("--bookings", type=int, default=200)
     parser.add_argument("--transfers", type=int, default=500)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--statements", action="store_true", help="list one booking's statements")
     args = parser.parse_args(argv)
     with bench_app("bench_profile") as app:
         engine = db.engine
@@ -141,11 +144,16 @@ def main(argv=None):
 
         world_ = worlds[0]
         measure(recorder, bookings(world_, args.bookings), "bookings (bookings.book + commit)")
-        if args.explain and engine.dialect.name == "postgresql":
+        if args.statements or args.explain:
             recorder.on = True
             bookings(worlds[1], 1)[0]()
             recorder.on = False
-            explain(engine, recorder.take())
+            taken = recorder.take()
+            print("\n== one booking's statements, in order")
+            for n, (_, statement, _) in enumerate(taken, 1):
+                print(f"{n:3} {' '.join(statement.split())[:150]}")
+            if args.explain and engine.dialect.name == "postgresql":
+                explain(engine, taken)
         profile(bookings(worlds[1], args.bookings), "bookings")
 
         s = db.session

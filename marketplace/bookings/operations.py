@@ -165,9 +165,6 @@ def book(
             "Choose an outcome from this budget's support plan",
             fields={"outcome_id": ["Not an outcome of this budget's support plan"]},
         )
-    # Read what no lock protects before taking any (issue #19: the locks are held to the commit):
-    # the offer (its price is read unlocked either way) and the provider's account, found or opened.
-    care = provider_account(session, slot.offer.organisation_id)
     _lock(session, Family, budget.family_id)
     budget = _lock_budget(session, budget.id)
     slot = _lock(session, Slot, slot.id)
@@ -196,6 +193,7 @@ def book(
     )
     session.add(booking)
     session.flush()
+    care = provider_account(session, booking.provider_id)
     for stream, account, share in zip(priced.streams, priced.accounts, priced.shares, strict=True):
         if share:
             hold = ledger.place_hold(
