@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import create_engine, func, select, text
 
-from bench.clients import in_processes
+from bench.clients import client_counts, in_processes
 from bench.common import SECRET_KEY, bench_app, bench_seconds, figure, progress, rate_ratio
 from marketplace import ledger
 from marketplace.accounts import operations as accounts
@@ -39,7 +39,7 @@ FAMILIES_PER_SCALE = 24
 SLOTS_PER_SCALE = 300
 CAPACITY = 4
 PRICE = 29500
-CLIENTS = (1, 4, 16)  # client processes
+CLIENTS = client_counts((1, 4, 16))  # client processes
 
 
 def _setup(scale: int, tag: str = "") -> tuple[list[int], list[tuple[int, int]]]:

@@ -12,14 +12,14 @@ import os
 
 from bench.bench_bookings import _verify, setup_world, sql_client
 from bench.bench_web import Gunicorn, request
-from bench.clients import in_processes
+from bench.clients import client_counts, in_processes
 from bench.common import bench_app, bench_seconds, figure, progress, rate_ratio
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import User
 from marketplace.core.db import db
 
 NAME = "bookings_http"
-CLIENTS = (4, 16)
+CLIENTS = client_counts((4, 16))
 
 
 def workers() -> int:

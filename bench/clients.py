@@ -13,12 +13,20 @@ shared across a fork.
 
 import contextlib
 import multiprocessing
+import os
 import random
 import time
 import traceback
 from collections.abc import Callable
 
 Work = Callable[[random.Random], bool]
+
+
+def client_counts(default: tuple[int, ...]) -> tuple[int, ...]:
+    """How many client processes each run uses: BENCH_CLIENTS ("1,4,16") overrides the default
+    (a smoke test runs with "2")."""
+    given = os.environ.get("BENCH_CLIENTS", "").strip()
+    return tuple(int(n) for n in given.split(",")) if given else default
 
 
 def _client(index, make_work, start, stop, results) -> None:

@@ -139,3 +139,22 @@ def test_client_processes_count_done_and_refused_and_surface_a_failure():
     assert done > 0 and refused > 0 and elapsed >= 0.2
     with pytest.raises(AssertionError, match="client one broke"):
         in_processes(2, 0.2, _failing_client)
+
+
+def test_booking_benchmarks_run_from_client_processes_and_verify_the_books():
+    """bench_bookings and bench_bookings_http (gunicorn, bearer tokens) with two client
+    processes for a fraction of a second: figures with baselines, and the books checked after."""
+    env = dict(os.environ, BENCH_SECONDS="0.3", BENCH_CLIENTS="2", BENCH_WORKERS="2")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "bookings", "bookings_http", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = {f["figure"]: f for f in map(json.loads, done.stdout.splitlines())}
+    rates = [f for name, f in figures.items() if "per s" in f["unit"]]
+    assert {f["bench"] for f in rates} == {"bookings", "bookings_http"}
+    assert all(f["value"] > 0 and f["baseline"] > 0 and f["ratio"] is not None for f in rates), rates
+    assert "no slot overbooked, no budget overspent, ledger reconciles" in done.stderr
