@@ -1,6 +1,6 @@
-"""Bookings per second, 1 and 16 concurrent clients, against shared budgets and slots.
+"""Bookings per second, 1, 4 and 16 concurrent client processes, against shared budgets and slots.
 
-Each client thread books one night at a time on a random slot for a random family, each booking
+Each client (a process of its own, with its own app and engine: bench.clients) books one night at a time on a random slot for a random family, each booking
 its own transaction, for a fixed time. Capacity and money contend for real: several families
 share each slot and each budget takes many bookings. After the run the benchmark checks that no
 slot is overbooked and no budget overspent (slot.booked equals its live bookings and never
@@ -13,13 +13,12 @@ Run it on PostgreSQL (DATABASE_URL=postgresql+psycopg://...) for the figure that
 SQLite every writer is serialised.
 """
 
-import random
-import threading
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
-from bench.common import bench_app, bench_seconds, figure, progress, rate_ratio
+from bench.clients import client_counts, in_processes
+from bench.common import SECRET_KEY, bench_app, bench_seconds, figure, progress, rate_ratio
 from marketplace import ledger
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import User
@@ -40,16 +39,23 @@ FAMILIES_PER_SCALE = 24
 SLOTS_PER_SCALE = 300
 CAPACITY = 4
 PRICE = 29500
+CLIENTS = client_counts((1, 4, 16))  # client processes
 
 
-def _setup(scale: int) -> tuple[list[int], list[tuple[int, int]]]:
+def _setup(scale: int, tag: str = "") -> tuple[list[int], list[tuple[int, int]]]:
     """A verified provider with an overnight offer and its slots; families with budgets.
     Returns (slot ids, [(user id, budget id)])."""
     s = db.session
     accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # no one signs in here
-    provider = accounts.create_organisation(s, slug="bench-hospice", name="Bench Hospice", kind="provider")
-    council = accounts.create_organisation(s, slug="bench-council", name="Bench Council", kind="commissioner")
-    icb = accounts.create_organisation(s, slug="bench-icb", name="Bench ICB", kind="commissioner")
+    provider = accounts.create_organisation(
+        s, slug=f"bench-hospice{tag}", name=f"Bench Hospice {tag}", kind="provider"
+    )
+    council = accounts.create_organisation(
+        s, slug=f"bench-council{tag}", name=f"Bench Council {tag}", kind="commissioner"
+    )
+    icb = accounts.create_organisation(
+        s, slug=f"bench-icb{tag}", name=f"Bench ICB {tag}", kind="commissioner"
+    )
     profile = catalog.provider_profile(s, provider)
     catalog.verify_provider(s, profile, None)
     offer = catalog.create_offer(
@@ -79,11 +85,11 @@ def _setup(scale: int) -> tuple[list[int], list[tuple[int, int]]]:
     period = (date.today() - timedelta(days=30), date.today() + timedelta(days=400))
     families = []
     for n in range(FAMILIES_PER_SCALE * scale):
-        family = accounts.create_family(s, slug=f"bench-family-{n}", name=f"Family {n}")
+        family = accounts.create_family(s, slug=f"bench-family{tag}-{n}", name=f"Family {n}")
         child = accounts.add_child(s, family, name=f"Child {n}", date_of_birth=date(2015, 1, 1))
         user = accounts.create_user(
             s,
-            email=f"parent{n}@bench.example",
+            email=f"parent{tag}-{n}@bench.example",
             name=f"Parent {n}",
             password="Bench-pass-2026",
             role="family",
@@ -198,44 +204,6 @@ def _book_with_sql(
     return True
 
 
-def _run_clients(clients: int, seconds: float, work) -> tuple[int, int, float]:
-    """Run `work(rng)` in `clients` threads for `seconds`; returns (successes, refusals, elapsed)."""
-    import time
-
-    counts = {"ok": 0, "no": 0, "error": 0}
-    errors: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
-    stop = threading.Event()
-
-    def client(n):
-        rng = random.Random(n)
-        barrier.wait()
-        while not stop.is_set():
-            try:
-                outcome = "ok" if work(rng) else "no"
-            except Exception as err:  # noqa: BLE001 - reported, and the benchmark fails below
-                outcome = "error"
-                errors.append(repr(err))
-            with lock:
-                counts[outcome] += 1
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    stop.wait(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    if errors:
-        raise AssertionError(
-            f"{len(errors)} bookings failed with an error (not a clean refusal): {errors[:3]}"
-        )
-    return counts["ok"], counts["no"], time.perf_counter() - started
-
-
 def _verify(slot_ids) -> None:
     """Zero overbooking and zero overspend, or the benchmark fails."""
     s = db.session
@@ -265,70 +233,113 @@ def _verify(slot_ids) -> None:
         )
 
 
+def setup_world(scale: int, tag: str = "") -> dict:
+    """The bench's provider, slots, families and budgets, and what the plain-SQL client needs.
+    Each run gets a world of its own (`tag`), so no run books on places and money an earlier one used."""
+    slot_ids, families = _setup(scale, tag)
+    s = db.session
+    meta = {}
+    for _user_id, budget_id in families:
+        budget = s.get(Budget, budget_id)
+        meta[budget_id] = (
+            [(books.stream_account(s, st).id, st.id) for st in budget.streams],
+            budget.family_id,
+            budget.child_id,
+        )
+    slot = s.get(Slot, slot_ids[0])
+    world = {
+        "slot_ids": slot_ids,
+        "families": families,
+        "meta": meta,
+        "offer_id": slot.offer_id,
+        "provider_id": slot.offer.organisation_id,
+    }
+    world["care"] = bookings.provider_account(s, world["provider_id"]).id
+    s.commit()
+    return world
+
+
+def app_client(config: dict, world: dict):
+    """make_work for bench.clients: this process's own app (and engine), booking through the app."""
+
+    def make_work(_index):
+        from marketplace import create_app
+
+        app = create_app(config)
+        app.app_context().push()
+
+        def work(rng):
+            user_id, budget_id = rng.choice(world["families"])
+            try:
+                return _book_with_app(app, rng.choice(world["slot_ids"]), user_id, budget_id)
+            finally:
+                db.session.remove()
+
+        return work
+
+    return make_work
+
+
+def sql_client(url: str, world: dict):
+    """make_work for bench.clients: this process's own engine, booking in plain SQL."""
+
+    def make_work(_index):
+        engine = create_engine(url)
+
+        def work(rng):
+            _user_id, budget_id = rng.choice(world["families"])
+            streams, family_id, child_id = world["meta"][budget_id]
+            with engine.connect() as conn:
+                return _book_with_sql(
+                    conn,
+                    rng.choice(world["slot_ids"]),
+                    budget_id,
+                    streams,
+                    world["care"],
+                    world["offer_id"],
+                    family_id,
+                    child_id,
+                    world["provider_id"],
+                )
+
+        return work
+
+    return make_work
+
+
 def run(scale: int) -> list[dict]:
     seconds = bench_seconds(3.0)
     results = []
     with bench_app("bench_bookings") as app:
         progress(f"bookings: {SLOTS_PER_SCALE * scale} slots, {FAMILIES_PER_SCALE * scale} families")
-        slot_ids, families = _setup(scale)
-        s = db.session
-        meta = {}
-        for _user_id, budget_id in families:
-            budget = s.get(Budget, budget_id)
-            meta[budget_id] = (
-                [(books.stream_account(s, st).id, st.id) for st in budget.streams],
-                budget.family_id,
-                budget.child_id,
-            )
-        offer_id = s.get(Slot, slot_ids[0]).offer_id
-        provider_id = s.get(Slot, slot_ids[0]).offer.organisation_id
-        care = bookings.provider_account(s, provider_id).id
-        s.commit()
-        engine = db.engine
-
-        def with_app(rng):
-            with app.app_context():
-                user_id, budget_id = rng.choice(families)
-                try:
-                    return _book_with_app(app, rng.choice(slot_ids), user_id, budget_id)
-                finally:
-                    db.session.remove()
-
-        def with_sql(rng):
-            user_id, budget_id = rng.choice(families)
-            streams, family_id, child_id = meta[budget_id]
-            with engine.connect() as conn:
-                return _book_with_sql(
-                    conn,
-                    rng.choice(slot_ids),
-                    budget_id,
-                    streams,
-                    care,
-                    offer_id,
-                    family_id,
-                    child_id,
-                    provider_id,
-                )
-
-        for clients in (1, 16):
-            progress(f"bookings: {clients} client(s), app then plain SQL, {seconds:.0f} s each")
-            ok, no, elapsed = _run_clients(clients, seconds, with_app)
-            _verify(slot_ids)
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        config = {"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY}
+        for clients in CLIENTS:
+            progress(f"bookings: {clients} client process(es), app then plain SQL, {seconds:g} s each")
+            world, plain = setup_world(scale, f"app{clients}"), setup_world(scale, f"sql{clients}")
+            db.session.remove()
+            db.engine.dispose()  # no pooled connection crosses the fork
+            ok, no, elapsed = in_processes(clients, seconds, app_client(config, world))
+            _verify(world["slot_ids"])
             app_rate = ok / elapsed
-            ok_sql, no_sql, elapsed_sql = _run_clients(clients, seconds, with_sql)
-            _verify(slot_ids)
+            db.session.remove()
+            db.engine.dispose()
+            ok_sql, no_sql, elapsed_sql = in_processes(clients, seconds, sql_client(url, plain))
+            _verify(plain["slot_ids"])
             sql_rate = ok_sql / elapsed_sql
             results.append(
                 figure(
                     NAME,
-                    f"bookings/s, {clients} client(s)",
+                    f"bookings/s, {clients} client process(es)",
                     app_rate,
                     "per s",
                     baseline=sql_rate,
                     ratio=rate_ratio(app_rate, sql_rate),
                 )
             )
-            results.append(figure(NAME, f"refused (full or short), {clients} client(s)", no, "bookings"))
+            results.append(
+                figure(NAME, f"refused (full or short), {clients} client process(es)", no, "bookings")
+            )
         progress("bookings: verified — no slot overbooked, no budget overspent, ledger reconciles")
     return results
 

@@ -5,25 +5,27 @@
     append-only rows, cached balances), one commit per operation;
   - the same rows written by plain SQL: INSERT the transfer (or hold) and UPDATE the cached
     balances, one commit per operation, with no lock, no check and no ORM;
-each with 1 client and with 8 concurrent clients (threads, each with its own connection and
-session). Each client moves money between its own pair of accounts (eight families, eight
-providers), so PostgreSQL clients do not queue on one row; SQLite serialises every writer anyway.
+each with 1, 4 and 16 concurrent client processes (forked, each with its own app, engine and
+session, as gunicorn workers are). Each client moves money between its own pair of accounts, so PostgreSQL clients do not queue on one row; SQLite serialises every writer anyway.
 `ratio` = baseline rate / project rate (how many times slower the project is).
 
 The database is thrown away: on PostgreSQL `<dbname>_bench_ledger` is created and dropped
 through an AUTOCOMMIT connection; on SQLite a temporary file. Scale 1 takes well under 30 s.
 """
 
+import contextlib
 import os
 import threading
 import time
 from datetime import UTC, date, datetime
 
+from sqlalchemy import create_engine
+
 from bench import common
 
 BENCH = "ledger"
-CLIENTS = (1, 8)
-OPS_PER_SCALE = 160  # operations per figure (and as many for its baseline) at scale 1
+CLIENTS = (1, 4, 16)  # client processes
+OPS_PER_SCALE = 320  # operations per figure (and as many for its baseline) at scale 1
 FUNDED = 10**12
 
 
@@ -32,28 +34,36 @@ def throwaway_database():
     return common.throwaway_database("bench_ledger")
 
 
-def _in_threads(count: int, work) -> float:
-    """Run work(index) in `count` threads started together; the wall-clock seconds taken."""
-    errors = []
-    barrier = threading.Barrier(count + 1)
+def _in_processes(count: int, engine, work) -> float:
+    """Run work(index, barrier) in `count` forked processes started together (each makes its own
+    app or engine); the wall-clock seconds from the start signal until the last one finishes."""
+    import multiprocessing
+
+    engine.dispose()  # no pooled connection crosses the fork
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(count + 1)
+    errors = ctx.Queue()
 
     def run(index):
         try:
             work(index, barrier)
-        except BaseException as error:  # reported after the join
-            errors.append(error)
+        except BaseException as error:  # noqa: BLE001 - reported after the join
+            errors.put(repr(error))
             barrier.abort()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
+    procs = [ctx.Process(target=run, args=(i,)) for i in range(count)]
+    for proc in procs:
+        proc.start()
+    with contextlib.suppress(threading.BrokenBarrierError):  # a failed client reports below
+        barrier.wait(timeout=180)
     started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    for proc in procs:
+        proc.join()
     elapsed = time.perf_counter() - started
-    if errors:
-        raise errors[0]
+    if not errors.empty() or any(proc.exitcode for proc in procs):
+        raise AssertionError(
+            f"a client process failed: {errors.get(timeout=1) if not errors.empty() else ''}"
+        )
     return elapsed
 
 
@@ -88,7 +98,10 @@ def _project_rate(app, operation: str, clients: int, per_client: int) -> float:
     act = ledger.transfer if operation == "transfers" else ledger.place_hold
 
     def work(index, barrier):
-        with app.app_context():
+        from marketplace import create_app
+
+        own = create_app(app.config.copy())  # this process's own app and engine
+        with own.app_context():
             session = db.session
             budget, provider = (session.get(Account, i) for i in pairs[index])
             session.commit()
@@ -98,7 +111,8 @@ def _project_rate(app, operation: str, clients: int, per_client: int) -> float:
                 session.commit()
             db.session.remove()
 
-    return clients * per_client / _in_threads(clients, work)
+    with app.app_context():
+        return clients * per_client / _in_processes(clients, db.engine, work)
 
 
 # ---- the baseline: the same rows by plain SQL ----------------------------------------------------
@@ -128,7 +142,9 @@ def _baseline_rate(app, operation: str, clients: int, per_client: int) -> float:
 
     def work(index, barrier):
         debit, credit = pairs[index]
-        raw = engine.raw_connection()  # the driver's own connection: no ORM, no Core
+        raw = create_engine(
+            engine.url
+        ).raw_connection()  # this process's own  # the driver's own connection: no ORM, no Core
         try:
             cursor = raw.cursor()
             barrier.wait()
@@ -148,7 +164,7 @@ def _baseline_rate(app, operation: str, clients: int, per_client: int) -> float:
         finally:
             raw.close()
 
-    return clients * per_client / _in_threads(clients, work)
+    return clients * per_client / _in_processes(clients, engine, work)
 
 
 # ---- figures ----------------------------------------------------------------------------------
@@ -172,7 +188,7 @@ def run(scale: int = 1) -> list[dict]:
                     figures.append(
                         {
                             "bench": BENCH,
-                            "figure": f"{operation} per second, {clients} client{'s' if clients > 1 else ''}",
+                            "figure": f"{operation} per second, {clients} client process{'es' if clients > 1 else ''}",
                             "value": round(project, 1),
                             "unit": "per s",
                             "baseline": round(baseline, 1),

@@ -214,6 +214,7 @@ def book(
                 "booking_hold",
                 reference=("booking", booking.id),
                 idempotency_key=f"booking:{booking.id}:hold:{stream.id}",
+                share_credit=True,  # many budgets' holds towards one provider do not queue
             )
             session.add(BookingPayment(booking=booking, stream=stream, hold_id=hold.id, amount=share))
     slot.booked += 1

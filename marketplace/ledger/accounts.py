@@ -82,24 +82,39 @@ def _id_in(session: Session, column, ids: list[int]):
     return column.in_(ids)
 
 
-def lock_ids(session: Session, *ids: int) -> list[Account]:
-    """`lock_accounts` by account id: the rows, locked in id order, returned in the order asked."""
-    wanted = sorted(set(ids))
+def lock_ids(session: Session, *ids: int, shared: tuple[int, ...] = ()) -> list[Account]:
+    """`lock_accounts` by account id: the rows, locked in id order, returned in the order asked.
+
+    Ids in `shared` (and not asked for otherwise) are locked FOR SHARE instead: the row cannot
+    change until the transaction ends, but other transactions may share the lock (a hold's credit
+    account, whose balance a hold does not move). Still one id order, one statement per run of ids
+    locked the same way."""
+    wanted = sorted(set(ids) | set(shared))
     if not wanted:
         return []
     session.flush()
-    rows = session.scalars(
-        select(Account)
-        .where(_id_in(session, Account.id, wanted))
-        .order_by(Account.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    found = {row.id: row for row in rows}
+    share_only = set(shared) - set(ids)
+    runs: list[tuple[bool, list[int]]] = []
+    for i in wanted:
+        read = i in share_only
+        if runs and runs[-1][0] == read:
+            runs[-1][1].append(i)
+        else:
+            runs.append((read, [i]))
+    found = {}
+    for read, run_ids in runs:
+        rows = session.scalars(
+            select(Account)
+            .where(_id_in(session, Account.id, run_ids))
+            .order_by(Account.id)
+            .with_for_update(read=read)
+            .execution_options(populate_existing=True)
+        ).all()
+        found |= {row.id: row for row in rows}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise LedgerError(f"no ledger account {missing[0]}", field="account", account_id=missing[0])
-    return [found[i] for i in ids]
+    return [found[i] for i in (*ids, *shared)]
 
 
 _ACCOUNT = Account.__table__

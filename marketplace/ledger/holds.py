@@ -26,10 +26,16 @@ def place_hold(
     reference: tuple[str, object] | None = None,
     idempotency_key: str | None = None,
     effective_date: date | None = None,
+    share_credit: bool = False,
 ) -> Hold:
-    """Reserve `amount` on `debit` for a later transfer to `credit`, counting other holds (rule 4)."""
+    """Reserve `amount` on `debit` for a later transfer to `credit`, counting other holds (rule 4).
+
+    A hold moves only the debit's balance. With `share_credit`, for a caller whose transaction
+    will not move the credit's balance afterwards (a booking's holds towards the provider's
+    account), the credit account is locked FOR SHARE, so holds towards one provider from many
+    budgets do not queue behind one another; a transfer or posting on it still waits for them."""
     earlier, debit, credit = start_movement(
-        session, "hold", debit, credit, amount, code, reference, idempotency_key, effective_date
+        session, "hold", debit, credit, amount, code, reference, idempotency_key, effective_date, share_credit
     )
     if earlier is not NEW:
         return earlier

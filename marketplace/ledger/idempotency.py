@@ -115,14 +115,22 @@ def lock_and_claim(
     key: str | None,
     payload: dict,
     check: Callable[[Account, Account], None],
+    *,
+    share_credit: bool = False,
 ):
     """The preamble of every operation that moves money: lock the two accounts (in id order), then
     a replay of `key` returns its first result; otherwise `check(debit, credit)` refuses what it
     must (before anything is written) and the key, if any, is claimed.
 
+    With `share_credit` the credit account is locked FOR SHARE (see `lock_ids`), for an operation
+    that does not move the credit's balance (placing a hold).
+
     Returns (the first result, or NEW to go ahead; the locked debit and credit accounts).
     """
-    debit, credit = lock_ids(session, debit_id, credit_id)
+    if share_credit and credit_id != debit_id:
+        debit, credit = lock_ids(session, debit_id, shared=(credit_id,))
+    else:
+        debit, credit = lock_ids(session, debit_id, credit_id)
     earlier = replay(session, key, payload)
     if earlier is NEW:
         check(debit, credit)

@@ -51,7 +51,9 @@ def movement_payload(op: str, debit_id: int, credit_id: int, amount, code, refer
     )  # fmt: skip
 
 
-def start_movement(session: Session, op: str, debit, credit, amount, code, reference, key, effective_date):
+def start_movement(
+    session: Session, op: str, debit, credit, amount, code, reference, key, effective_date, share_credit=False
+):
     """The start of a transfer or a hold: check the input, lock both accounts, then replay `key`'s
     first result, or refuse a protected debit going below zero (rule 4) and claim the key.
 
@@ -61,7 +63,13 @@ def start_movement(session: Session, op: str, debit, credit, amount, code, refer
     check_movement(debit_id, credit_id, amount, code, reference, key)
     asked = movement_payload(op, debit_id, credit_id, amount, code, reference, effective_date)
     return lock_and_claim(
-        session, debit_id, credit_id, key, asked, lambda debit, _: check_can_spend(debit, amount)
+        session,
+        debit_id,
+        credit_id,
+        key,
+        asked,
+        lambda debit, _: check_can_spend(debit, amount),
+        share_credit=share_credit,
     )
 
 

@@ -114,3 +114,47 @@ def test_web_benchmark_runs_end_to_end_over_http():
     assert all(f["value"] > 0 for f in figures)
     assert all(f["ratio"] is not None for f in figures if f["baseline"] is not None)
     assert "web: sign-in" in done.stderr  # progress goes to stderr
+
+
+def _counting_client(index):
+    def work(rng):
+        return rng.random() < 0.5
+
+    return work
+
+
+def _failing_client(index):
+    def work(rng):
+        if index == 1:
+            raise RuntimeError("client one broke")
+        return True
+
+    return work
+
+
+def test_client_processes_count_done_and_refused_and_surface_a_failure():
+    from bench.clients import in_processes
+
+    done, refused, elapsed = in_processes(3, 0.2, _counting_client)
+    assert done > 0 and refused > 0 and elapsed >= 0.2
+    with pytest.raises(AssertionError, match="client one broke"):
+        in_processes(2, 0.2, _failing_client)
+
+
+def test_booking_benchmarks_run_from_client_processes_and_verify_the_books():
+    """bench_bookings and bench_bookings_http (gunicorn, bearer tokens) with two client
+    processes for a fraction of a second: figures with baselines, and the books checked after."""
+    env = dict(os.environ, BENCH_SECONDS="0.3", BENCH_CLIENTS="2", BENCH_WORKERS="2")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "bookings", "bookings_http", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = {f["figure"]: f for f in map(json.loads, done.stdout.splitlines())}
+    rates = [f for name, f in figures.items() if "per s" in f["unit"]]
+    assert {f["bench"] for f in rates} == {"bookings", "bookings_http"}
+    assert all(f["value"] > 0 and f["baseline"] > 0 and f["ratio"] is not None for f in rates), rates
+    assert "no slot overbooked, no budget overspent, ledger reconciles" in done.stderr
