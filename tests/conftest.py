@@ -6,6 +6,8 @@ connections, threads) and every table is emptied after them.
 """
 
 import os
+import shutil
+import threading
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,6 +15,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.serving import make_server
 
 from marketplace import create_app, ledger
 from marketplace.accounts import operations as accounts_ops
@@ -183,3 +186,41 @@ def bearer(session):
         return {"Authorization": f"Bearer {secret}"}
 
     return _headers
+
+
+# ---- browser tests (tests/browser, tests/payments): one server and one browser for the whole run
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app over real HTTP on 127.0.0.1 (a free port), for the whole run; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI must run the browser tests")
+        pytest.skip("chromium is not installed (apt-get install chromium); browser tests skipped")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

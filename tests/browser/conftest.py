@@ -1,51 +1,14 @@
 """Browser tests: Playwright drives Debian's chromium against the app served from a thread.
 
-The server shares the test database; tests that use it are marked `real_commits` (their data is
+The server (`live_server`) and the one browser (`browser`) are session fixtures in tests/conftest.py,
+so every folder's browser tests share them (two Playwright instances cannot run at once). The
+server shares the test database; tests that use it are marked `real_commits` (their data is
 committed so the server's connections see it, and every table is emptied afterwards).
 """
 
-import os
-import shutil
-import threading
 from types import SimpleNamespace
 
 import pytest
-from werkzeug.serving import make_server
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The app over real HTTP on 127.0.0.1 (a free port), for the whole run; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed, and CI must run the browser tests")
-        pytest.skip("chromium is not installed (apt-get install chromium); browser tests skipped")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from marketplace.bookings.models import Booking, BookingStatus
 from marketplace.core.db import db
 from marketplace.payments.models import CardPayment, CardStatus, StripeEvent
-from tests.browser.conftest import browser, live_server  # noqa: F401  (fixtures)
 from tests.factories import PASSWORD
 from tests.payments.conftest import WEBHOOK_SECRET
 
@@ -28,7 +27,7 @@ CARD = {
 }
 
 
-def test_a_family_pays_a_55_pound_top_up_by_card(browser, live_server, session, world, stripe_on):  # noqa: F811
+def test_a_family_pays_a_55_pound_top_up_by_card(browser, live_server, session, world, stripe_on):
     budget = world.make_budget(world.family, social_care=16_000, health=8_000)
     slot = world.make_slot(days_ahead=10)
     email, slot_id, budget_id = world.parent.email, slot.id, budget.id
@@ -52,7 +51,7 @@ def point_webhook(base: str, url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{base}/_config/webhooks/app", data=hook), timeout=5)
 
 
-def pay_in_the_browser(browser, live_server, email, check_url):  # noqa: F811
+def pay_in_the_browser(browser, live_server, email, check_url):
     context = browser.new_context(base_url=live_server, viewport={"width": 820, "height": 980})
     context.set_default_timeout(10_000)
     page = context.new_page()
