@@ -88,7 +88,10 @@ def check_the_database():
     # localstripe's own succeeded event reaches the app some seconds later (it sends webhooks from
     # its event loop, so up to a minute on a busy machine): stored, acted on as
     # already recorded, nothing twice
-    paid = select(StripeEvent).where(StripeEvent.type == "payment_intent.succeeded")
+    # (stored first, then acted on in its own transaction: wait for both)
+    paid = select(StripeEvent).where(
+        StripeEvent.type == "payment_intent.succeeded", StripeEvent.processed_at.is_not(None)
+    )
     db.session.remove()
     for _ in range(600):
         found = db.session.scalar(paid) is not None
